@@ -1,0 +1,133 @@
+"""The ``mousescore`` command line. Errors the user can fix print one line and exit with status 2."""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import traceback
+from typing import List, Optional
+
+from .errors import MousescoreError
+from .registry import KINDS, get_registry
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mousescore", description=(
+        "Score image-computable networks against mouse visual cortex (Conwell et al., NeurIPS 2021)."))
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    listing = commands.add_parser("list", help="list models, benchmarks, metrics or datasets")
+    listing.add_argument("kind", choices=[f"{k}s" for k in KINDS])
+    listing.add_argument("--json", action="store_true")
+
+    score = commands.add_parser("score", help="score a model on benchmarks (globs allowed)")
+    score.add_argument("model")
+    score.add_argument("benchmarks", nargs="+", help="identifiers or globs, e.g. 'allen.*-rsa'")
+    score.add_argument("--force", action="store_true", help="recompute stored results")
+    score.add_argument("--json", action="store_true", help="print the scores as JSON")
+    score.add_argument("--batch-size", type=int, default=None)
+    score.add_argument("--no-progress", action="store_true")
+
+    data = commands.add_parser("data", help="datasets: list or fetch their files")
+    data_commands = data.add_subparsers(dest="data_command", required=True)
+    data_list = data_commands.add_parser("list")
+    data_list.add_argument("--json", action="store_true")
+    fetch = data_commands.add_parser("fetch", help="fetch, verify and package datasets")
+    fetch.add_argument("names", nargs="+")
+    return parser
+
+
+def _warn_about_broken_plugins(registry) -> None:
+    for name, problem in sorted(registry.problems.items()):
+        print(f"warning: plugin '{name}' {problem}; the other plugins still work", file=sys.stderr)
+
+
+def _list(kind: str, as_json: bool) -> None:
+    registry = get_registry()
+    rows = []
+    for identifier in registry.identifiers(kind):
+        spec = registry._specs[kind][identifier]
+        metadata = {k: v for k, v in dict(spec.metadata).items() if not callable(v)}
+        if kind == "dataset":
+            metadata["files"] = [{"name": f.name, "url": f.url, "sha256": f.sha256} for f in spec.files]
+        rows.append({"identifier": identifier, "plugin": registry.owner(kind, identifier), **metadata})
+    _warn_about_broken_plugins(registry)
+    if as_json:
+        print(json.dumps(rows, indent=2, default=str))
+        return
+    columns = {"model": ["identifier", "family", "architecture_class", "trained", "plugin"],
+               "benchmark": ["identifier", "dataset", "site", "metric", "plugin"],
+               "metric": ["identifier", "plugin", "description"],
+               "dataset": ["identifier", "plugin", "description"]}[kind]
+    table = [[str(row.get(c, "")) for c in columns] for row in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in table]) for i, c in enumerate(columns)]
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip())
+    for r in table:
+        print("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
+    print(f"({len(rows)} {kind}s)")
+
+
+def _score(args) -> None:
+    from .scoring import score_model
+    registry = get_registry()
+    _warn_about_broken_plugins(registry)
+    scores = score_model(args.model, args.benchmarks, force=args.force, registry=registry,
+                         batch_size=args.batch_size, progress=not args.no_progress)
+    if args.json:
+        from dataclasses import asdict
+        print(json.dumps([asdict(s) for s in scores], indent=2))
+        return
+    for s in scores:
+        print(f"{s.benchmark}  score {s.value:.4f} ± {s.error:.4f}  ceiling {s.ceiling:.4f}  "
+              f"ceiled {s.ceiled_value:.4f}  best layer {s.best_layer} "
+              f"(relative depth {s.best_layer_depth:.2f})  units {s.n_units}"
+              + (f" ({s.n_excluded} excluded)" if s.n_excluded else ""))
+    if len(scores) > 1:
+        values = [s.value for s in scores if math.isfinite(s.value)]
+        print(f"{len(scores)} benchmarks, mean score {sum(values) / len(values):.4f}")
+
+
+def _data(args) -> None:
+    from .data import fetch_files, load_dataset
+    registry = get_registry()
+    if args.data_command == "list":
+        _list("dataset", args.json)
+        return
+    for name in args.names:
+        spec = registry.get("dataset", name)
+        for file_name, path in fetch_files(spec).items():
+            print(f"{name}: {file_name} verified at {path}")
+        products = load_dataset(name)
+        print(f"{name}: packaged {', '.join(sorted(products))}")
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "list":
+            _list(args.kind[:-1], args.json)
+        elif args.command == "score":
+            _score(args)
+        elif args.command == "data":
+            _data(args)
+        return 0
+    except MousescoreError as error:
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # a bug: say so in one line, the traceback only with --debug
+        if args.debug:
+            traceback.print_exc()
+        print(f"internal error: {type(error).__name__}: {error} (rerun with --debug for the traceback "
+              f"and report it)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

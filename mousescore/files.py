@@ -1,0 +1,83 @@
+"""Resolve upstream files: the cache first, then local mirrors, then the URL; always by sha256.
+
+A file whose bytes do not hash to the registered sha256 is never used: a corrupt cache entry is
+removed and fetched again, a corrupt mirror copy or download is an error naming the file.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Iterable
+
+from .errors import ChecksumMismatch, DataError
+from .specs import RemoteFile
+
+
+def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(chunk), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify(path: Path, sha256: str) -> None:
+    """Raise unless the file hashes to ``sha256`` (or starts with it: torchvision publishes prefixes)."""
+    if len(sha256) < 8:
+        raise ValueError(f"a sha256 (or a prefix of at least 8 hex digits) is required, got '{sha256}'")
+    actual = sha256_of(path)
+    if not actual.startswith(sha256.lower()):
+        raise ChecksumMismatch(f"{path}: sha256 is {actual}, expected {sha256}; the file is corrupt "
+                               f"or not the registered version and was not used")
+
+
+def download(url: str, target: Path, sha256: str) -> Path:
+    """Download to a temporary file beside ``target``, verify, then rename into place atomically."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
+            shutil.copyfileobj(response, out)
+        verify(Path(tmp), sha256)
+        os.replace(tmp, target)
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        raise DataError(f"could not download {url}: {error}") from error
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target
+
+
+def resolve(remote: RemoteFile, cache_dir: Path, mirrors: Iterable[Path], mirror_variable: str,
+            library_dirs: Iterable[Path] = ()) -> Path:
+    """A local path whose bytes hash to ``remote.sha256``: cache, mirrors, library caches, then URL."""
+    cached = cache_dir / remote.name
+    if cached.exists():
+        try:
+            verify(cached, remote.sha256)
+            return cached
+        except ChecksumMismatch:
+            cached.unlink()  # corrupt cache entry: drop it and fetch again below
+    mirrors = list(mirrors)
+    candidates = [c for m in mirrors for c in (m / remote.mirror_path, m / Path(remote.mirror_path).name)]
+    candidates += [Path(d) / Path(remote.mirror_path).name for d in library_dirs]
+    for candidate in candidates:
+        if candidate.is_file():
+            verify(candidate, remote.sha256)  # a wrong mirror copy is an error, not skipped
+            return candidate
+    try:
+        return download(remote.url, cached, remote.sha256)
+    except ChecksumMismatch:
+        raise
+    except DataError as error:
+        searched = ", ".join(dict.fromkeys(str(c.parent) for c in candidates)) or f"none (set {mirror_variable})"
+        raise DataError(
+            f"{remote.name} is not available offline and could not be downloaded ({error}). "
+            f"Fetch it on a machine with network from {remote.url} (sha256 {remote.sha256}) and put it "
+            f"at <mirror>/{remote.mirror_path} in a directory listed in {mirror_variable}; "
+            f"mirrors searched: {searched}") from None

@@ -1,0 +1,41 @@
+"""Representational similarity: RDM = 1 − Pearson r between stimuli; score = Pearson of upper triangles."""
+from __future__ import annotations
+
+import numpy as np
+
+from .stats import pearson_columns, working_array
+
+
+def correlation_matrix(features: np.ndarray, chunk: int = 1 << 14) -> np.ndarray:
+    """Pearson r between rows (stimuli) across columns (features), float64 accumulation."""
+    n, p = features.shape
+    means = np.asarray(features).mean(axis=1, dtype=np.float64)
+    gram = np.zeros((n, n), dtype=np.float64)
+    for start in range(0, p, chunk):
+        block = working_array(features[:, start:start + chunk])
+        block = block - means[:, None].astype(block.dtype)
+        gram += (block @ block.T).astype(np.float64)
+    norms = np.sqrt(np.diag(gram))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = gram / np.outer(norms, norms)
+    return np.clip(corr, -1.0, 1.0)
+
+
+def rdm(features: np.ndarray) -> np.ndarray:
+    return 1.0 - correlation_matrix(features)
+
+
+def upper_triangle(matrix: np.ndarray) -> np.ndarray:
+    return matrix[np.triu_indices(matrix.shape[0], k=1)]
+
+
+def compare_rdms(model_rdm: np.ndarray, neural_rdms: np.ndarray) -> np.ndarray:
+    """Pearson r between the model RDM's upper triangle and each neural RDM's (sites × n × n)."""
+    neural_rdms = np.asarray(neural_rdms)
+    if neural_rdms.ndim == 2:
+        neural_rdms = neural_rdms[None]
+    rows, cols = np.triu_indices(model_rdm.shape[0], k=1)
+    model = model_rdm[rows, cols]
+    neural = neural_rdms[:, rows, cols].T               # (pairs × sites)
+    model = np.broadcast_to(model[:, None], neural.shape)
+    return pearson_columns(model, neural)

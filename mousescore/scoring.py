@@ -1,0 +1,83 @@
+"""Score one model on many benchmarks: extract features once per stimulus set, reuse stored scores."""
+from __future__ import annotations
+
+import platform
+import sys
+import time
+from collections import OrderedDict
+from datetime import datetime, timezone
+from typing import Callable, Dict, List, Optional, Sequence
+
+from . import __version__
+from .data import file_provenance
+from .extraction import extract
+from .registry import Registry, get_registry
+from .score import Score
+from .store import ResultStore
+
+
+def log_to_stderr(message: str) -> None:
+    print(f"[mousescore] {message}", file=sys.stderr, flush=True)
+
+
+def library_versions() -> Dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+    found = {"python": platform.python_version()}
+    for name in ("numpy", "scipy", "xarray", "torch", "torchvision", "timm"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return found
+
+
+def score_model(model_id: str, benchmark_patterns: Sequence[str], force: bool = False,
+                registry: Optional[Registry] = None, store: Optional[ResultStore] = None,
+                log: Callable[[str], None] = log_to_stderr, batch_size: Optional[int] = None,
+                progress: bool = True) -> List[Score]:
+    registry = registry or get_registry()
+    model_spec = registry.get("model", model_id)
+    benchmark_ids = registry.match("benchmark", benchmark_patterns)
+    store = store or ResultStore()
+    results: Dict[str, Score] = {}
+    if not force:
+        for identifier in benchmark_ids:
+            stored = store.get(model_id, identifier)
+            if stored is not None:
+                results[identifier] = stored
+                log(f"{identifier}: stored result reused (--force to recompute)")
+    todo = [registry.get("benchmark", b).factory() for b in benchmark_ids if b not in results]
+    # Benchmarks on the same stimuli share one extraction with the union of their reductions.
+    groups: "OrderedDict[str, list]" = OrderedDict()
+    for benchmark in todo:
+        groups.setdefault(benchmark.stimuli.identifier, []).append(benchmark)
+    loaded = None
+    for extraction_number, (stimulus_set, benchmarks) in enumerate(groups.items(), start=1):
+        if loaded is None:
+            started = time.perf_counter()
+            loaded = model_spec.factory()
+            log(f"built {model_id} in {time.perf_counter() - started:.1f} s")
+        reductions = set().union(*(b.metric.reductions() for b in benchmarks))
+        features = extract(loaded, benchmarks[0].stimuli, reductions, batch_size=batch_size,
+                           progress=progress)
+        log(f"extraction {extraction_number}: {model_id} on {stimulus_set} "
+            f"({len(features.stimulus_ids)} stimuli, {len(features.layers)} layers) in "
+            f"{features.seconds:.1f} s, shared by {len(benchmarks)} benchmark(s)")
+        for benchmark in benchmarks:
+            score = benchmark.score(model_id, features)
+            score.provenance = {
+                "mousescore_version": __version__,
+                "model": model_id,
+                "model_provenance": dict(loaded.provenance),
+                "dataset": benchmark.dataset,
+                "dataset_files_sha256": file_provenance(benchmark.dataset),
+                "stimulus_set": stimulus_set,
+                "metric": benchmark.metric.identifier,
+                "metric_options": dict(benchmark.metric.options),
+                "extraction_seconds": round(features.seconds, 3),
+                "libraries": library_versions(),
+                "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            }
+            store.put(score)
+            results[benchmark.identifier] = score
+    return [results[b] for b in benchmark_ids]

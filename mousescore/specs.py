@@ -1,0 +1,59 @@
+"""Lazy specs that plugins return from their hooks: identifiers, metadata and factories.
+
+Nothing here imports torch: listing specs must stay cheap.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Optional, Sequence
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """One upstream file: where it lives and what its bytes must hash to."""
+    name: str            # stable key used by the packager
+    url: str             # real upstream URL (file:// works too)
+    sha256: str
+    mirror_path: str     # relative path looked up in each MOUSESCORE_DATA_PATH directory
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    identifier: str
+    files: Sequence[RemoteFile]
+    # packager(paths: dict[file name -> local Path]) -> dict[product name -> xarray object]
+    packager: Callable[[Mapping[str, Any]], Mapping[str, Any]]
+    packager_version: str = "1"
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    identifier: str
+    factory: Callable[[], "LoadedModel"]
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    identifier: str
+    factory: Callable[..., Any]
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BenchmarkSpec:
+    identifier: str
+    factory: Callable[[], Any]
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class LoadedModel:
+    """A built network plus what extraction needs to feed it."""
+    module: Any                          # torch.nn.Module, in eval mode
+    input_size: int                      # square side in pixels the images are resized to
+    mean: Sequence[float] = (0.485, 0.456, 0.406)
+    std: Sequence[float] = (0.229, 0.224, 0.225)
+    provenance: Mapping[str, Any] = field(default_factory=dict)  # weights sha256 or random seed
+    layers: Optional[Sequence[str]] = None  # module paths to record; None = every leaf module

@@ -1,0 +1,55 @@
+"""Correlations and reliabilities, vectorised over neurons."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def working_array(values) -> np.ndarray:
+    """float64 stays float64 (exact reference path); anything else computes in float32."""
+    values = np.asarray(values)
+    return values if values.dtype == np.float64 else values.astype(np.float32, copy=False)
+
+
+def pearson_columns(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pearson r between matching columns of ``a`` and ``b`` (n × k); NaN where a column is constant."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    a = a - a.mean(axis=0)
+    b = b - b.mean(axis=0)
+    denominator = np.sqrt((a * a).sum(axis=0) * (b * b).sum(axis=0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = (a * b).sum(axis=0) / denominator
+    r[~(denominator > 0)] = np.nan
+    return np.clip(r, -1.0, 1.0)
+
+
+def spearman_brown(r, factor: float = 2.0):
+    """Reliability of the full data from the correlation of two halves."""
+    r = np.asarray(r, dtype=np.float64)
+    return factor * r / (1 + (factor - 1) * r)
+
+
+def split_half_reliability(responses: np.ndarray, n_splits: int = 20, seed: int = 0) -> np.ndarray:
+    """Per-neuron split-half reliability, Spearman–Brown corrected, averaged over random splits.
+
+    ``responses``: (presentation, neuroid, repetition), NaN where a presentation had fewer repeats.
+    Each split shuffles the valid repeats of every presentation (the same split for all neurons, since
+    they were recorded together) and correlates the two half means across presentations.
+    """
+    responses = np.asarray(responses, dtype=np.float64)
+    valid = ~np.isnan(responses).all(axis=1)                     # (presentation, repetition)
+    counts = valid.sum(axis=1)
+    if (counts < 2).any():
+        raise ValueError("split-half reliability needs at least 2 repeats of every presentation")
+    filled = np.nan_to_num(responses)
+    rng = np.random.default_rng(seed)
+    estimates = []
+    for _ in range(n_splits):
+        keys = np.where(valid, rng.random(valid.shape), np.inf)
+        ranks = keys.argsort(axis=1).argsort(axis=1)
+        first = valid & (ranks < (counts // 2)[:, None])
+        second = valid & ~first
+        mean_first = (filled * first[:, None, :]).sum(-1) / first.sum(1)[:, None]
+        mean_second = (filled * second[:, None, :]).sum(-1) / second.sum(1)[:, None]
+        estimates.append(spearman_brown(pearson_columns(mean_first, mean_second)))
+    return np.mean(estimates, axis=0)

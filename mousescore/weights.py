@@ -1,0 +1,29 @@
+"""Trained weights, offline-first: project cache, MOUSESCORE_WEIGHTS_PATH mirrors, the library's own
+cache (torch hub), then the real URL; every file checked by sha256 and loaded with weights_only=True."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+from . import paths
+from .files import resolve, sha256_of
+from .specs import RemoteFile
+
+WEIGHTS_PATH_VARIABLE = "MOUSESCORE_WEIGHTS_PATH"
+
+
+def resolve_weights(url: str, sha256: str, library_dirs: Iterable[Path] = ()) -> Path:
+    filename = url.rsplit("/", 1)[-1]
+    remote = RemoteFile(name=filename, url=url, sha256=sha256, mirror_path=filename)
+    return resolve(remote, paths.home() / "weights", paths.mirror_dirs(WEIGHTS_PATH_VARIABLE),
+                   WEIGHTS_PATH_VARIABLE, library_dirs)
+
+
+def load_state_dict(path: Path):
+    """Load a checkpoint as tensors only: a malicious pickle cannot run code here."""
+    import torch
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def weights_provenance(path: Path) -> dict:
+    return {"weights_file": path.name, "weights_sha256": sha256_of(path)}

@@ -1,0 +1,21 @@
+"""Macaque V4 (Cowley, Stan, Pillow & Smith 2023): 640 images, 50 neurons, per-repeat responses.
+
+Benchmark ``cowley2023.V4-srp_ridge``, ceiled by each neuron's split-half reliability over repeats.
+"""
+from mousescore import hookimpl
+from mousescore.specs import BenchmarkSpec
+
+from .dataset import DATASET
+from .benchmarks import neural_benchmark
+
+
+@hookimpl
+def mousescore_datasets():
+    return [DATASET]
+
+
+@hookimpl
+def mousescore_benchmarks():
+    identifier = "cowley2023.V4-srp_ridge"
+    return [BenchmarkSpec(identifier, lambda: neural_benchmark(identifier, "srp_ridge"),
+                          {"dataset": "cowley2023", "site": "V4", "metric": "srp_ridge"})]

@@ -1,0 +1,24 @@
+"""The paper's metrics: ``rsa``, ``srp_ridge`` (sparse random projection + ridge with GCV) and the
+exact full-feature ``ridge`` beside it (a different model: see DESIGN.md, Numerics)."""
+from mousescore import hookimpl
+from mousescore.specs import MetricSpec
+
+from .rsa_metric import RSA
+from .ridge_metric import SRPRidge
+
+
+def full_ridge(**options):
+    return SRPRidge(n_components=None, **options)
+
+
+@hookimpl
+def mousescore_metrics():
+    return [
+        MetricSpec("rsa", RSA, {"description": "RDM = 1 - Pearson r between stimuli; Pearson r of the "
+                                               "upper triangles (diagonal excluded)"}),
+        MetricSpec("srp_ridge", SRPRidge, {
+            "description": "sparse random projection (4096 components, seed 0) + ridge (alpha 1) with "
+                           "leave-one-out predictions by GCV; Pearson r per neuron, mean over neurons"}),
+        MetricSpec("ridge", full_ridge, {
+            "description": "ridge on all features (no projection), exact leave-one-out in the dual"}),
+    ]

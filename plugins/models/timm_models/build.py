@@ -1,0 +1,51 @@
+"""Build timm networks. Trained weights come from a Hugging Face hub cache: the default one or any
+directory in MOUSESCORE_WEIGHTS_PATH laid out as one (copy ``~/.cache/huggingface/hub`` from a machine
+with network). The hub cache names each weights blob by its sha256, which is checked before use."""
+import os
+from pathlib import Path
+
+from mousescore import paths
+from mousescore.errors import DataError
+from mousescore.files import verify
+from mousescore.random_init import seeded
+from mousescore.specs import LoadedModel
+from mousescore.weights import WEIGHTS_PATH_VARIABLE, weights_provenance
+
+ARCHITECTURES = {
+    "vit_base_patch16_224": "transformer",
+    "vit_small_patch16_224": "transformer",
+    "convnext_tiny": "convolutional",
+}
+WEIGHTS_FILE = "model.safetensors"
+
+
+def _cached_weights(repo_id: str) -> Path:
+    from huggingface_hub import try_to_load_from_cache
+    for cache_dir in [*paths.mirror_dirs(WEIGHTS_PATH_VARIABLE), None]:
+        found = try_to_load_from_cache(repo_id, WEIGHTS_FILE, cache_dir=cache_dir)
+        if isinstance(found, str) and os.path.isfile(found):
+            path = Path(found)
+            verify(path, Path(os.path.realpath(path)).name)  # the blob's name is its sha256
+            return path
+    raise DataError(
+        f"trained weights {repo_id}/{WEIGHTS_FILE} are not available offline. On a machine with network "
+        f"run `huggingface-cli download {repo_id} {WEIGHTS_FILE}` (from "
+        f"https://huggingface.co/{repo_id}/resolve/main/{WEIGHTS_FILE}) and copy its hub cache "
+        f"(~/.cache/huggingface/hub) into a directory listed in {WEIGHTS_PATH_VARIABLE}")
+
+
+def build(name: str, trained: bool, seed: int = 0) -> LoadedModel:
+    import timm
+    if trained:
+        config = timm.models.get_pretrained_cfg(name)
+        repo_id = config.hf_hub_id
+        path = _cached_weights(repo_id)
+        module = timm.create_model(name, pretrained=True, pretrained_cfg_overlay={"file": str(path)})
+        provenance = {"weights": f"timm {repo_id}", **weights_provenance(path)}
+    else:
+        with seeded(seed):
+            module = timm.create_model(name, pretrained=False)
+        provenance = {"weights": "random init (timm default)", "seed": seed}
+    config = module.pretrained_cfg
+    return LoadedModel(module=module.eval(), input_size=int(config["input_size"][-1]),
+                       mean=tuple(config["mean"]), std=tuple(config["std"]), provenance=provenance)
