@@ -118,6 +118,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             traceback.print_exc()
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head` and closed early
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

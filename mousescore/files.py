@@ -78,6 +78,7 @@ def resolve(remote: RemoteFile, cache_dir: Path, mirrors: Iterable[Path], mirror
         searched = ", ".join(dict.fromkeys(str(c.parent) for c in candidates)) or f"none (set {mirror_variable})"
         raise DataError(
             f"{remote.name} is not available offline and could not be downloaded ({error}). "
-            f"Fetch it on a machine with network from {remote.url} (sha256 {remote.sha256}) and put it "
+            f"Fetch it on a machine with network from {remote.url} "
+            f"(sha256 {'' if len(remote.sha256) == 64 else 'starting '}{remote.sha256}) and put it "
             f"at <mirror>/{remote.mirror_path} in a directory listed in {mirror_variable}; "
             f"mirrors searched: {searched}") from None

@@ -1,27 +1,46 @@
 """Sparse random projection (Li, Hastie & Church 2006), as in scikit-learn's SparseRandomProjection.
 
 Each of the ``k`` components has a Binomial(p, density) number of non-zeros at distinct random input
-features, each ±sqrt(1/density)/sqrt(k) with equal probability; density defaults to 1/sqrt(p). The
+features, each ±sqrt(1/density)/sqrt(k) with equal probability; density is 1/sqrt(p). The
 matrix depends only on (seed, p, k), so the same layer width always gets the same projection.
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from collections import OrderedDict
 
 import numpy as np
 import scipy.sparse as sp
 
+# Matrices are reused across batches and across layers of equal width; about 8 bytes per non-zero
+# (k·√p of them), kept least-recently-used within this budget.
+CACHE_BYTES = 2 << 30
+_cache: "OrderedDict[tuple, sp.csc_matrix]" = OrderedDict()
 
-@lru_cache(maxsize=8)
-def sparse_projection_matrix(n_features: int, n_components: int, seed: int = 0,
-                             density: float | None = None) -> sp.csr_matrix:
-    """(n_components × n_features) CSR matrix, float32, reproducible from its arguments."""
-    if density is None:
-        density = 1.0 / np.sqrt(n_features)
+
+def sparse_projection_matrix(n_features: int, n_components: int, seed: int = 0) -> sp.csc_matrix:
+    """(n_components × n_features) matrix, float32, reproducible from its arguments (cached)."""
+    key = (n_features, n_components, seed)
+    if key in _cache:
+        _cache.move_to_end(key)
+        return _cache[key]
+    # CSC makes ``matrix @ features.T`` about 4x faster than CSR in scipy.
+    matrix = _generate(n_features, n_components, seed).tocsc()
+    _cache[key] = matrix
+    while len(_cache) > 1 and sum(m.data.nbytes + m.indices.nbytes for m in _cache.values()) > CACHE_BYTES:
+        _cache.popitem(last=False)
+    return matrix
+
+
+def clear_cache() -> None:
+    _cache.clear()
+
+
+def _generate(n_features: int, n_components: int, seed: int) -> sp.csr_matrix:
+    density = 1.0 / np.sqrt(n_features)
     rng = np.random.default_rng(np.random.SeedSequence([seed, n_features, n_components]))
     counts = rng.binomial(n_features, density, size=n_components)
     indices = np.concatenate([np.sort(rng.choice(n_features, size=c, replace=False, shuffle=False))
-                              for c in counts]).astype(np.int64)
+                              for c in counts]).astype(np.int32)
     scale = np.float32(np.sqrt(1.0 / density) / np.sqrt(n_components))
     signs = rng.integers(0, 2, size=indices.size).astype(np.float32) * 2 - 1
     indptr = np.concatenate([[0], np.cumsum(counts)])

@@ -43,9 +43,14 @@ def score_model(model_id: str, benchmark_patterns: Sequence[str], force: bool = 
     if not force:
         for identifier in benchmark_ids:
             stored = store.get(model_id, identifier)
-            if stored is not None:
-                results[identifier] = stored
-                log(f"{identifier}: stored result reused (--force to recompute)")
+            if stored is None:
+                continue
+            if stored.provenance.get("mousescore_version") != __version__:
+                log(f"{identifier}: stored result is from mousescore "
+                    f"{stored.provenance.get('mousescore_version')}; recomputing")
+                continue
+            results[identifier] = stored
+            log(f"{identifier}: stored result reused (--force to recompute)")
     todo = [registry.get("benchmark", b).factory() for b in benchmark_ids if b not in results]
     # Benchmarks on the same stimuli share one extraction with the union of their reductions.
     groups: "OrderedDict[str, list]" = OrderedDict()

@@ -1,11 +1,11 @@
 import numpy as np
 
-from mousescore.projection import project, sparse_projection_matrix
+from mousescore.projection import clear_cache, project, sparse_projection_matrix
 
 
 def test_same_seed_same_projection_and_different_seed_differs():
     a = sparse_projection_matrix(5000, 256, seed=0)
-    sparse_projection_matrix.cache_clear()
+    clear_cache()
     b = sparse_projection_matrix(5000, 256, seed=0)
     c = sparse_projection_matrix(5000, 256, seed=1)
     assert (a != b).nnz == 0
@@ -20,7 +20,7 @@ def test_matrix_follows_li_et_al_distribution():
     scale = np.sqrt(1 / density) / np.sqrt(k)
     np.testing.assert_allclose(np.unique(np.abs(matrix.data)), [scale], rtol=1e-6)
     assert abs(np.mean(matrix.data > 0) - 0.5) < 0.01
-    rows = matrix.tocsr()
+    rows = matrix.tocsr()  # rows are components
     for i in range(5):  # no repeated feature within a component
         indices = rows.indices[rows.indptr[i]:rows.indptr[i + 1]]
         assert len(np.unique(indices)) == len(indices)
