@@ -84,6 +84,8 @@ def _score(args) -> None:
               f"ceiled {s.ceiled_value:.4f}  best layer {s.best_layer} "
               f"(relative depth {s.best_layer_depth:.2f})  units {s.n_units}"
               + (f" ({s.n_excluded} excluded)" if s.n_excluded else ""))
+        for name, value in s.references.items():
+            print(f"    reference: {name} = {value:.4f}")
     if len(scores) > 1:
         values = [s.value for s in scores if math.isfinite(s.value)]
         print(f"{len(scores)} benchmarks, mean score {sum(values) / len(values):.4f}")

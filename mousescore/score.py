@@ -22,6 +22,7 @@ class Score:
     unit_scores: Dict[str, float] = field(default_factory=dict)     # unit -> score at the best layer
     n_units: int = 0             # units scored (finite)
     n_excluded: int = 0          # units left out (NaN or constant responses)
+    references: Dict[str, float] = field(default_factory=dict)      # e.g. inter-mouse score
     provenance: Dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:

@@ -82,3 +82,10 @@ def test_list_and_data_commands(real_data):
     fetched = run("data", "fetch", "allen")
     assert fetched.returncode == 0 and "verified" in fetched.stdout and "packaged rdms, stimuli" in fetched.stdout
     assert run("data", "fetch", "allen_typo").returncode == 2
+
+
+def test_kriegeskorte_it_rsa_prints_score_ceiling_and_reference(real_data, tmp_path):
+    result = run("score", MODEL, "kriegeskorte2008.IT-rsa", home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "ceiling 1.0000" in result.stdout
+    assert "reference: human IT fMRI RDM vs macaque IT RDM (r) = 0.4912" in result.stdout

@@ -6,7 +6,7 @@ from mousescore import hookimpl
 from mousescore.specs import BenchmarkSpec
 
 from .dataset import DATASET
-from .benchmarks import neural_benchmark
+from .benchmarks import v4_benchmark
 
 
 @hookimpl
@@ -17,5 +17,5 @@ def mousescore_datasets():
 @hookimpl
 def mousescore_benchmarks():
     identifier = "cowley2023.V4-srp_ridge"
-    return [BenchmarkSpec(identifier, lambda: neural_benchmark(identifier, "srp_ridge"),
+    return [BenchmarkSpec(identifier, lambda: v4_benchmark(identifier, "srp_ridge"),
                           {"dataset": "cowley2023", "site": "V4", "metric": "srp_ridge"})]
