@@ -36,7 +36,27 @@ def _parser() -> argparse.ArgumentParser:
     data_list.add_argument("--json", action="store_true")
     fetch = data_commands.add_parser("fetch", help="fetch, verify and package datasets")
     fetch.add_argument("names", nargs="+")
+    build = data_commands.add_parser("build", help="build a dataset from source files fetched by hand "
+                                                   "(allen: the Allen Brain Observatory NWB files)")
+    build.add_argument("name")
+    build.add_argument("--source", required=True, help="folder with the source files")
+    build.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="builder option, e.g. min_reliability=0.8 or max_p_run_mod=none")
     return parser
+
+
+def _parse_option(text: str):
+    if "=" not in text:
+        raise MousescoreError(f"--set needs KEY=VALUE, got '{text}'")
+    key, value = text.split("=", 1)
+    if value.lower() in ("none", "off"):
+        return key, None
+    for convert in (int, float):
+        try:
+            return key, convert(value)
+        except ValueError:
+            pass
+    return key, {"true": True, "false": False}.get(value.lower(), value)
 
 
 def _warn_about_broken_plugins(registry) -> None:
@@ -83,7 +103,8 @@ def _score(args) -> None:
         print(f"{s.benchmark}  score {s.value:.4f} ± {s.error:.4f}  ceiling {s.ceiling:.4f}  "
               f"ceiled {s.ceiled_value:.4f}  best layer {s.best_layer} "
               f"(relative depth {s.best_layer_depth:.2f})  units {s.n_units}"
-              + (f" ({s.n_excluded} excluded)" if s.n_excluded else ""))
+              + (f" ({s.n_excluded} excluded)" if s.n_excluded else "")
+              + ("  [SURROGATE data, not recordings]" if s.provenance.get("surrogate_data") else ""))
         for name, value in s.references.items():
             print(f"    reference: {name} = {value:.4f}")
     if len(scores) > 1:
@@ -96,6 +117,18 @@ def _data(args) -> None:
     registry = get_registry()
     if args.data_command == "list":
         _list("dataset", args.json)
+        return
+    if args.data_command == "build":
+        spec = registry.get("dataset", args.name)
+        if spec.builder is None:
+            raise MousescoreError(f"dataset '{args.name}' is fetched, not built: `mousescore data fetch {args.name}`")
+        try:
+            output, counts = spec.builder(args.source, **dict(_parse_option(o) for o in args.set))
+        except TypeError as error:  # an unknown builder option
+            raise MousescoreError(f"bad builder option: {error}") from error
+        print(f"{args.name}: built {output}")
+        for step, count in counts.items():
+            print(f"  {step}: {count} neurons")
         return
     for name in args.names:
         spec = registry.get("dataset", name)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .stats import pearson_columns, working_array
+from .stats import pearson_columns, spearman_brown, split_half_means, working_array
 
 
 def correlation_matrix(features: np.ndarray, chunk: int = 1 << 14) -> np.ndarray:
@@ -39,3 +39,13 @@ def compare_rdms(model_rdm: np.ndarray, neural_rdms: np.ndarray) -> np.ndarray:
     neural = neural_rdms[:, rows, cols].T               # (pairs × sites)
     model = np.broadcast_to(model[:, None], neural.shape)
     return pearson_columns(model, neural)
+
+
+def split_half_rdm_reliability(responses: np.ndarray, n_splits: int = 20, seed: int = 0) -> float:
+    """Reliability of a population RDM: RDMs of two random halves of the repeats, Pearson r of their
+    upper triangles, Spearman–Brown corrected, averaged over splits.
+
+    ``responses``: (presentation, neuroid, repetition), NaN-padded.
+    """
+    estimates = [compare_rdms(rdm(a), rdm(b)[None])[0] for a, b in split_half_means(responses, n_splits, seed)]
+    return float(np.mean(spearman_brown(np.asarray(estimates))))

@@ -77,6 +77,7 @@ def score_model(model_id: str, benchmark_patterns: Sequence[str], force: bool = 
                 "dataset": benchmark.dataset,
                 "dataset_files_sha256": file_provenance(benchmark.dataset),
                 "stimulus_set": stimulus_set,
+                "surrogate_data": bool(benchmark.metadata.get("surrogate", False)),
                 "metric": benchmark.metric.identifier,
                 "metric_options": dict(benchmark.metric.options),
                 "extraction_seconds": round(features.seconds, 3),

@@ -25,6 +25,9 @@ class DatasetSpec:
     packager: Callable[[Mapping[str, Any]], Mapping[str, Any]]
     packager_version: str = "1"
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    # For data that is not a few downloadable files (the Allen NWB experiments): builder(source folder,
+    # **options) -> (written path, {step: count}), run by `mousescore data build NAME --source DIR`.
+    builder: Optional[Callable[..., Any]] = None
 
 
 @dataclass(frozen=True)

@@ -351,3 +351,31 @@ def test_other_errors(data):
         build(data, n_repetitions=5)
     with pytest.raises(DataError, match="no neuron passed"):
         build(data, min_reliability=1.01)
+
+
+def test_data_build_command_registers_and_scores_per_neuron_benchmarks(data, real_data, tmp_path):
+    """`mousescore data build allen` writes the assembly; its benchmarks appear and score."""
+    import os
+    import subprocess
+    import sys
+    env = {**os.environ, "MOUSESCORE_HOME": str(tmp_path / "home")}
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "mousescore.cli", *args], capture_output=True,
+                              text=True, env=env, timeout=600)
+
+    assert "allen.VISp-srp_ridge" not in cli("list", "benchmarks").stdout
+    built = cli("data", "build", "allen", "--source", str(data["root"]), "--set", "n_repetitions=6",
+                "--set", "n_splits=8", "--set", "seed=3")
+    assert built.returncode == 0, built.stderr
+    for step, count in build(data).counts.items():      # the same options as the command's
+        assert f"{step}: {count} neurons" in built.stdout
+    listing = cli("list", "benchmarks").stdout
+    assert "allen.VISp-srp_ridge" in listing and "allen.VISp_Cux2-rsa" in listing
+    scored = cli("score", "alexnet-random", "allen.VISp-srp_ridge", "--json")
+    assert scored.returncode == 0, scored.stderr
+    assert '"n_units": 2' in scored.stdout
+    bad = cli("data", "build", "allen", "--source", str(data["root"]), "--set", "no_such_option=1")
+    assert bad.returncode == 2 and "bad builder option" in bad.stderr
+    empty = cli("data", "build", "allen", "--source", str(tmp_path))
+    assert empty.returncode == 2 and "cell_specimens.json" in empty.stderr

@@ -1,22 +1,69 @@
-"""Allen Brain Observatory natural scenes: the 118 scenes and the 21 real per-site RDMs.
+"""Allen Brain Observatory natural scenes.
 
-Benchmarks ``allen.<AREA>_<layer>-rsa`` (one site) and ``allen.<AREA>-rsa`` (an area: the model commits
-one layer, chosen by the mean over the area's sites).
+- ``allen``: the 118 scenes and the 21 real per-site RDMs. Benchmarks ``allen.<AREA>_<layer>-rsa`` (one
+  site) and ``allen.<AREA>-rsa`` (an area: the model commits one layer, chosen by the mean over the
+  area's sites). Once ``mousescore data build allen`` has built the per-neuron assembly from the Allen
+  NWB files, also ``allen.<site>-srp_ridge`` per area, area × layer and area × cre line (and ``-rsa``
+  per area × cre line).
+- ``allen_surrogate``: a SURROGATE per-trial population generated from the real RDMs (not recordings),
+  with ``allen_surrogate.<site>-srp_ridge`` and ``-rsa`` per area and area × layer.
 """
 from mousescore import hookimpl
-from mousescore.specs import BenchmarkSpec
+from mousescore.specs import BenchmarkSpec, DatasetSpec
 
-from .dataset import DATASET, SITES
 from .benchmarks import rsa_benchmark
+from .dataset import DATASET, FILES, SITES
+from .neurons import built_assembly_path, rsa_site, srp_ridge_site
+from . import surrogate
+
+SURROGATE = DatasetSpec(
+    "allen_surrogate", FILES, surrogate.package, packager_version="1",
+    metadata={"description": "SURROGATE per-trial Allen population generated from the real site RDMs "
+                             "(not recordings)", "surrogate": True})
 
 
-def _factory(identifier, sites):
+def _rdm_factory(identifier, sites):
     return lambda: rsa_benchmark(identifier, sites)
+
+
+def _site_factory(build, identifier, dataset, site):
+    def factory():
+        benchmark = build(identifier, dataset, **site)
+        benchmark.metadata["surrogate"] = dataset == "allen_surrogate"
+        return benchmark
+    return factory
+
+
+def _sites():
+    """Site name -> selector over the per-neuron assembly: areas, then area x layer."""
+    sites = {}
+    for area, layers in SITES.items():
+        sites[area] = {"area": area}
+        sites.update({f"{area}_{layer}": {"area": area, "layer": layer} for layer in layers})
+    return sites
+
+
+def _built_cre_sites():
+    import xarray as xr
+    with xr.open_dataarray(built_assembly_path()) as built:   # coords only, values stay on disk
+        pairs = sorted(set(zip(built["area"].values.tolist(), built["cre_line"].values.tolist())))
+    return {f"{area}_{cre.split('-')[0]}": {"area": area, "cre_line": cre} for area, cre in pairs}
+
+
+def _neuron_benchmarks(dataset, sites, metrics):
+    builders = {"srp_ridge": srp_ridge_site, "rsa": rsa_site}
+    specs = []
+    for site, selector in sites.items():
+        for metric in metrics:
+            identifier = f"{dataset}.{site}-{metric}"
+            specs.append(BenchmarkSpec(identifier, _site_factory(builders[metric], identifier, dataset, selector),
+                                       {"dataset": dataset, "site": site, "metric": metric, **selector}))
+    return specs
 
 
 @hookimpl
 def mousescore_datasets():
-    return [DATASET]
+    return [DATASET, SURROGATE]
 
 
 @hookimpl
@@ -25,10 +72,14 @@ def mousescore_benchmarks():
     for area, layers in SITES.items():
         sites = [f"{area}_{layer}" for layer in layers]
         identifier = f"allen.{area}-rsa"
-        specs.append(BenchmarkSpec(identifier, _factory(identifier, sites),
+        specs.append(BenchmarkSpec(identifier, _rdm_factory(identifier, sites),
                                    {"dataset": "allen", "site": area, "metric": "rsa", "sites": sites}))
         for site in sites:
             identifier = f"allen.{site}-rsa"
-            specs.append(BenchmarkSpec(identifier, _factory(identifier, [site]),
+            specs.append(BenchmarkSpec(identifier, _rdm_factory(identifier, [site]),
                                        {"dataset": "allen", "site": site, "metric": "rsa"}))
+    specs += _neuron_benchmarks("allen_surrogate", _sites(), ["srp_ridge", "rsa"])
+    if built_assembly_path().exists():
+        specs += _neuron_benchmarks("allen", _sites(), ["srp_ridge"])
+        specs += _neuron_benchmarks("allen", _built_cre_sites(), ["srp_ridge", "rsa"])
     return specs

@@ -46,6 +46,8 @@ from mousescore.assemblies import NeuroidAssembly
 from mousescore.errors import DataError
 from mousescore.stats import split_half_reliability
 
+from .dataset import N_SCENES, scene_ids
+
 # --- Upstream locations (AllenSDK's BrainObservatoryCache manifest layout, mirrored on public S3) ---
 S3_ROOT = "https://allen-brain-observatory.s3.amazonaws.com/visual-coding-2p"
 NWB_URL = S3_ROOT + "/ophys_experiment_data/{experiment_id}.nwb"
@@ -67,7 +69,6 @@ STIMULUS_GROUPS = ("stimulus/presentation/natural_scenes_stimulus",     # data: 
 SESSION_ID_PATH = "general/session_id"                                  # the ophys experiment id
 CONTAINER_ID_PATH = "general/experiment_container_id"
 
-N_SCENES = 118
 N_REPETITIONS = 50
 REQUIRED_COLUMNS = ("cell_specimen_id", "area", "imaging_depth", "tld1_name", "specimen_id",
                     "p_run_mod_ns", "experiment_container_id")
@@ -101,10 +102,6 @@ class Experiment:
 class AllenBuild:
     assembly: NeuroidAssembly
     counts: dict             # neurons left after each step of COUNT_STEPS, in order
-
-
-def scene_ids():
-    return [f"allen_scene_{i:03d}" for i in range(N_SCENES)]
 
 
 def cortical_layer(depth: float, cre_line: str) -> str:
@@ -351,3 +348,27 @@ def build_allen_assembly(nwb_paths: Iterable[Union[str, Path]], cell_table, *,
         presentation_coords={"scene_index": np.arange(N_SCENES)}, neuroid_coords=merged,
         repetition=True, attrs=attrs)
     return AllenBuild(assembly, counts)
+
+
+def build_from_folder(source: Union[str, Path], output: Path, **options) -> dict:
+    """``mousescore data build allen``: every ``*.nwb`` in ``source`` plus its cell-specimens table
+    (``cell_specimens.json`` or ``.csv``) -> the assembly at ``output``, written atomically."""
+    import os
+    from mousescore.assemblies import save_netcdf
+    source = Path(source)
+    nwb_paths = sorted(source.glob("*.nwb"))
+    tables = [source / name for name in ("cell_specimens.json", "cell_specimens.csv") if (source / name).exists()]
+    if not nwb_paths or not tables:
+        raise DataError(f"{source} needs the experiments' *.nwb files and cell_specimens.json (or .csv); "
+                        f"see `python -c 'import mousescore_allen.builder as b; print(b.__doc__)'` for "
+                        f"the download command")
+    build = build_allen_assembly(nwb_paths, tables[0], **options)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_name(f".{output.name}.{os.getpid()}.part")
+    try:
+        save_netcdf(build.assembly, partial)
+        os.replace(partial, output)
+    finally:
+        if partial.exists():
+            partial.unlink()
+    return build.counts

@@ -76,7 +76,14 @@ def package(files):
     return {"stimuli": stimuli, "rdms": rdms}
 
 
+def build(source, **options):
+    from .builder import build_from_folder
+    from .neurons import built_assembly_path
+    output = built_assembly_path()
+    return output, build_from_folder(source, output, **options)
+
+
 DATASET = DatasetSpec(
-    "allen", FILES, package, packager_version="1",
+    "allen", FILES, package, packager_version="1", builder=build,
     metadata={"description": "Allen Brain Observatory: 118 natural scenes and the site RDMs (area x cortical "
                              "layer) of Conwell et al. 2021", "license": "Allen Institute terms of use"})
