@@ -34,9 +34,9 @@ class DataAssembly(xr.DataArray):
         for coord, dim in coords.items():
             if coord not in self.coords or self[coord].dims != (dim,):
                 raise DataError(f"{type(self).__name__} needs coord '{coord}' on dim '{dim}'")
-        ids = self.stimulus_ids()
+        ids = self.stimulus_ids().tolist()
         if len(set(ids)) != len(ids):
-            dupes = sorted({i for i in ids if (ids == i).sum() > 1})[:5]
+            dupes = sorted({i for i in ids if ids.count(i) > 1})[:5]
             raise DataError(f"duplicate stimulus ids in {type(self).__name__}: {dupes}")
 
 

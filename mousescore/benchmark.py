@@ -68,7 +68,7 @@ def _metric(identifier: str, options: Optional[Mapping] = None):
 def stimulus_order(stimuli: StimulusSet, stimulus_ids: Sequence[str], what: str) -> np.ndarray:
     """Positions in ``stimulus_ids`` of each of the stimuli, in the stimuli's order; clear errors."""
     positions = {str(s): i for i, s in enumerate(stimulus_ids)}
-    wanted = stimuli.stimulus_ids()
+    wanted = stimuli.stimulus_ids().tolist()
     missing = [s for s in wanted if s not in positions]
     extra = sorted(set(positions) - set(wanted))
     if missing or extra:

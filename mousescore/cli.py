@@ -22,9 +22,20 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("kind", choices=[f"{k}s" for k in KINDS])
     listing.add_argument("--json", action="store_true")
 
-    score = commands.add_parser("score", help="score a model on benchmarks (globs allowed)")
+    score = commands.add_parser("score", help="score a model on benchmarks (globs allowed) or on your "
+                                              "own data (--assembly/--responses/--rdm with --stimuli)")
     score.add_argument("model")
-    score.add_argument("benchmarks", nargs="+", help="identifiers or globs, e.g. 'allen.*-rsa'")
+    score.add_argument("benchmarks", nargs="*", help="identifiers or globs, e.g. 'allen.*-rsa'")
+    own = score.add_argument_group("your own data (instead of benchmarks)")
+    own.add_argument("--assembly", help="NeuroidAssembly netCDF (presentation x neuroid [x repetition])")
+    own.add_argument("--responses", help="responses .npy (stimuli x neuroids [x repeats])")
+    own.add_argument("--neuroids", help="CSV table, one row per neuroid (optional neuroid_id column)")
+    own.add_argument("--rdm", help="RDM .npy/.csv, square or condensed (scored with rsa)")
+    own.add_argument("--stimuli", help="folder or zip of images named <stimulus_id>.<ext>")
+    own.add_argument("--stimulus-ids", help="text file: stimulus ids in the order of the responses/RDM "
+                                            "rows (default: sorted image names)")
+    own.add_argument("--metric", help="srp_ridge (default), ridge or rsa")
+    own.add_argument("--name", help="name for the custom benchmark")
     score.add_argument("--force", action="store_true", help="recompute stored results")
     score.add_argument("--json", action="store_true", help="print the scores as JSON")
     score.add_argument("--batch-size", type=int, default=None)
@@ -90,11 +101,24 @@ def _list(kind: str, as_json: bool) -> None:
 
 
 def _score(args) -> None:
-    from .scoring import score_model
+    from .scoring import score_benchmarks, score_model
     registry = get_registry()
     _warn_about_broken_plugins(registry)
-    scores = score_model(args.model, args.benchmarks, force=args.force, registry=registry,
-                         batch_size=args.batch_size, progress=not args.no_progress)
+    own_data = any((args.assembly, args.responses, args.rdm))
+    if own_data == bool(args.benchmarks) or (own_data and not args.stimuli):
+        raise MousescoreError("give benchmarks, or your own data: one of --assembly/--responses/--rdm "
+                              "together with --stimuli")
+    if own_data:
+        from .custom import custom_benchmark
+        registry.get("model", args.model)    # an unknown model fails before any file is read
+        benchmark = custom_benchmark(args.stimuli, assembly=args.assembly, responses=args.responses,
+                                     neuroids=args.neuroids, rdm=args.rdm, stimulus_ids=args.stimulus_ids,
+                                     metric=args.metric, name=args.name)
+        scores = score_benchmarks(args.model, [benchmark], registry, batch_size=args.batch_size,
+                                  progress=not args.no_progress)
+    else:
+        scores = score_model(args.model, args.benchmarks, force=args.force, registry=registry,
+                             batch_size=args.batch_size, progress=not args.no_progress)
     if args.json:
         from dataclasses import asdict
         print(json.dumps([asdict(s) for s in scores], indent=2))

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from typing import Callable, Dict, List, Optional, Sequence
 
 from . import __version__
+from .benchmark import Benchmark
 from .data import file_provenance
 from .extraction import extract
 from .registry import Registry, get_registry
@@ -35,8 +36,10 @@ def score_model(model_id: str, benchmark_patterns: Sequence[str], force: bool = 
                 registry: Optional[Registry] = None, store: Optional[ResultStore] = None,
                 log: Callable[[str], None] = log_to_stderr, batch_size: Optional[int] = None,
                 progress: bool = True) -> List[Score]:
+    """Score a registered model on registered benchmarks (identifiers or globs), reusing stored scores
+    of this mousescore version unless ``force``."""
     registry = registry or get_registry()
-    model_spec = registry.get("model", model_id)
+    registry.get("model", model_id)
     benchmark_ids = registry.match("benchmark", benchmark_patterns)
     store = store or ResultStore()
     results: Dict[str, Score] = {}
@@ -52,38 +55,60 @@ def score_model(model_id: str, benchmark_patterns: Sequence[str], force: bool = 
             results[identifier] = stored
             log(f"{identifier}: stored result reused (--force to recompute)")
     todo = [registry.get("benchmark", b).factory() for b in benchmark_ids if b not in results]
+    for score in score_benchmarks(model_id, todo, registry, store, log, batch_size, progress):
+        results[score.benchmark] = score
+    return [results[b] for b in benchmark_ids]
+
+
+def score_benchmarks(model_id: str, benchmarks: Sequence[Benchmark], registry: Optional[Registry] = None,
+                     store: Optional[ResultStore] = None, log: Callable[[str], None] = log_to_stderr,
+                     batch_size: Optional[int] = None, progress: bool = True) -> List[Score]:
+    """Score a registered model on benchmark objects (also custom ones), always computing."""
+    registry = registry or get_registry()
+    model_spec = registry.get("model", model_id)
+    store = store or ResultStore()
     # Benchmarks on the same stimuli share one extraction with the union of their reductions.
     groups: "OrderedDict[str, list]" = OrderedDict()
-    for benchmark in todo:
+    for benchmark in benchmarks:
         groups.setdefault(benchmark.stimuli.identifier, []).append(benchmark)
-    loaded = None
-    for extraction_number, (stimulus_set, benchmarks) in enumerate(groups.items(), start=1):
+    loaded, scores = None, []
+    for extraction_number, (stimulus_set, group) in enumerate(groups.items(), start=1):
         if loaded is None:
             started = time.perf_counter()
             loaded = model_spec.factory()
             log(f"built {model_id} in {time.perf_counter() - started:.1f} s")
-        reductions = set().union(*(b.metric.reductions() for b in benchmarks))
-        features = extract(loaded, benchmarks[0].stimuli, reductions, batch_size=batch_size,
-                           progress=progress)
+        reductions = set().union(*(b.metric.reductions() for b in group))
+        features = extract(loaded, group[0].stimuli, reductions, batch_size=batch_size, progress=progress)
         log(f"extraction {extraction_number}: {model_id} on {stimulus_set} "
             f"({len(features.stimulus_ids)} stimuli, {len(features.layers)} layers) in "
-            f"{features.seconds:.1f} s, shared by {len(benchmarks)} benchmark(s)")
-        for benchmark in benchmarks:
+            f"{features.seconds:.1f} s, shared by {len(group)} benchmark(s)")
+        for benchmark in group:
             score = benchmark.score(model_id, features)
-            score.provenance = {
-                "mousescore_version": __version__,
-                "model": model_id,
-                "model_provenance": dict(loaded.provenance),
-                "dataset": benchmark.dataset,
-                "dataset_files_sha256": file_provenance(benchmark.dataset),
-                "stimulus_set": stimulus_set,
-                "surrogate_data": bool(benchmark.metadata.get("surrogate", False)),
-                "metric": benchmark.metric.identifier,
-                "metric_options": dict(benchmark.metric.options),
-                "extraction_seconds": round(features.seconds, 3),
-                "libraries": library_versions(),
-                "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            }
+            score.provenance = _provenance(model_id, loaded, benchmark, stimulus_set, features)
             store.put(score)
-            results[benchmark.identifier] = score
-    return [results[b] for b in benchmark_ids]
+            scores.append(score)
+    return scores
+
+
+def _provenance(model_id, loaded, benchmark, stimulus_set, features) -> Dict:
+    return {
+        "mousescore_version": __version__,
+        "model": model_id,
+        "model_provenance": dict(loaded.provenance),
+        "dataset": benchmark.dataset,
+        "dataset_files_sha256": _dataset_files(benchmark.dataset),
+        "surrogate_data": bool(benchmark.metadata.get("surrogate", False)),
+        "stimulus_set": stimulus_set,
+        "metric": benchmark.metric.identifier,
+        "metric_options": dict(benchmark.metric.options),
+        "extraction_seconds": round(features.seconds, 3),
+        "libraries": library_versions(),
+        "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def _dataset_files(dataset: str) -> Dict[str, str]:
+    """Registered datasets: their files' sha256; custom data: the digest in its name."""
+    if dataset.startswith("custom:"):
+        return {"inputs_sha256_prefix": dataset.split(":", 1)[1]}
+    return file_provenance(dataset)
