@@ -82,7 +82,7 @@ def _list(kind: str, as_json: bool) -> None:
         spec = registry._specs[kind][identifier]
         metadata = {k: v for k, v in dict(spec.metadata).items() if not callable(v)}
         if kind == "dataset":
-            metadata["files"] = [{"name": f.name, "url": f.url, "sha256": f.sha256} for f in spec.files]
+            metadata["files"] = [{"name": f.name, "url": f.url, f.algorithm: f.digest} for f in spec.files]
         rows.append({"identifier": identifier, "plugin": registry.owner(kind, identifier), **metadata})
     _warn_about_broken_plugins(registry)
     if as_json:

@@ -8,29 +8,17 @@ extension) are the stimulus ids. Everything is validated before any model runs.
 from __future__ import annotations
 
 import hashlib
-import io
 import zipfile
 from pathlib import Path
 from typing import List, Optional, Sequence
 
 import numpy as np
 import pandas as pd
-from PIL import Image, UnidentifiedImageError
 
 from .assemblies import NeuroidAssembly, StimulusSet, load_netcdf
 from .benchmark import Benchmark, neural_benchmark, rdm_benchmark
 from .errors import DataError, MousescoreError
-
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp"}
-
-
-def _decode(data: bytes, name: str) -> Image.Image:
-    try:
-        image = Image.open(io.BytesIO(data))
-        image.load()
-        return image
-    except (UnidentifiedImageError, OSError) as error:
-        raise DataError(f"image {name} is corrupt or not an image ({error})") from error
+from .images import IMAGE_SUFFIXES, decode, stimulus_set
 
 
 def _image_sources(path: Path):
@@ -49,8 +37,7 @@ def _image_sources(path: Path):
 
 
 def load_images(path, identifier: Optional[str] = None) -> StimulusSet:
-    """Images named by stimulus id -> StimulusSet (RGB if any image is in colour; all resized to the
-    first image's size when sizes differ, since models resize them anyway)."""
+    """Images named by stimulus id -> StimulusSet (see :func:`mousescore.images.stimulus_set`)."""
     path = Path(path)
     if not path.exists():
         raise DataError(f"stimuli not found: {path}")
@@ -60,14 +47,10 @@ def load_images(path, identifier: Optional[str] = None) -> StimulusSet:
         if stimulus_id in ids:
             raise DataError(f"duplicate stimulus id '{stimulus_id}' in {path} (two files with that name)")
         ids.append(stimulus_id)
-        images.append(_decode(data, name))
+        images.append(decode(data, name))
     if not images:
         raise DataError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {path}")
-    mode = "L" if all(i.mode in ("L", "1", "I;16", "I") for i in images) else "RGB"
-    size = images[0].size
-    arrays = [np.asarray((i if i.size == size else i.resize(size, Image.BILINEAR)).convert(mode),
-                         dtype=np.float32) / 255.0 for i in images]
-    return StimulusSet.create(np.stack(arrays), ids, attrs={"identifier": identifier or f"custom:{path.name}"})
+    return stimulus_set(ids, images, identifier or f"custom:{path.name}")
 
 
 def read_stimulus_ids(path) -> List[str]:

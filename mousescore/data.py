@@ -28,7 +28,7 @@ def fetch_files(spec: DatasetSpec) -> Dict[str, Path]:
 
 def package_key(spec: DatasetSpec) -> str:
     """Changes whenever an upstream file or the packager changes, so stale packages are never reused."""
-    text = json.dumps([spec.identifier, spec.packager_version, sorted((f.name, f.sha256) for f in spec.files)])
+    text = json.dumps([spec.identifier, spec.packager_version, sorted((f.name, f.algorithm, f.digest) for f in spec.files)])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -65,4 +65,4 @@ def _write_products(folder: Path, products: Mapping[str, object]) -> None:
 
 def file_provenance(identifier: str) -> Dict[str, str]:
     spec = get_registry().get("dataset", identifier)
-    return {f.name: f.sha256 for f in spec.files}
+    return {f.name: f"{f.algorithm}:{f.digest}" for f in spec.files}

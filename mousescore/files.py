@@ -1,6 +1,7 @@
-"""Resolve upstream files: the cache first, then local mirrors, then the URL; always by sha256.
+"""Resolve upstream files: the cache first, then local mirrors, then the URL; always by checksum.
 
-A file whose bytes do not hash to the registered sha256 is never used: a corrupt cache entry is
+A file whose bytes do not hash to the registered digest (sha256; sha1 where upstream publishes only
+that) is never used: a corrupt cache entry is
 removed and fetched again, a corrupt mirror copy or download is an error naming the file.
 """
 from __future__ import annotations
@@ -18,32 +19,32 @@ from .errors import ChecksumMismatch, DataError
 from .specs import RemoteFile
 
 
-def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
+def sha256_of(path: Path, chunk: int = 1 << 20, algorithm: str = "sha256") -> str:
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(chunk), b""):
             digest.update(block)
     return digest.hexdigest()
 
 
-def verify(path: Path, sha256: str) -> None:
-    """Raise unless the file hashes to ``sha256`` (or starts with it: torchvision publishes prefixes)."""
-    if len(sha256) < 8:
-        raise ValueError(f"a sha256 (or a prefix of at least 8 hex digits) is required, got '{sha256}'")
-    actual = sha256_of(path)
-    if not actual.startswith(sha256.lower()):
-        raise ChecksumMismatch(f"{path}: sha256 is {actual}, expected {sha256}; the file is corrupt "
+def verify(path: Path, digest: str, algorithm: str = "sha256") -> None:
+    """Raise unless the file hashes to ``digest`` (or starts with it: torchvision publishes prefixes)."""
+    if len(digest) < 8:
+        raise ValueError(f"a {algorithm} (or a prefix of at least 8 hex digits) is required, got '{digest}'")
+    actual = sha256_of(path, algorithm=algorithm)
+    if not actual.startswith(digest.lower()):
+        raise ChecksumMismatch(f"{path}: {algorithm} is {actual}, expected {digest}; the file is corrupt "
                                f"or not the registered version and was not used")
 
 
-def download(url: str, target: Path, sha256: str) -> Path:
+def download(url: str, target: Path, digest: str, algorithm: str = "sha256") -> Path:
     """Download to a temporary file beside ``target``, verify, then rename into place atomically."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
             shutil.copyfileobj(response, out)
-        verify(Path(tmp), sha256)
+        verify(Path(tmp), digest, algorithm)
         os.replace(tmp, target)
     except (urllib.error.URLError, OSError, ValueError) as error:
         raise DataError(f"could not download {url}: {error}") from error
@@ -55,11 +56,11 @@ def download(url: str, target: Path, sha256: str) -> Path:
 
 def resolve(remote: RemoteFile, cache_dir: Path, mirrors: Iterable[Path], mirror_variable: str,
             library_dirs: Iterable[Path] = ()) -> Path:
-    """A local path whose bytes hash to ``remote.sha256``: cache, mirrors, library caches, then URL."""
+    """A local path whose bytes hash to ``remote.digest``: cache, mirrors, library caches, then URL."""
     cached = cache_dir / remote.name
     if cached.exists():
         try:
-            verify(cached, remote.sha256)
+            verify(cached, remote.digest, remote.algorithm)
             return cached
         except ChecksumMismatch:
             cached.unlink()  # corrupt cache entry: drop it and fetch again below
@@ -68,10 +69,10 @@ def resolve(remote: RemoteFile, cache_dir: Path, mirrors: Iterable[Path], mirror
     candidates += [Path(d) / Path(remote.mirror_path).name for d in library_dirs]
     for candidate in candidates:
         if candidate.is_file():
-            verify(candidate, remote.sha256)  # a wrong mirror copy is an error, not skipped
+            verify(candidate, remote.digest, remote.algorithm)  # a wrong mirror copy is an error
             return candidate
     try:
-        return download(remote.url, cached, remote.sha256)
+        return download(remote.url, cached, remote.digest, remote.algorithm)
     except ChecksumMismatch:
         raise
     except DataError as error:
@@ -79,6 +80,6 @@ def resolve(remote: RemoteFile, cache_dir: Path, mirrors: Iterable[Path], mirror
         raise DataError(
             f"{remote.name} is not available offline and could not be downloaded ({error}). "
             f"Fetch it on a machine with network from {remote.url} "
-            f"(sha256 {'' if len(remote.sha256) == 64 else 'starting '}{remote.sha256}) and put it "
+            f"({remote.algorithm} {'' if len(remote.digest) >= 40 else 'starting '}{remote.digest}) and put it "
             f"at <mirror>/{remote.mirror_path} in a directory listed in {mirror_variable}; "
             f"mirrors searched: {searched}") from None

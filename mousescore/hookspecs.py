@@ -32,7 +32,7 @@ def mousescore_models():
 def mousescore_datasets():
     """Return an iterable of :class:`mousescore.specs.DatasetSpec`.
 
-    A dataset names its upstream files (URL + sha256) and a packager that turns the verified files into
+    A dataset names its upstream files (URL + checksum) and a packager that turns the verified files into
     stimuli and assemblies; see :mod:`mousescore.data`.
     """
 

@@ -11,6 +11,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 from . import __version__
 from .benchmark import Benchmark
 from .data import file_provenance
+from .errors import UnknownIdentifier
 from .extraction import extract
 from .registry import Registry, get_registry
 from .score import Score
@@ -96,7 +97,7 @@ def _provenance(model_id, loaded, benchmark, stimulus_set, features) -> Dict:
         "model": model_id,
         "model_provenance": dict(loaded.provenance),
         "dataset": benchmark.dataset,
-        "dataset_files_sha256": _dataset_files(benchmark.dataset),
+        "dataset_files": _dataset_files(benchmark.dataset),
         "surrogate_data": bool(benchmark.metadata.get("surrogate", False)),
         "stimulus_set": stimulus_set,
         "metric": benchmark.metric.identifier,
@@ -108,7 +109,10 @@ def _provenance(model_id, loaded, benchmark, stimulus_set, features) -> Dict:
 
 
 def _dataset_files(dataset: str) -> Dict[str, str]:
-    """Registered datasets: their files' sha256; custom data: the digest in its name."""
+    """Registered datasets: their files' checksums; custom data: the digest in its name."""
     if dataset.startswith("custom:"):
         return {"inputs_sha256_prefix": dataset.split(":", 1)[1]}
-    return file_provenance(dataset)
+    try:
+        return file_provenance(dataset)
+    except UnknownIdentifier:      # a benchmark built in Python over data that is not registered
+        return {}

@@ -13,8 +13,9 @@ class RemoteFile:
     """One upstream file: where it lives and what its bytes must hash to."""
     name: str            # stable key used by the packager
     url: str             # real upstream URL (file:// works too)
-    sha256: str
+    digest: str          # hex digest of the bytes (a prefix of >= 8 digits where only that is published)
     mirror_path: str     # relative path looked up in each MOUSESCORE_DATA_PATH directory
+    algorithm: str = "sha256"   # "sha1" where upstream publishes only that (Brain-Score's catalog)
 
 
 @dataclass(frozen=True)

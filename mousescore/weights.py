@@ -14,7 +14,7 @@ WEIGHTS_PATH_VARIABLE = "MOUSESCORE_WEIGHTS_PATH"
 
 def resolve_weights(url: str, sha256: str, library_dirs: Iterable[Path] = ()) -> Path:
     filename = url.rsplit("/", 1)[-1]
-    remote = RemoteFile(name=filename, url=url, sha256=sha256, mirror_path=filename)
+    remote = RemoteFile(name=filename, url=url, digest=sha256, mirror_path=filename)
     return resolve(remote, paths.home() / "weights", paths.mirror_dirs(WEIGHTS_PATH_VARIABLE),
                    WEIGHTS_PATH_VARIABLE, library_dirs)
 

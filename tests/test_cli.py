@@ -38,7 +38,7 @@ def test_score_prints_everything_and_is_reproducible(real_data, tmp_path):
     assert 0.05 < score["value"] < 0.5 and score["ceiling"] == pytest.approx(0.8138, abs=1e-3)
     assert score["provenance"]["model_provenance"] == {"weights": "random init (torchvision default)",
                                                         "seed": 0}
-    assert score["provenance"]["dataset_files_sha256"]["rdms"].startswith("4008746e")
+    assert score["provenance"]["dataset_files"]["rdms"].startswith("sha256:4008746e")
     again = run("score", MODEL, "allen.VISp-rsa", "--json", "--force", home=tmp_path / "b")
     assert json.loads(again.stdout)[0]["value"] == score["value"]        # identical, fresh run
     text = run("score", MODEL, "allen.VISp-rsa", home=tmp_path / "a")
@@ -89,3 +89,10 @@ def test_kriegeskorte_it_rsa_prints_score_ceiling_and_reference(real_data, tmp_p
     assert result.returncode == 0, result.stderr
     assert "ceiling 1.0000" in result.stdout
     assert "reference: human IT fMRI RDM vs macaque IT RDM (r) = 0.4912" in result.stdout
+
+
+def test_majajhong2015_offline_names_the_brainio_files_and_exits_2(tmp_path):
+    result = run("score", MODEL, "majajhong2015.V4-pls", home=tmp_path)
+    assert result.returncode == 2
+    assert "assy_dicarlo_MajajHong2015_public.nc" in result.stderr and "sha1 13d28ca0" in result.stderr
+    assert "MOUSESCORE_DATA_PATH" in result.stderr and len(result.stderr.strip().splitlines()) == 1

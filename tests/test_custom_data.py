@@ -44,7 +44,7 @@ def test_assembly_and_image_folder_score_like_the_registered_cowley_benchmark(re
     assert custom["benchmark"] == "custom.v4-srp_ridge"
     assert custom["value"] == registered["value"]
     assert custom["ceiling"] == registered["ceiling"] and custom["best_layer"] == registered["best_layer"]
-    assert custom["provenance"]["dataset_files_sha256"]["inputs_sha256_prefix"]
+    assert custom["provenance"]["dataset_files"]["inputs_sha256_prefix"]
 
 
 def test_rdm_and_zipped_images_score_like_the_registered_kriegeskorte_benchmark(real_data, tmp_path):

@@ -83,3 +83,14 @@ def test_restricted_unpickler_loads_arrays_in_dicts(tmp_path):
     data = {"VISp": {"layer23": np.arange(6.0).reshape(2, 3)}}
     path.write_bytes(pickle.dumps(data))
     np.testing.assert_array_equal(load_pickle(path)["VISp"]["layer23"], data["VISp"]["layer23"])
+
+
+def test_sha1_digests_from_upstream_catalogs(tmp_path):
+    content = b"brainio bytes"
+    upstream = tmp_path / "assy.nc"
+    upstream.write_bytes(content)
+    good = RemoteFile("assy.nc", upstream.as_uri(), hashlib.sha1(content).hexdigest(), "assy.nc", "sha1")
+    assert resolve(good, tmp_path / "cache", [], "MIRROR").read_bytes() == content
+    bad = RemoteFile("other.nc", upstream.as_uri(), "0" * 40, "other.nc", "sha1")
+    with pytest.raises(ChecksumMismatch, match="sha1 is"):
+        resolve(bad, tmp_path / "cache", [], "MIRROR")

@@ -1,8 +1,10 @@
-"""The paper's metrics: ``rsa``, ``srp_ridge`` (sparse random projection + ridge with GCV) and the
-exact full-feature ``ridge`` beside it (a different model: see DESIGN.md, Numerics)."""
+"""The paper's metrics: ``rsa``, ``srp_ridge`` (sparse random projection + ridge with GCV), the exact
+full-feature ``ridge`` beside it (a different model: see DESIGN.md, Numerics), and Brain-Score's
+``pls`` (PCA + PLS) for the paper's appendix A.1 comparison."""
 from mousescore import hookimpl
 from mousescore.specs import MetricSpec
 
+from .pls_metric import PLS
 from .rsa_metric import RSA
 from .ridge_metric import SRPRidge
 
@@ -21,4 +23,7 @@ def mousescore_metrics():
                            "leave-one-out predictions by GCV; Pearson r per neuron, mean over neurons"}),
         MetricSpec("ridge", full_ridge, {
             "description": "ridge on all features (no projection), exact leave-one-out in the dual"}),
+        MetricSpec("pls", PLS, {
+            "description": "Brain-Score style: PCA (on the stimuli) then 25-component PLS, 10-fold CV; "
+                           "Pearson r per neuron"}),
     ]
