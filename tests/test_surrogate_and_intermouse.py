@@ -85,6 +85,8 @@ def test_cli_prints_surrogate_scores_with_ceiling_and_intermouse(real_data, tmp_
         inter = score["references"]
         assert inter["intermouse_ci95_low"] < inter["intermouse"] < inter["intermouse_ci95_high"]
         assert 0 < score["value"] < inter["intermouse"]
+        assert 0.75 < inter["surrogate_vs_real_similarity_r"] <= 1
     text = subprocess.run([sys.executable, "-m", "mousescore.cli", "score", "alexnet-random",
                            "allen_surrogate.VISp-srp_ridge"], capture_output=True, text=True, env=env)
     assert "SURROGATE" in text.stdout and "reference: intermouse" in text.stdout
+    assert "reference: surrogate_vs_real_similarity_r = 0.8" in text.stdout   # VISp: 0.82-0.99 by layer

@@ -30,6 +30,8 @@ def _site_factory(build, identifier, dataset, site):
     def factory():
         benchmark = build(identifier, dataset, **site)
         benchmark.metadata["surrogate"] = dataset == "allen_surrogate"
+        if benchmark.metadata["surrogate"]:   # how closely the surrogate follows the real site RDMs
+            benchmark.references["surrogate_vs_real_similarity_r"] = surrogate.match_of(**site)
         return benchmark
     return factory
 

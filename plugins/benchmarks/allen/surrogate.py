@@ -77,6 +77,15 @@ def generate_site(similarity: np.ndarray, area: str, layer: str):
     return trials, ids, mice
 
 
+def match_of(area: str, layer=None, cre_line=None) -> float:
+    """Mean over the site's layers of the surrogate-vs-real match recorded at packaging."""
+    from mousescore.data import load_dataset
+    attrs = load_dataset("allen_surrogate")["responses"].attrs
+    matches = dict(zip(attrs["match_sites"], attrs["match_r"]))
+    layers = [layer] if layer else SITES[area]
+    return float(np.mean([matches[f"{area}_{name}"] for name in layers]))
+
+
 def package(files):
     similarity = load_pickle(files["rdms"])
     blocks, ids, matches = [], [], []
