@@ -36,7 +36,8 @@ class Benchmark:
         if not np.array_equal(features.stimulus_ids, expected):
             raise DataError(f"{self.identifier}: features were extracted for different stimuli "
                             f"than the benchmark's ({len(features.stimulus_ids)} vs {len(expected)})")
-        per_layer = {layer: self.metric.layer_scores(features.reduced[layer], self.target)
+        per_layer = {layer: (np.full(len(self.unit_ids), np.nan) if layer in features.nonfinite
+                             else self.metric.layer_scores(features.reduced[layer], self.target))
                      for layer in features.layers}
         with np.errstate(all="ignore"):
             profile = {layer: float(np.nanmean(s)) if np.isfinite(s).any() else float("nan")

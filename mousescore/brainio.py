@@ -9,7 +9,6 @@ never executed; ZIP members are read in memory, never extracted.
 """
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -20,6 +19,7 @@ import xarray as xr
 from .assemblies import NeuroidAssembly, StimulusSet
 from .errors import DataError
 from .images import decode, stimulus_set
+from .safezip import open_zip
 
 ID_COLUMNS = ("stimulus_id", "image_id")
 FILE_COLUMNS = ("filename", "image_file_name")
@@ -86,7 +86,7 @@ def read_stimulus_set(csv_path, zip_path, stimulus_ids: Optional[Sequence[str]] 
     missing = [s for s in wanted if s not in rows.index]
     if missing:
         raise DataError(f"{csv_path}: no row for stimuli {missing[:5]} ({len(missing)} in all)")
-    with zipfile.ZipFile(zip_path) as archive:
+    with open_zip(zip_path) as archive:
         members = {Path(name).name: name for name in archive.namelist() if not name.endswith("/")}
         images = []
         for stimulus in wanted:

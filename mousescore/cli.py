@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import sys
 import traceback
@@ -40,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--json", action="store_true", help="print the scores as JSON")
     score.add_argument("--batch-size", type=int, default=None)
     score.add_argument("--no-progress", action="store_true")
+    score.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
 
     data = commands.add_parser("data", help="datasets: list or fetch their files")
     data_commands = data.add_subparsers(dest="data_command", required=True)
@@ -104,6 +106,9 @@ def _score(args) -> None:
     from .scoring import score_benchmarks, score_model
     registry = get_registry()
     _warn_about_broken_plugins(registry)
+    if args.threads:
+        import torch
+        torch.set_num_threads(args.threads)
     own_data = any((args.assembly, args.responses, args.rdm))
     if own_data == bool(args.benchmarks) or (own_data and not args.stimuli):
         raise MousescoreError("give benchmarks, or your own data: one of --assembly/--responses/--rdm "
@@ -164,6 +169,7 @@ def _data(args) -> None:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = _parser().parse_args(argv)
+    logging.basicConfig(format="warning: %(message)s", level=logging.WARNING, stream=sys.stderr)
     try:
         if args.command == "list":
             _list(args.kind[:-1], args.json)

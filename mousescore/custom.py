@@ -8,7 +8,6 @@ extension) are the stimulus ids. Everything is validated before any model runs.
 from __future__ import annotations
 
 import hashlib
-import zipfile
 from pathlib import Path
 from typing import List, Optional, Sequence
 
@@ -19,6 +18,7 @@ from .assemblies import NeuroidAssembly, StimulusSet, load_netcdf
 from .benchmark import Benchmark, neural_benchmark, rdm_benchmark
 from .errors import DataError, MousescoreError
 from .images import IMAGE_SUFFIXES, decode, stimulus_set
+from .safezip import open_zip
 
 
 def _image_sources(path: Path):
@@ -27,8 +27,8 @@ def _image_sources(path: Path):
         for file in sorted(path.iterdir()):
             if file.suffix.lower() in IMAGE_SUFFIXES:
                 yield file.stem, file.name, file.read_bytes()
-    elif zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
+    elif path.suffix.lower() == ".zip":
+        with open_zip(path) as archive:
             for name in sorted(archive.namelist()):
                 if Path(name).suffix.lower() in IMAGE_SUFFIXES and not name.endswith("/"):
                     yield Path(name).stem, name, archive.read(name)

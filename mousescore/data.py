@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -11,12 +12,15 @@ from typing import Dict, Mapping
 
 from . import paths
 from .assemblies import load_netcdf, save_netcdf
-from .files import resolve
+from .errors import DataError
+from .faults import checkpoint
+from .files import resolve, sha256_of, verify
 from .registry import get_registry
 from .specs import DatasetSpec
 
 DATA_PATH_VARIABLE = "MOUSESCORE_DATA_PATH"
 _loaded: Dict[str, Mapping[str, object]] = {}
+logger = logging.getLogger("mousescore")
 
 
 def fetch_files(spec: DatasetSpec) -> Dict[str, Path]:
@@ -33,18 +37,43 @@ def package_key(spec: DatasetSpec) -> str:
 
 
 def load_dataset(identifier: str) -> Mapping[str, object]:
-    """The dataset's products (stimuli, assemblies) by name, packaging them on first use."""
+    """The dataset's products (stimuli, assemblies) by name, packaging them on first use.
+
+    Packaged files are checked against the sha256 recorded when they were written; a corrupt package
+    is reported, removed and rebuilt from the (verified) upstream files.
+    """
     if identifier in _loaded:
         return _loaded[identifier]
     spec = get_registry().get("dataset", identifier)
     folder = paths.home() / "packaged" / f"{identifier}-{package_key(spec)}"
-    if not (folder / "products.json").exists():
-        products = spec.packager(fetch_files(spec))
-        _write_products(folder, products)
-    names = json.loads((folder / "products.json").read_text())
-    products = {name: load_netcdf(folder / f"{name}.nc") for name in names}
+    try:
+        products = _read_products(folder)
+    except DataError as error:
+        logger.warning("%s; removing it and packaging %s again", error, identifier)
+        shutil.rmtree(folder, ignore_errors=True)
+        products = None
+    if products is None:
+        _write_products(folder, spec.packager(fetch_files(spec)))
+        products = _read_products(folder)
     _loaded[identifier] = products
     return products
+
+
+def _read_products(folder: Path):
+    manifest = folder / "products.json"
+    if not manifest.exists():
+        return None
+    try:
+        checksums = json.loads(manifest.read_text())
+    except ValueError as error:
+        raise DataError(f"corrupt package manifest {manifest}") from error
+    if not isinstance(checksums, dict):   # written by an older mousescore, without checksums
+        raise DataError(f"package manifest {manifest} has no checksums")
+    for name, digest in checksums.items():
+        if not (folder / f"{name}.nc").exists():
+            raise DataError(f"packaged file {folder / name}.nc is missing")
+        verify(folder / f"{name}.nc", digest)
+    return {name: load_netcdf(folder / f"{name}.nc") for name in checksums}
 
 
 def _write_products(folder: Path, products: Mapping[str, object]) -> None:
@@ -52,9 +81,12 @@ def _write_products(folder: Path, products: Mapping[str, object]) -> None:
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
     try:
+        checksums = {}
         for name, product in products.items():
             save_netcdf(product, tmp / f"{name}.nc")
-        (tmp / "products.json").write_text(json.dumps(sorted(products)))
+            checksums[name] = sha256_of(tmp / f"{name}.nc")
+            checkpoint("package-write")
+        (tmp / "products.json").write_text(json.dumps(checksums, sort_keys=True))
         try:
             os.rename(tmp, folder)
         except OSError:  # another process packaged it first; theirs is identical

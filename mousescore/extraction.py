@@ -16,6 +16,7 @@ import numpy as np
 
 from .assemblies import StimulusSet
 from .errors import MousescoreError
+from .faults import checkpoint
 from .projection import project
 from .ridge import centered_gram
 from .rsa import correlation_matrix
@@ -28,6 +29,12 @@ ROWWISE = {"srp"}
 IDENTITY_MODULES = {"Identity", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
                     "DropPath", "DropBlock2d"}
 SINGLE_BATCH_LIMIT = 128  # stimulus sets up to this size run as one batch
+
+
+class _LayerError(Exception):
+    def __init__(self, layer: str, cause: Exception):
+        super().__init__(layer)
+        self.layer, self.cause = layer, cause
 
 
 def reduce(key: Tuple, rows: np.ndarray) -> np.ndarray:
@@ -47,6 +54,7 @@ class LayerFeatures:
     stimulus_ids: np.ndarray
     layers: List[str] = field(default_factory=list)          # execution order
     reduced: Dict[str, Dict[Hashable, np.ndarray]] = field(default_factory=dict)
+    nonfinite: set = field(default_factory=set)   # layers with NaN/inf activations: not scored
     seconds: float = 0.0
 
     def relative_depth(self, layer: str) -> float:
@@ -91,12 +99,16 @@ def _first_tensor(output):
     return None
 
 
+def default_batch_size(n_stimuli: int) -> int:
+    return n_stimuli if n_stimuli <= SINGLE_BATCH_LIMIT else 64
+
+
 def extract(loaded: LoadedModel, stimuli: StimulusSet, reductions: Iterable[Tuple],
             batch_size: Optional[int] = None, progress: bool = True) -> LayerFeatures:
     import torch
     reductions = sorted(set(reductions), key=repr)
     n = stimuli.sizes["presentation"]
-    batch_size = batch_size or (n if n <= SINGLE_BATCH_LIMIT else 64)
+    batch_size = batch_size or default_batch_size(n)
     single_batch = batch_size >= n
     features = LayerFeatures(stimulus_ids=stimuli.stimulus_ids())
     partial: Dict[str, Dict[Hashable, list]] = {}
@@ -109,23 +121,34 @@ def extract(loaded: LoadedModel, stimuli: StimulusSet, reductions: Iterable[Tupl
         def hook(module, inputs, output):
             calls[name] = calls.get(name, 0) + 1
             layer = name if calls[name] == 1 else f"{name}#{calls[name]}"
-            tensor = _first_tensor(output)
-            if tensor is None or tensor.ndim == 0 or tensor.shape[0] != state["batch"]:
-                return
-            rows = tensor.detach().reshape(tensor.shape[0], -1).float().cpu().numpy()
-            if state["first_batch"]:
-                features.layers.append(layer)
-            slot = partial.setdefault(layer, {})
-            for key in reductions:
-                if key[0] in ROWWISE:
-                    slot.setdefault(key, []).append(reduce(key, rows))
-                elif single_batch:
-                    slot[key] = [reduce(key, rows)]
-                else:
-                    spilled.setdefault(layer, [])
-            if not single_batch and layer in spilled:
-                spilled[layer].append(rows.copy())  # the hook's tensor may be modified in place later
+            try:
+                record(layer, output)
+            except Exception as error:   # name the layer: the forward pass only sees an exception
+                raise _LayerError(layer, error) from error
         return hook
+
+    def record(layer, output):
+        tensor = _first_tensor(output)
+        if tensor is None or tensor.ndim == 0 or tensor.shape[0] != state["batch"]:
+            return
+        if tensor.is_complex():
+            raise TypeError("the layer's output is complex; only real activations can be compared")
+        rows = tensor.detach().reshape(tensor.shape[0], -1).float().cpu().numpy()
+        if state["first_batch"]:
+            features.layers.append(layer)
+        if layer in features.nonfinite or not np.isfinite(rows).all():
+            features.nonfinite.add(layer)   # overflowing random networks: leave the layer out
+            return
+        slot = partial.setdefault(layer, {})
+        for key in reductions:
+            if key[0] in ROWWISE:
+                slot.setdefault(key, []).append(reduce(key, rows))
+            elif single_batch:
+                slot[key] = [reduce(key, rows)]
+            else:
+                spilled.setdefault(layer, [])
+        if not single_batch and layer in spilled:
+            spilled[layer].append(rows.copy())  # the hook's tensor may be modified in place later
 
     handles = [m.register_forward_hook(hook_for(name)) for name, m in modules.items()]
     start = time.perf_counter()
@@ -141,14 +164,23 @@ def extract(loaded: LoadedModel, stimuli: StimulusSet, reductions: Iterable[Tupl
                 state["batch"] = len(images)
                 try:
                     loaded.module(preprocess(images, loaded))
+                except _LayerError as error:
+                    raise MousescoreError(f"reducing the activations of layer {error.layer} failed "
+                                          f"({type(error.cause).__name__}: {error.cause})") from error
                 except Exception as error:
                     raise MousescoreError(f"the model's forward pass failed ({type(error).__name__}: "
                                           f"{error})") from error
                 state["first_batch"] = False
+                checkpoint("extraction")
     finally:
         for handle in handles:
             handle.remove()
     for layer in features.layers:
+        if layer in features.nonfinite:
+            partial.pop(layer, None)
+            spilled.pop(layer, None)
+            features.reduced[layer] = {}
+            continue
         done = {key: np.concatenate(parts) if key[0] in ROWWISE else parts[0]
                 for key, parts in partial.get(layer, {}).items() if parts}
         if layer in spilled:

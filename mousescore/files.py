@@ -7,6 +7,7 @@ removed and fetched again, a corrupt mirror copy or download is an error naming 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
 import tempfile
@@ -17,6 +18,8 @@ from typing import Iterable
 
 from .errors import ChecksumMismatch, DataError
 from .specs import RemoteFile
+
+logger = logging.getLogger("mousescore")
 
 
 def sha256_of(path: Path, chunk: int = 1 << 20, algorithm: str = "sha256") -> str:
@@ -62,8 +65,9 @@ def resolve(remote: RemoteFile, cache_dir: Path, mirrors: Iterable[Path], mirror
         try:
             verify(cached, remote.digest, remote.algorithm)
             return cached
-        except ChecksumMismatch:
-            cached.unlink()  # corrupt cache entry: drop it and fetch again below
+        except ChecksumMismatch as error:
+            logger.warning("%s; removed it from the cache and fetching it again", error)
+            cached.unlink()
     mirrors = list(mirrors)
     candidates = [c for m in mirrors for c in (m / remote.mirror_path, m / Path(remote.mirror_path).name)]
     candidates += [Path(d) / Path(remote.mirror_path).name for d in library_dirs]

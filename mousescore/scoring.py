@@ -12,7 +12,8 @@ from . import __version__
 from .benchmark import Benchmark
 from .data import file_provenance
 from .errors import UnknownIdentifier
-from .extraction import extract
+from .extraction import default_batch_size, extract
+from .memory import check_memory
 from .registry import Registry, get_registry
 from .score import Score
 from .store import ResultStore
@@ -79,7 +80,13 @@ def score_benchmarks(model_id: str, benchmarks: Sequence[Benchmark], registry: O
             loaded = model_spec.factory()
             log(f"built {model_id} in {time.perf_counter() - started:.1f} s")
         reductions = set().union(*(b.metric.reductions() for b in group))
+        stimuli = group[0].stimuli
+        check_memory(loaded, stimuli, reductions, batch_size or default_batch_size(stimuli.sizes["presentation"]),
+                     model_id)
         features = extract(loaded, group[0].stimuli, reductions, batch_size=batch_size, progress=progress)
+        if features.nonfinite:
+            log(f"warning: {len(features.nonfinite)} layer(s) gave NaN or infinite activations and are "
+                f"not scored: {sorted(features.nonfinite)[:5]}")
         log(f"extraction {extraction_number}: {model_id} on {stimulus_set} "
             f"({len(features.stimulus_ids)} stimuli, {len(features.layers)} layers) in "
             f"{features.seconds:.1f} s, shared by {len(group)} benchmark(s)")

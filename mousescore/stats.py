@@ -11,16 +11,27 @@ def working_array(values) -> np.ndarray:
 
 
 def pearson_columns(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pearson r between matching columns of ``a`` and ``b`` (n × k); NaN where a column is constant."""
+    """Pearson r between matching columns of ``a`` and ``b`` (n × k).
+
+    NaN where a column is constant, or varies only at rounding level (its spread is below 1e-12 of
+    its magnitude): such a correlation would only measure floating-point noise.
+    """
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
+    constant = _flat(a) | _flat(b)
     a = a - a.mean(axis=0)
     b = b - b.mean(axis=0)
     denominator = np.sqrt((a * a).sum(axis=0) * (b * b).sum(axis=0))
     with np.errstate(invalid="ignore", divide="ignore"):
         r = (a * b).sum(axis=0) / denominator
-    r[~(denominator > 0)] = np.nan
+    r[constant | ~(denominator > 0)] = np.nan
     return np.clip(r, -1.0, 1.0)
+
+
+def _flat(x: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        spread = x.max(axis=0) - x.min(axis=0)
+        return ~(spread > 1e-12 * np.abs(x).max(axis=0))
 
 
 def spearman_brown(r, factor: float = 2.0):

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from . import paths
+from .faults import checkpoint
 from .score import Score
 
 
@@ -40,6 +41,7 @@ class ResultStore:
             db.execute("INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?)",
                        (score.model, score.benchmark, score.to_json(),
                         score.provenance.get("time", "")))
+            checkpoint("store-write")   # a crash here must leave the previous state intact
 
     def all(self) -> List[Score]:
         with self._connect() as db:

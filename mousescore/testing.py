@@ -34,8 +34,9 @@ def check_model(spec: ModelSpec, stimuli: Optional[StimulusSet] = None) -> Loade
     missing = [key for key in REQUIRED_METADATA if key not in spec.metadata]
     assert not missing, f"{spec.identifier}: metadata lacks {missing}"
     trained = spec.metadata["trained"]
-    assert trained == (not spec.identifier.endswith("-random")), \
-        f"{spec.identifier}: random-init variants end in '-random' and say trained=False"
+    if spec.metadata.get("architecture_class") != "non-network":   # baselines are neither
+        assert trained == (not spec.identifier.endswith("-random")), \
+            f"{spec.identifier}: random-init variants end in '-random' and say trained=False"
     loaded = spec.factory()
     assert isinstance(loaded, LoadedModel), f"{spec.identifier}: factory must return a LoadedModel"
     assert not loaded.module.training, f"{spec.identifier}: the module must be in eval mode"

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Iterable
 
 from . import paths
+from .errors import DataError
 from .files import resolve, sha256_of
 from .specs import RemoteFile
 
@@ -21,8 +22,14 @@ def resolve_weights(url: str, sha256: str, library_dirs: Iterable[Path] = ()) ->
 
 def load_state_dict(path: Path):
     """Load a checkpoint as tensors only: a malicious pickle cannot run code here."""
+    import pickle
+
     import torch
-    return torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as error:
+        raise DataError(f"{path}: refusing to load this checkpoint: it is corrupt or holds more than "
+                        f"tensors ({str(error).splitlines()[0]})") from error
 
 
 def weights_provenance(path: Path) -> dict:

@@ -64,73 +64,9 @@ def test_rdm_and_zipped_images_score_like_the_registered_kriegeskorte_benchmark(
     assert custom["value"] == pytest.approx(registered["value"], abs=1e-12)
 
 
-@pytest.fixture
-def small(tmp_path):
-    """Six small images and a matching assembly with repeats."""
-    rng = np.random.default_rng(0)
-    folder = tmp_path / "images"
-    folder.mkdir()
-    ids = [f"img{i}" for i in range(6)]
-    for i in ids:
-        Image.fromarray(rng.integers(0, 255, (20, 20, 3), dtype=np.uint8)).save(folder / f"{i}.png")
-    values = rng.normal(size=(6, 4, 3))
-    return {"folder": folder, "ids": ids, "values": values, "root": tmp_path}
-
-
-def _assembly(small, values=None, ids=None):
-    path = small["root"] / "a.nc"
-    save_netcdf(NeuroidAssembly.create(small["values"] if values is None else values, ids or small["ids"],
-                                       [f"n{i}" for i in range(4)], repetition=True), path)
-    return str(path)
-
-
-@pytest.mark.parametrize("case", ["missing image", "duplicate ids", "nan row", "asymmetric rdm",
-                                  "rdm size", "condensed length", "no stimuli", "not images",
-                                  "both targets", "unknown metric"])
-def test_malformed_inputs_give_one_clear_line_and_exit_2(small, case, tmp_path):
-    folder, root = str(small["folder"]), small["root"]
-    if case == "missing image":
-        args = ["--assembly", _assembly(small, ids=small["ids"][:5] + ["ghost"]), "--stimuli", folder]
-        expected = "no image for stimuli ['ghost']"
-    elif case == "duplicate ids":
-        Image.new("RGB", (20, 20)).save(small["folder"] / "img0.jpg")
-        args = ["--assembly", _assembly(small), "--stimuli", folder]
-        expected = "duplicate stimulus id 'img0'"
-    elif case == "nan row":
-        values = small["values"].copy()
-        values[2] = np.nan
-        args = ["--assembly", _assembly(small, values=values), "--stimuli", folder]
-        expected = "all NaN for stimuli ['img2']"
-    elif case in ("asymmetric rdm", "rdm size", "condensed length"):
-        matrix = {"asymmetric rdm": np.triu(np.ones((6, 6)), 1), "rdm size": np.ones((5, 5)) - np.eye(5),
-                  "condensed length": np.ones(14)}[case]
-        np.save(root / "rdm.npy", matrix)
-        args = ["--rdm", str(root / "rdm.npy"), "--stimuli", folder]
-        expected = {"asymmetric rdm": "not symmetric", "rdm size": "5 rows for 6 stimuli",
-                    "condensed length": "has 15 values, not 14"}[case]
-    elif case == "no stimuli":
-        args = ["--assembly", _assembly(small)]
-        expected = "together with --stimuli"
-    elif case == "not images":
-        (root / "notes").mkdir()
-        (root / "notes" / "a.png").write_text("not a png")
-        args = ["--assembly", _assembly(small), "--stimuli", str(root / "notes")]
-        expected = "a.png is corrupt"
-    elif case == "both targets":
-        np.save(root / "r.npy", np.zeros((6, 2)))
-        args = ["--assembly", _assembly(small), "--responses", str(root / "r.npy"), "--stimuli", folder]
-        expected = "exactly one of"
-    else:
-        args = ["--assembly", _assembly(small), "--stimuli", folder, "--metric", "pearsonish"]
-        expected = "unknown metric 'pearsonish'"
-    result = cli("score", MODEL, *args, home=tmp_path / "home")
-    assert result.returncode == 2, result.stdout + result.stderr
-    assert expected in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
-
-
-def test_responses_array_with_neuroid_table_and_python_api(small):
+def test_responses_array_with_neuroid_table_and_python_api(tmp_path):
     from mousescore.custom import custom_benchmark
+    small = small_inputs(tmp_path)
     np.save(small["root"] / "r.npy", small["values"])
     (small["root"] / "neuroids.csv").write_text("neuroid_id,area\nu1,VISp\nu2,VISp\nu3,VISl\nu4,VISl\n")
     benchmark = custom_benchmark(small["folder"], responses=small["root"] / "r.npy",
@@ -139,3 +75,14 @@ def test_responses_array_with_neuroid_table_and_python_api(small):
     assert benchmark.unit_ids == ["u1", "u2", "u3", "u4"]
     np.testing.assert_allclose(benchmark.target, small["values"].mean(axis=2))
     assert benchmark.unit_ceilings.shape == (4,)          # split-half over the 3 repeats
+
+
+def small_inputs(root):
+    """Six small images and a matching (stimulus × neuroid × repeat) array."""
+    rng = np.random.default_rng(0)
+    folder = root / "images"
+    folder.mkdir()
+    ids = [f"img{i}" for i in range(6)]
+    for i in ids:
+        Image.fromarray(rng.integers(0, 255, (20, 20, 3), dtype=np.uint8)).save(folder / f"{i}.png")
+    return {"folder": folder, "ids": ids, "values": rng.normal(size=(6, 4, 3)), "root": root}

@@ -3,10 +3,9 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
-from conftest import REPO
-
-EXAMPLE = REPO / "examples" / "mousescore-plugin-example"
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "mousescore-plugin-example"
 MODEL = "example_convnet-random"
 
 

@@ -57,9 +57,11 @@ def test_builtin_plugins_register_through_entry_points_and_implement_known_hooks
     assert not registry.problems
 
 
-def test_every_trained_model_has_a_random_variant():
-    models = set(Registry().identifiers("model"))
-    assert all(f"{m}-random" in models for m in models if not m.endswith("-random"))
+def test_every_trained_network_has_a_random_variant():
+    registry = Registry()
+    networks = {m for m in registry.identifiers("model")
+                if registry.get("model", m).metadata["architecture_class"] != "non-network"}
+    assert all(f"{m}-random" in networks for m in networks if not m.endswith("-random"))
 
 
 def test_unknown_identifier_suggests_close_matches():

@@ -8,6 +8,7 @@ from PIL import Image, UnidentifiedImageError
 
 from mousescore.assemblies import NeuroidAssembly, StimulusSet
 from mousescore.errors import DataError
+from mousescore.safezip import open_zip
 from mousescore.specs import DatasetSpec, RemoteFile
 
 _BASE = ("https://raw.githubusercontent.com/cowleygroup/V4_compact_models/"
@@ -31,7 +32,7 @@ STIMULUS_SET = "cowley2023.images_210325"
 
 def read_images(path):
     """Decode image0001.jpg ... from the zip in memory, in numeric order, as RGB floats in [0, 1]."""
-    with zipfile.ZipFile(path) as archive:
+    with open_zip(path) as archive:
         names = sorted((n for n in archive.namelist() if IMAGE_NAME.match(n)),
                        key=lambda n: int(IMAGE_NAME.match(n).group(1)))
         images = []

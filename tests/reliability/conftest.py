@@ -1,0 +1,34 @@
+"""The reliability suite: every test records the bad inputs it tries and the faults it injects; the
+summary at the end counts them and how many were handled (their test passed)."""
+import pytest
+
+_tally = {"bad inputs": {}, "faults injected": {}}   # kind -> {(test id, what): test id}
+
+
+def _recorder(kind, request):
+    def record(what: str):
+        _tally[kind][(request.node.nodeid, what)] = request.node.nodeid
+    return record
+
+
+@pytest.fixture
+def bad_input(request):
+    """Call ``bad_input("what")`` for each malformed input a test feeds in."""
+    return _recorder("bad inputs", request)
+
+
+@pytest.fixture
+def fault(request):
+    """Call ``fault("what")`` for each fault (kill, corruption, race) a test injects."""
+    return _recorder("faults injected", request)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not any(_tally.values()):
+        return
+    failed = {report.nodeid for report in terminalreporter.stats.get("failed", [])}
+    parts = []
+    for kind, items in _tally.items():
+        handled = sum(1 for test in items.values() if test not in failed)
+        parts.append(f"{kind}: {len(items)} tried, {handled} handled")
+    terminalreporter.write_line("reliability suite: " + "; ".join(parts))
