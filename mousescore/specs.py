@@ -5,7 +5,7 @@ Nothing here imports torch: listing specs must stay cheap.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Optional, Sequence
+from typing import Any, Callable, List, Mapping, Optional, Sequence
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,15 @@ class ModelSpec:
     identifier: str
     factory: Callable[[], "LoadedModel"]
     metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+def trained_and_random(identifier: str, build: Callable[[bool, int], "LoadedModel"],
+                       metadata: Mapping[str, Any], training: str, seed: int = 0) -> List[ModelSpec]:
+    """The two variants every network gets: ``identifier`` with its trained weights and
+    ``identifier-random``, seeded random init; ``build(trained, seed)`` makes either, lazily."""
+    return [ModelSpec(identifier, lambda: build(True, seed), {**metadata, "trained": True, "training": training}),
+            ModelSpec(f"{identifier}-random", lambda: build(False, seed),
+                      {**metadata, "trained": False, "training": "random init", "seed": seed})]
 
 
 @dataclass(frozen=True)

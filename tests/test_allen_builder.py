@@ -372,6 +372,7 @@ def test_data_build_command_registers_and_scores_per_neuron_benchmarks(data, rea
         assert f"{step}: {count} neurons" in built.stdout
     listing = cli("list", "benchmarks").stdout
     assert "allen.VISp-srp_ridge" in listing and "allen.VISp_Cux2-rsa" in listing
+    assert "allen.Cux2-srp_ridge" in listing and "allen.Rbp4-rsa" not in listing   # Rbp4: failed container
     scored = cli("score", "alexnet-random", "allen.VISp-srp_ridge", "--json")
     assert scored.returncode == 0, scored.stderr
     assert '"n_units": 2' in scored.stdout

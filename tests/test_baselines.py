@@ -111,14 +111,20 @@ def grating(size, wavelength, theta, amplitude=0.25):
     return 0.5 + amplitude * np.cos(phase)
 
 
-def test_gabor_energy_of_a_grating_is_half_its_amplitude_at_the_preferred_filter_only(built):
+def bank_energy(loaded, images) -> np.ndarray:
+    """The gabor bank alone (no prefilter) on (n, h, w) gray images: (n, 40, 8, 8)."""
+    with torch.inference_mode():
+        return loaded.module.energy.bank(torch.as_tensor(np.asarray(images), dtype=torch.float32)).double().numpy()
+
+
+def test_gabor_bank_energy_of_a_grating_is_half_its_amplitude_at_the_preferred_filter_only(built):
     from mousescore_baselines.gabor import GRID, N_ORIENTATIONS, WAVELENGTHS, envelope_sigma
     loaded = built["gabor"]
     scale = WAVELENGTHS.index(16.0)
     for k in (0, 2, 4):                      # 0°, 45°, 90°
         theta = k * math.pi / N_ORIENTATIONS
-        energy = features(loaded, [grating(128, 16.0, theta)]).reshape(len(WAVELENGTHS), N_ORIENTATIONS,
-                                                                         GRID, GRID)
+        energy = bank_energy(loaded, [grating(128, 16.0, theta)]).reshape(len(WAVELENGTHS), N_ORIENTATIONS,
+                                                                            GRID, GRID)
         centre = energy[:, :, 3:5, 3:5].mean(axis=(-2, -1))   # cells 48 px and more from the borders
         # peak gain 1: a cosine of amplitude A gives a complex response of modulus A/2
         assert centre[scale, k] == pytest.approx(0.125, rel=0.005)
@@ -133,13 +139,49 @@ def test_gabor_energy_of_a_grating_is_half_its_amplitude_at_the_preferred_filter
         assert centre[scale + 2, k] < 0.05 * centre[scale, k]
 
 
-def test_gabor_ignores_uniform_luminance_and_is_linear_in_contrast(built):
+def test_gabor_bank_ignores_uniform_luminance_and_is_linear_in_contrast(built):
     loaded = built["gabor"]
-    assert np.abs(features(loaded, [np.full((128, 128), 0.7)])).max() < 1e-6
+    assert np.abs(bank_energy(loaded, [np.full((128, 128), 0.7)])).max() < 1e-6
     rng = np.random.default_rng(1)
     image = rng.random((128, 128))
-    low, high = features(loaded, [0.2 + 0.3 * image, 0.1 + 0.6 * image])
+    low, high = bank_energy(loaded, [0.2 + 0.3 * image, 0.1 + 0.6 * image])
     np.testing.assert_allclose(high, 2 * low, rtol=1e-3, atol=1e-6)
+
+
+def test_gabor_runs_the_bank_on_the_gist_prefiltered_image(built):
+    from mousescore_baselines.gist import GistDescriptor
+    loaded = built["gabor"]
+    images = np.stack([natural_like(6, 128), grating(128, 11.0, 0.4)])
+    with torch.inference_mode():
+        # the very prefilter gist uses, on a 128-px grid, after LMgist's stretch to [0, 255]
+        gray = torch.as_tensor(images, dtype=torch.float32)
+        stretched = 255 * (gray - gray.amin((-2, -1), keepdim=True)) / (
+            gray.amax((-2, -1), keepdim=True) - gray.amin((-2, -1), keepdim=True))
+        prefiltered = GistDescriptor(size=128).prefilter(stretched)
+        expected = loaded.module.energy.bank(prefiltered).reshape(2, -1).double().numpy()
+    np.testing.assert_allclose(features(loaded, images), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_gabor_of_a_uniform_image_is_zero_and_gabor_ignores_affine_intensity_changes(built):
+    loaded = built["gabor"]
+    assert np.abs(features(loaded, [np.full((128, 128), 0.7)])).max() == 0
+    image = natural_like(7, 128)
+    plain, dimmed = features(loaded, [image, 0.3 + 0.5 * image])
+    assert plain.max() > 0.05
+    np.testing.assert_allclose(dimmed, plain, rtol=1e-3, atol=1e-4 * plain.max())
+
+
+def test_gabor_keeps_a_gratings_orientation_through_the_prefilter(built):
+    from mousescore_baselines.gabor import GRID, N_ORIENTATIONS, WAVELENGTHS
+    loaded = built["gabor"]
+    scale = WAVELENGTHS.index(16.0)
+    for k in (0, 2, 4, 6):
+        theta = k * math.pi / N_ORIENTATIONS
+        energy = features(loaded, [grating(128, 16.0, theta)]).reshape(len(WAVELENGTHS), N_ORIENTATIONS,
+                                                                        GRID, GRID)
+        centre = energy[:, :, 3:5, 3:5].mean(axis=(-2, -1))
+        assert np.unravel_index(centre.argmax(), centre.shape) == (scale, k)
+        assert centre[scale, k] > 1000 * centre[scale, (k + N_ORIENTATIONS // 2) % N_ORIENTATIONS]
 
 
 # --- gist ----------------------------------------------------------------------------------------

@@ -48,12 +48,13 @@ def test_wrong_sha256_is_rejected_and_not_used(tmp_path):
     assert not list((tmp_path / "cache").glob(".*part"))   # no partial file left behind
 
 
-def test_corrupt_cache_entry_is_replaced(tmp_path):
+def test_corrupt_cache_entry_is_reported_removed_and_refetched(tmp_path, caplog):
     remote = _remote(tmp_path)
     cache = tmp_path / "cache"
     cache.mkdir()
     (cache / "f.bin").write_bytes(b"corrupt")
     assert resolve(remote, cache, [], "MIRROR").read_bytes() == b"real bytes"
+    assert "removed it from the cache and fetching it again" in caplog.text
 
 
 def test_missing_offline_names_the_url_and_where_to_put_the_file(tmp_path):

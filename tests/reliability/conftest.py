@@ -1,6 +1,14 @@
 """The reliability suite: every test records the bad inputs it tries and the faults it injects; the
 summary at the end counts them and how many were handled (their test passed)."""
+import os
+
 import pytest
+from hypothesis import settings
+
+# CI replays the same examples every run (no flaky red); developers explore new ones each run.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 _tally = {"bad inputs": {}, "faults injected": {}}   # kind -> {(test id, what): test id}
 

@@ -25,9 +25,11 @@ def products_of(dataset: str) -> Dict[str, object]:
     return load_dataset(dataset)
 
 
-def select_site(responses: NeuroidAssembly, area: str, layer: Optional[str] = None,
+def select_site(responses: NeuroidAssembly, area: Optional[str] = None, layer: Optional[str] = None,
                 cre_line: Optional[str] = None) -> NeuroidAssembly:
-    keep = responses["area"].values == area
+    keep = np.ones(responses.sizes["neuroid"], dtype=bool)
+    if area is not None:
+        keep &= responses["area"].values == area
     if layer is not None:
         keep &= responses["cortical_layer"].values == layer
     if cre_line is not None:

@@ -1,7 +1,8 @@
 """Non-network baselines (Conwell et al. 2021, §2.7 and §3.5): what hand-made features score.
 
 - ``gabor``: a fixed Gabor filter bank (5 wavelengths × 8 orientations, quadrature energy) pooled over
-  an 8 × 8 grid, 2560 features (:mod:`.gabor`);
+  an 8 × 8 grid, applied after LMgist's prefilter (as in a GIST pipeline: the paper's GIST baseline is
+  the PCs of its Gabor features), 2560 features (:mod:`.gabor`);
 - ``gist``: the classic GIST descriptor of Oliva & Torralba (2001), 512 features (:mod:`.gist`, which
   also says why it is not the paper's per-stimulus-set PCA of it);
 - ``random_fourier``: 4096 random Fourier features of the 64 × 64 gray pixels, seeded
@@ -54,7 +55,9 @@ def mousescore_models():
             **COMMON, "architecture": "gabor filter bank", "training": "none (fixed filters)",
             "input_size": 128, "n_features": 2560, "seed": 0,
             "description": "Gabor quadrature energy, 5 wavelengths (4-64 px) x 8 orientations, "
-                           "averaged over an 8x8 grid"}),
+                           "averaged over an 8x8 grid, after LMgist's prefilter (log, whitening, local "
+                           "contrast normalisation): the paper's Gabor features are those its GIST "
+                           "takes the PCs of"}),
         ModelSpec("gist", _build_gist, {
             **COMMON, "architecture": "GIST descriptor", "training": "none (fixed filters)",
             "input_size": 256, "n_features": 512, "seed": 0,

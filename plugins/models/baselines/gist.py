@@ -77,6 +77,33 @@ def prefilter_lowpass(n: int, fc: float = FC_PREFILT) -> torch.Tensor:
     return torch.exp(-(fx ** 2 + fy ** 2) / s1 ** 2)
 
 
+def prefilter_buffer(size: int, fc: float = FC_PREFILT) -> torch.Tensor:
+    """The float32 low-pass :func:`lmgist_prefilter` needs for (size × size) images, on the grid
+    padded by ``PREFILT_PAD`` on each side (LMgist rounds that grid up to even; we require it even)."""
+    if size % 2:
+        raise ValueError("the LMgist prefilter needs an even image size")
+    return prefilter_lowpass(size + 2 * PREFILT_PAD, fc).float()
+
+
+def stretch(gray: torch.Tensor) -> torch.Tensor:
+    """LMgist's ``img = img − min(img); img = 255 · img / max(img)`` per image (n, h, w); a uniform
+    image becomes 0. Makes everything after it invariant to ``a·I + b``, a > 0."""
+    gray = gray - gray.amin(dim=(-2, -1), keepdim=True)
+    high = gray.amax(dim=(-2, -1), keepdim=True)
+    return torch.where(high > 0, 255 * gray / torch.where(high > 0, high, torch.ones_like(high)),
+                       torch.zeros_like(gray))
+
+
+def lmgist_prefilter(gray: torch.Tensor, lowpass: torch.Tensor) -> torch.Tensor:
+    """LMgist's ``prefilt``: (n, size, size) in [0, 255] -> whitened, contrast-normalised (same size);
+    ``lowpass`` from :func:`prefilter_buffer`."""
+    image = symmetric_pad(torch.log(gray + 1), PREFILT_PAD)
+    whitened = image - torch.fft.ifft2(torch.fft.fft2(image) * lowpass).real
+    local_std = torch.sqrt(torch.fft.ifft2(torch.fft.fft2(whitened ** 2) * lowpass).abs())
+    output = whitened / (0.2 + local_std)
+    return output[..., PREFILT_PAD:-PREFILT_PAD, PREFILT_PAD:-PREFILT_PAD]
+
+
 class GistDescriptor(nn.Module):
     """Leaf module: (n, c, size, size) images in [0, 1] -> (n, 32, 4, 4) GIST, LMgist's block order."""
 
@@ -86,31 +113,18 @@ class GistDescriptor(nn.Module):
         self.size, self.blocks = int(size), int(blocks)
         self.orientations_per_scale = tuple(int(o) for o in orientations_per_scale)
         self.fc_prefilt = float(fc_prefilt)
-        prefilt_n = self.size + 2 * PREFILT_PAD
-        prefilt_n += prefilt_n % 2
-        if prefilt_n != self.size + 2 * PREFILT_PAD:
-            raise ValueError("GIST needs an even image size")
-        self.register_buffer("lowpass", prefilter_lowpass(prefilt_n, self.fc_prefilt).float())
+        self.register_buffer("lowpass", prefilter_buffer(self.size, self.fc_prefilt))
         self.register_buffer("transfer", gabor_transfer_functions(
             self.size + 2 * BOUNDARY_EXTENSION, self.orientations_per_scale).float())
 
     def prefilter(self, gray: torch.Tensor) -> torch.Tensor:
         """LMgist's ``prefilt``: (n, size, size) in [0, 255] -> whitened, contrast-normalised."""
-        image = symmetric_pad(torch.log(gray + 1), PREFILT_PAD)
-        whitened = image - torch.fft.ifft2(torch.fft.fft2(image) * self.lowpass).real
-        local_std = torch.sqrt(torch.fft.ifft2(torch.fft.fft2(whitened ** 2) * self.lowpass).abs())
-        output = whitened / (0.2 + local_std)
-        return output[..., PREFILT_PAD:-PREFILT_PAD, PREFILT_PAD:-PREFILT_PAD]
+        return lmgist_prefilter(gray, self.lowpass)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         if images.shape[-2:] != (self.size, self.size):
             raise ValueError(f"expected {self.size}x{self.size} images, got {tuple(images.shape[-2:])}")
-        gray = grayscale(images.float())
-        low = gray.amin(dim=(-2, -1), keepdim=True)
-        gray = gray - low
-        high = gray.amax(dim=(-2, -1), keepdim=True)
-        gray = torch.where(high > 0, 255 * gray / torch.where(high > 0, high, torch.ones_like(high)),
-                           torch.zeros_like(gray))
+        gray = stretch(grayscale(images.float()))
         spectra = torch.fft.fft2(symmetric_pad(self.prefilter(gray), BOUNDARY_EXTENSION))
         edge, out = BOUNDARY_EXTENSION, []
         n_filters, padded = self.transfer.shape[0], self.transfer.shape[-1]
