@@ -80,12 +80,11 @@ def _warn_about_broken_plugins(registry) -> None:
 def _list(kind: str, as_json: bool) -> None:
     registry = get_registry()
     rows = []
-    for identifier in registry.identifiers(kind):
-        spec = registry._specs[kind][identifier]
+    for identifier, spec, plugin in registry.entries(kind):
         metadata = {k: v for k, v in dict(spec.metadata).items() if not callable(v)}
         if kind == "dataset":
             metadata["files"] = [{"name": f.name, "url": f.url, f.algorithm: f.digest} for f in spec.files]
-        rows.append({"identifier": identifier, "plugin": registry.owner(kind, identifier), **metadata})
+        rows.append({"identifier": identifier, "plugin": plugin, **metadata})
     _warn_about_broken_plugins(registry)
     if as_json:
         print(json.dumps(rows, indent=2, default=str))

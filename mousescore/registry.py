@@ -63,6 +63,11 @@ class Registry:
         self._collect(kind)
         return sorted(self._specs[kind])
 
+    def entries(self, kind: str):
+        """(identifier, spec, plugin) for listing, duplicates included (first registration's spec)."""
+        self._collect(kind)
+        return [(i, self._specs[kind][i], self._owners[kind][i][0]) for i in sorted(self._specs[kind])]
+
     def owner(self, kind: str, identifier: str) -> str:
         self._collect(kind)
         return self._owners[kind][identifier][0]

@@ -3,7 +3,7 @@ import pytest
 
 from mousescore.data import load_dataset
 from mousescore.registry import Registry
-from mousescore.rsa import compare_rdms, rdm
+from mousescore.rsa import compare_rdms
 
 
 @pytest.fixture(scope="module")

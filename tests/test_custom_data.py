@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mousescore.assemblies import NeuroidAssembly, save_netcdf
+from mousescore.assemblies import save_netcdf
 from mousescore.data import load_dataset
 
 MODEL = "alexnet-random"
