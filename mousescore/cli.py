@@ -22,6 +22,17 @@ def _parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("list", help="list models, benchmarks, metrics or datasets")
     listing.add_argument("kind", choices=[f"{k}s" for k in KINDS])
     listing.add_argument("--json", action="store_true")
+    listing.add_argument("--family", help="models: only this family (torchvision, timm, baseline...)")
+    listing.add_argument("--task-cluster", help="models: only this task cluster (Semantic, 2D, 3D...)")
+    variant = listing.add_mutually_exclusive_group()
+    variant.add_argument("--trained", action="store_true", help="models: only trained networks")
+    variant.add_argument("--random", action="store_true", help="models: only random-init variants")
+
+    models = commands.add_parser("models", help="models: fetch trained weights ahead of time")
+    model_commands = models.add_subparsers(dest="models_command", required=True)
+    model_fetch = model_commands.add_parser("fetch", help="resolve (download) the weights of models, "
+                                                          "e.g. before going offline")
+    model_fetch.add_argument("names", nargs="+")
 
     score = commands.add_parser("score", help="score a model on benchmarks (globs allowed) or on your "
                                               "own data (--assembly/--responses/--rdm with --stimuli)")
@@ -77,10 +88,26 @@ def _warn_about_broken_plugins(registry) -> None:
         print(f"warning: plugin '{name}' {problem}; the other plugins still work", file=sys.stderr)
 
 
-def _list(kind: str, as_json: bool) -> None:
+def _wanted(metadata, args) -> bool:
+    """The model filters of `mousescore list models`."""
+    if args is None:
+        return True
+    if args.family and metadata.get("family") != args.family:
+        return False
+    if args.task_cluster and str(metadata.get("task_cluster", "")).lower() != args.task_cluster.lower():
+        return False
+    if args.trained and metadata.get("trained") is not True:
+        return False
+    return not (args.random and not (metadata.get("trained") is False
+                                     and metadata.get("architecture_class") != "non-network"))
+
+
+def _list(kind: str, as_json: bool, args=None) -> None:
     registry = get_registry()
     rows = []
     for identifier, spec, plugin in registry.entries(kind):
+        if kind == "model" and not _wanted(spec.metadata, args):
+            continue
         metadata = {k: v for k, v in dict(spec.metadata).items() if not callable(v)}
         if kind == "dataset":
             metadata["files"] = [{"name": f.name, "url": f.url, f.algorithm: f.digest} for f in spec.files]
@@ -99,6 +126,11 @@ def _list(kind: str, as_json: bool) -> None:
     for r in table:
         print("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
     print(f"({len(rows)} {kind}s)")
+    if kind == "model":
+        families = {}
+        for row in rows:
+            families[row.get("family", "?")] = families.get(row.get("family", "?"), 0) + 1
+        print("per family: " + ", ".join(f"{family} {count}" for family, count in sorted(families.items())))
 
 
 def _score(args) -> None:
@@ -140,6 +172,18 @@ def _score(args) -> None:
         print(f"{len(scores)} benchmarks, mean score {sum(values) / len(values):.4f}")
 
 
+def _fetch_models(names) -> None:
+    registry = get_registry()
+    specs = [registry.get("model", name) for name in names]   # all names checked before any download
+    for spec in specs:
+        if not spec.metadata.get("trained"):
+            print(f"{spec.identifier}: no weights to fetch ({spec.metadata.get('training', 'not trained')})")
+            continue
+        provenance = spec.factory().provenance
+        print(f"{spec.identifier}: weights verified ({provenance.get('weights_file', '')} "
+              f"sha256 {provenance.get('weights_sha256', '?')[:16]}...)")
+
+
 def _data(args) -> None:
     from .data import fetch_files, load_dataset
     registry = get_registry()
@@ -171,7 +215,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     logging.basicConfig(format="warning: %(message)s", level=logging.WARNING, stream=sys.stderr)
     try:
         if args.command == "list":
-            _list(args.kind[:-1], args.json)
+            _list(args.kind[:-1], args.json, args)
+        elif args.command == "models":
+            _fetch_models(args.names)
         elif args.command == "score":
             _score(args)
         elif args.command == "data":

@@ -1,17 +1,25 @@
-"""timm networks (vision transformers, ConvNeXt), each trained and random-init (seeded)."""
+"""timm networks of the paper (ViTs, MLP-Mixers, NFNets, EfficientNets...) plus ConvNeXt, each trained
+and random-init (seeded)."""
 from functools import partial
+from pathlib import Path
 
 from mousescore import hookimpl
 from mousescore.specs import trained_and_random
+from mousescore.zoo import read_table
 
-from .build import ARCHITECTURES, build
+from .build import build
+
+TABLE = Path(__file__).with_name("architectures.csv")
+# Beyond the paper's list: what a user in 2026 expects to find.
+EXTRA = [{"architecture": "convnext_tiny", "display_name": "ConvNeXt-T", "architecture_class": "convolutional",
+          "task_cluster": "Semantic", "training_data": "imagenet", "input_size": 224, "parameters": 28589128}]
 
 
 @hookimpl
 def mousescore_models():
     specs = []
-    for name, architecture_class in ARCHITECTURES.items():
-        metadata = {"family": "timm", "source": "timm", "architecture": name,
-                    "architecture_class": architecture_class, "input_size": 224}
-        specs += trained_and_random(name, partial(build, name), metadata, "ImageNet supervised")
+    for row in read_table(TABLE) + EXTRA:
+        metadata = {"family": "timm", "source": "timm", **row}
+        specs += trained_and_random(row["architecture"], partial(build, row["architecture"]), metadata,
+                                    "ImageNet supervised")
     return specs

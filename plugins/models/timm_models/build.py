@@ -11,11 +11,6 @@ from mousescore.random_init import seeded
 from mousescore.specs import LoadedModel
 from mousescore.weights import WEIGHTS_PATH_VARIABLE, weights_provenance
 
-ARCHITECTURES = {
-    "vit_base_patch16_224": "transformer",
-    "vit_small_patch16_224": "transformer",
-    "convnext_tiny": "convolutional",
-}
 WEIGHTS_FILE = "model.safetensors"
 
 

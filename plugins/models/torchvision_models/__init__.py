@@ -1,17 +1,21 @@
-"""torchvision classification networks, each trained (ImageNet weights) and random-init (seeded)."""
+"""torchvision classification networks of the paper (31), each trained (ImageNet) and random-init."""
 from functools import partial
+from pathlib import Path
 
 from mousescore import hookimpl
 from mousescore.specs import trained_and_random
+from mousescore.zoo import read_table
 
-from .build import ARCHITECTURES, build
+from .build import build
+
+TABLE = Path(__file__).with_name("architectures.csv")
 
 
 @hookimpl
 def mousescore_models():
     specs = []
-    for architecture, architecture_class in ARCHITECTURES.items():
-        metadata = {"family": "torchvision", "source": "torchvision", "architecture": architecture,
-                    "architecture_class": architecture_class, "input_size": 224}
-        specs += trained_and_random(architecture, partial(build, architecture), metadata, "ImageNet-1k supervised")
+    for row in read_table(TABLE):
+        metadata = {"family": "torchvision", "source": "torchvision", **row}
+        specs += trained_and_random(row["architecture"], partial(build, row["architecture"]), metadata,
+                                    "ImageNet-1k supervised")
     return specs

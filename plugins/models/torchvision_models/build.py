@@ -7,16 +7,22 @@ from mousescore.random_init import seeded
 from mousescore.specs import LoadedModel
 from mousescore.weights import load_state_dict, resolve_weights, weights_provenance
 
-# Architectures whose published state dicts load into torchvision's modules as they are.
-ARCHITECTURES = {
-    "alexnet": "convolutional",
-    "vgg11": "convolutional", "vgg13": "convolutional", "vgg16": "convolutional",
-    "vgg19": "convolutional",
-    "resnet18": "convolutional", "resnet34": "convolutional", "resnet50": "convolutional",
-    "resnet101": "convolutional", "resnet152": "convolutional",
-    "squeezenet1_0": "convolutional", "squeezenet1_1": "convolutional",
-    "mobilenet_v2": "convolutional",
-}
+# The published checkpoints of these expect the modules built as for ImageNet inference.
+PRETRAINED_OPTIONS = {"inception_v3": {"transform_input": True, "aux_logits": True, "init_weights": False},
+                      "googlenet": {"transform_input": True, "aux_logits": True, "init_weights": False}}
+# DenseNet checkpoints predate a renaming of their layers ("norm.1" -> "norm1"); torchvision remaps
+# them while downloading, and so must a loader that reads the file itself.
+_DENSENET_KEY = re.compile(r"^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$")
+
+
+def upgrade_state_dict(architecture: str, state_dict: dict) -> dict:
+    if not architecture.startswith("densenet"):
+        return state_dict
+    upgraded = {}
+    for key, value in state_dict.items():
+        match = _DENSENET_KEY.match(key)
+        upgraded[match.group(1) + match.group(2) if match else key] = value
+    return upgraded
 
 
 def build(architecture: str, trained: bool, seed: int = 0) -> LoadedModel:
@@ -29,9 +35,10 @@ def build(architecture: str, trained: bool, seed: int = 0) -> LoadedModel:
             raise DataError(f"no checksum is published for {weights.url}")
         path = resolve_weights(weights.url, match.group(1),
                                library_dirs=[Path(torch.hub.get_dir()) / "checkpoints"])
-        module = torchvision.models.get_model(architecture, weights=None)
+        module = torchvision.models.get_model(architecture, weights=None,
+                                              **PRETRAINED_OPTIONS.get(architecture, {}))
         try:
-            module.load_state_dict(load_state_dict(path))
+            module.load_state_dict(upgrade_state_dict(architecture, load_state_dict(path)))
         except (RuntimeError, KeyError) as error:
             raise DataError(f"{path} does not hold {architecture} weights: {error}") from error
         provenance = {"weights": f"torchvision {weights}", **weights_provenance(path)}
@@ -39,4 +46,5 @@ def build(architecture: str, trained: bool, seed: int = 0) -> LoadedModel:
         with seeded(seed):
             module = torchvision.models.get_model(architecture, weights=None)
         provenance = {"weights": "random init (torchvision default)", "seed": seed}
-    return LoadedModel(module=module.eval(), input_size=224, provenance=provenance)
+    return LoadedModel(module=module.eval(), input_size=299 if architecture == "inception_v3" else 224,
+                       provenance=provenance)

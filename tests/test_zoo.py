@@ -1,0 +1,77 @@
+"""The model zoo: the paper's torchvision and timm networks, each trained and random-init."""
+import json
+import os
+import re
+import subprocess
+import sys
+from collections import Counter
+
+import pytest
+
+from mousescore.registry import Registry
+from mousescore.testing import check_model
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return Registry()
+
+
+def test_the_papers_networks_are_all_there_with_random_variants(registry):
+    trained = [m for m in registry.identifiers("model") if registry.get("model", m).metadata["trained"] is True]
+    assert len(trained) >= 110
+    families = Counter(registry.get("model", m).metadata["family"] for m in trained)
+    assert families["torchvision"] == 31 and families["timm"] >= 78
+    for model in trained:
+        random = registry.get("model", f"{model}-random").metadata
+        assert random["trained"] is False and random["seed"] == 0
+    classes = Counter(registry.get("model", m).metadata["architecture_class"] for m in trained)
+    assert {"convolutional", "transformer", "mlp-mixer"} <= set(classes)
+
+
+@pytest.mark.parametrize("identifier", ["densenet121-random", "googlenet-random", "inception_v3-random",
+                                        "mnasnet0_5-random", "pit_ti_224-random", "nf_resnet50-random",
+                                        "mixer_b16_224-random"])
+def test_random_variants_build_and_match_their_table_row(registry, identifier):
+    spec = registry.get("model", identifier)
+    loaded = check_model(spec)
+    assert sum(p.numel() for p in loaded.module.parameters()) == spec.metadata["parameters"]
+    assert loaded.input_size == spec.metadata["input_size"]
+
+
+def test_old_densenet_checkpoints_are_upgraded():
+    import torchvision
+    from mousescore_torchvision.build import upgrade_state_dict
+    current = {k: v for k, v in torchvision.models.get_model("densenet121", weights=None).state_dict().items()
+               if not k.endswith("num_batches_tracked")}      # not in the published checkpoint
+    published = {re.sub(r"(denselayer\d+\.(?:norm|relu|conv))([12])\.", r"\1.\2.", k): v for k, v in current.items()}
+    assert published.keys() != current.keys()
+    upgraded = upgrade_state_dict("densenet121", published)
+    assert list(upgraded) == list(current)
+    torchvision.models.get_model("densenet121", weights=None).load_state_dict(upgraded)
+
+
+def mousescore(*args):
+    return subprocess.run([sys.executable, "-m", "mousescore.cli", *args], capture_output=True, text=True,
+                          env=dict(os.environ), timeout=300)
+
+
+def test_list_models_filters_and_counts():
+    result = mousescore("list", "models", "--family", "torchvision", "--random")
+    assert "(31 models)" in result.stdout and "per family: torchvision 31" in result.stdout
+    rows = json.loads(mousescore("list", "models", "--json", "--trained").stdout)
+    assert all(row["trained"] is True for row in rows) and len(rows) >= 110
+    mixers = json.loads(mousescore("list", "models", "--json", "--task-cluster", "semantic").stdout)
+    assert mixers and all(row["task_cluster"] == "Semantic" for row in mixers)
+
+
+def test_models_fetch(tmp_path):
+    env_home = {"MOUSESCORE_HOME": str(tmp_path)}
+    ok = subprocess.run([sys.executable, "-m", "mousescore.cli", "models", "fetch", "efficientnet_lite0",
+                         "alexnet-random"], capture_output=True, text=True, env={**os.environ, **env_home})
+    assert ok.returncode == 0
+    assert "efficientnet_lite0: weights verified" in ok.stdout and "alexnet-random: no weights to fetch" in ok.stdout
+    missing = subprocess.run([sys.executable, "-m", "mousescore.cli", "models", "fetch", "vgg16"],
+                             capture_output=True, text=True,
+                             env={**os.environ, **env_home, "TORCH_HOME": str(tmp_path / "torch")})
+    assert missing.returncode == 2 and "vgg16-397923af.pth" in missing.stderr
