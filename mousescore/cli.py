@@ -33,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     model_fetch = model_commands.add_parser("fetch", help="resolve (download) the weights of models, "
                                                           "e.g. before going offline")
     model_fetch.add_argument("names", nargs="+")
+    model_check = model_commands.add_parser("check", help="build models and extract features from 2 "
+                                                          "images; per-family pass counts")
+    model_check.add_argument("patterns", nargs="+", help="identifiers or globs, e.g. '*-random'")
 
     score = commands.add_parser("score", help="score a model on benchmarks (globs allowed) or on your "
                                               "own data (--assembly/--responses/--rdm with --stimuli)")
@@ -184,6 +187,38 @@ def _fetch_models(names) -> None:
               f"sha256 {provenance.get('weights_sha256', '?')[:16]}...)")
 
 
+def _check_models(patterns) -> None:
+    import time
+
+    import numpy as np
+    from .extraction import extract
+    from .testing import probe_stimuli
+    registry = get_registry()
+    stimuli = probe_stimuli(n=2, side=64)
+    passed, failed = {}, []
+    for identifier in registry.match("model", patterns):
+        spec = registry.get("model", identifier)
+        family = spec.metadata.get("family", "?")
+        passed.setdefault(family, [0, 0])[1] += 1
+        started = time.perf_counter()
+        try:
+            features = extract(spec.factory(), stimuli, {("srp", 64, 0)}, progress=False)
+            finite = all(np.isfinite(features.reduced[l][("srp", 64, 0)]).all()
+                         for l in features.layers if l not in features.nonfinite)
+            if not features.layers or not finite:
+                raise MousescoreError("no layers or non-finite features")
+        except Exception as error:
+            failed.append(f"{identifier}: {type(error).__name__}: {str(error).splitlines()[0][:200]}")
+            print(f"FAIL {identifier}", flush=True)
+            continue
+        passed[family][0] += 1
+        print(f"ok   {identifier} ({len(features.layers)} layers, {time.perf_counter() - started:.1f} s)",
+              flush=True)
+    print("per family: " + ", ".join(f"{f} {ok}/{total}" for f, (ok, total) in sorted(passed.items())))
+    if failed:
+        raise MousescoreError(f"{len(failed)} model(s) failed: " + "; ".join(failed))
+
+
 def _data(args) -> None:
     from .data import fetch_files, load_dataset
     registry = get_registry()
@@ -216,8 +251,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         if args.command == "list":
             _list(args.kind[:-1], args.json, args)
-        elif args.command == "models":
+        elif args.command == "models" and args.models_command == "fetch":
             _fetch_models(args.names)
+        elif args.command == "models":
+            _check_models(args.patterns)
         elif args.command == "score":
             _score(args)
         elif args.command == "data":

@@ -19,9 +19,10 @@ def registry():
 
 def test_the_papers_networks_are_all_there_with_random_variants(registry):
     trained = [m for m in registry.identifiers("model") if registry.get("model", m).metadata["trained"] is True]
-    assert len(trained) >= 110
+    assert len(trained) >= 110 + 14 + 24
     families = Counter(registry.get("model", m).metadata["family"] for m in trained)
     assert families["torchvision"] == 31 and families["timm"] >= 78
+    assert families["vissl"] >= 14 and families["taskonomy"] == 24
     for model in trained:
         random = registry.get("model", f"{model}-random").metadata
         assert random["trained"] is False and random["seed"] == 0
@@ -75,3 +76,17 @@ def test_models_fetch(tmp_path):
                              capture_output=True, text=True,
                              env={**os.environ, **env_home, "TORCH_HOME": str(tmp_path / "torch")})
     assert missing.returncode == 2 and "vgg16-397923af.pth" in missing.stderr
+
+
+def test_every_random_init_model_and_baseline_builds_and_extracts():
+    """The full smoke sweep (about 3 minutes on 2 cores): every random-init network and every baseline
+    is built and run on 2 images; the per-family pass counts are printed."""
+    result = subprocess.run([sys.executable, "-m", "mousescore.cli", "models", "check", "*-random", "gabor",
+                             "gist", "random_fourier", "pixels"], capture_output=True, text=True,
+                            env=dict(os.environ), timeout=1800)
+    summary = [line for line in result.stdout.splitlines() if line.startswith("per family:")]
+    print(summary)
+    assert result.returncode == 0, result.stderr[-2000:]
+    counts = dict(item.rsplit(" ", 1) for item in summary[0][len("per family: "):].split(", "))
+    assert counts["torchvision"] == "31/31" and counts["timm"].split("/")[0] == counts["timm"].split("/")[1]
+    assert counts["baseline"] == "4/4" and counts["taskonomy"] == "24/24" and counts["vissl"] == "16/16"
