@@ -203,10 +203,9 @@ def _check_models(patterns) -> None:
         started = time.perf_counter()
         try:
             features = extract(spec.factory(), stimuli, {("srp", 64, 0)}, progress=False)
-            finite = all(np.isfinite(features.reduced[l][("srp", 64, 0)]).all()
-                         for l in features.layers if l not in features.nonfinite)
-            if not features.layers or not finite:
-                raise MousescoreError("no layers or non-finite features")
+            scored = [l for l in features.layers if l not in features.nonfinite]
+            if not scored or not all(np.isfinite(features.reduced[l][("srp", 64, 0)]).all() for l in scored):
+                raise MousescoreError("no layer with finite features")
         except Exception as error:
             failed.append(f"{identifier}: {type(error).__name__}: {str(error).splitlines()[0][:200]}")
             print(f"FAIL {identifier}", flush=True)

@@ -9,7 +9,7 @@ reduced outputs. The estimate is compared with the memory available now (``MemAv
 from __future__ import annotations
 
 import os
-from typing import Dict, Iterable, Optional
+from typing import Iterable, List, Optional
 
 import numpy as np
 
@@ -19,37 +19,34 @@ LIMIT_VARIABLE = "MOUSESCORE_MEMORY_LIMIT_GB"
 FLOAT = 4
 
 
-def layer_widths(loaded, stimuli) -> Dict[str, int]:
-    """Features per sample of every recorded layer, from a forward pass of one image."""
+def layer_widths(loaded, stimuli) -> List[int]:
+    """Features per sample of every recorded layer call, from a forward pass of one image."""
     import torch
     from .extraction import _first_tensor, preprocess, recorded_modules
-    widths: Dict[str, int] = {}
+    widths: List[int] = []   # one entry per call: a module called twice is two layers
 
-    def hook_for(name):
-        def hook(module, inputs, output):
-            tensor = _first_tensor(output)
-            if tensor is not None and tensor.ndim > 0:
-                key = name if name not in widths else f"{name}#{sum(k.startswith(name) for k in widths) + 1}"
-                widths[key] = int(tensor[0].numel())
-        return hook
+    def hook(module, inputs, output):
+        tensor = _first_tensor(output)
+        if tensor is not None and tensor.ndim > 0:
+            widths.append(int(tensor[0].numel()))
 
-    handles = [m.register_forward_hook(hook_for(n)) for n, m in recorded_modules(loaded.module, loaded.layers).items()]
+    handles = [m.register_forward_hook(hook) for m in recorded_modules(loaded.module, loaded.layers).values()]
     try:
         with torch.inference_mode():
             loaded.module(preprocess(stimuli.values[:1], loaded))
     except Exception:
-        return {}   # the real extraction will report the failure with its own message
+        return []   # the real extraction will report the failure with its own message
     finally:
         for handle in handles:
             handle.remove()
     return widths
 
 
-def estimate_bytes(widths: Dict[str, int], n_stimuli: int, batch_size: int, reductions: Iterable) -> int:
+def estimate_bytes(widths: List[int], n_stimuli: int, batch_size: int, reductions: Iterable) -> int:
     if not widths:
         return 0
     reductions = list(reductions)
-    sizes = np.array(list(widths.values()), dtype=np.float64)
+    sizes = np.array(widths, dtype=np.float64)
     activations = batch_size * sizes.max() * FLOAT * 4           # output, float copy, centred copy, product
     spill = 0.0
     if batch_size < n_stimuli and any(key[0] != "srp" for key in reductions):

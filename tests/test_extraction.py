@@ -107,3 +107,11 @@ def test_listing_models_imports_no_network_library():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "alexnet-random" in result.stdout
+
+
+def test_memory_probe_counts_every_layer_call():
+    from mousescore.memory import estimate_bytes, layer_widths
+    widths = layer_widths(_loaded(), _stimuli())
+    assert widths == [4 * 7 * 7, 4 * 7 * 7, 4 * 5 * 5, 4 * 5 * 5, 5]   # relu counted twice
+    single = estimate_bytes(widths, 10, 10, [GRAM])
+    assert estimate_bytes(widths, 10, 2, [GRAM]) > estimate_bytes(widths, 10, 2, [SRP]) and single > 0
