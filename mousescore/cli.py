@@ -10,7 +10,9 @@ import traceback
 from typing import List, Optional
 
 from .errors import MousescoreError
+from .records import DEFAULT_RESULTS_DIR
 from .registry import KINDS, get_registry
+from .verify import VERIFY_TOLERANCE
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,6 +58,38 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--batch-size", type=int, default=None)
     score.add_argument("--no-progress", action="store_true")
     score.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+
+    results = commands.add_parser("results", help="result records for the leaderboard")
+    results_commands = results.add_subparsers(dest="results_command", required=True)
+    export = results_commands.add_parser("export", help="write the stored scores as result records "
+                                                        "(one JSON file per model and benchmark)")
+    export.add_argument("models", nargs="*", help="only these models (identifiers or globs)")
+    export.add_argument("--out", default=str(DEFAULT_RESULTS_DIR), help="records folder "
+                                                                        "(default: %(default)s)")
+
+    board = commands.add_parser("leaderboard", help="build the static leaderboard site, or verify records")
+    board_commands = board.add_subparsers(dest="leaderboard_command", required=True)
+    site = board_commands.add_parser("build", help="write the static site from the result records")
+    site.add_argument("--results", default=str(DEFAULT_RESULTS_DIR), help="records folder (default: %(default)s)")
+    site.add_argument("--out", default="site", help="output folder (default: %(default)s)")
+    verify = board_commands.add_parser("verify", help="re-score a model and report every record that no "
+                                                      "longer reproduces (exit status 1)")
+    verify.add_argument("model")
+    verify.add_argument("benchmarks", nargs="*", help="only these benchmarks (default: all its records)")
+    verify.add_argument("--results", default=str(DEFAULT_RESULTS_DIR), help="records folder (default: %(default)s)")
+    verify.add_argument("--tolerance", type=float, default=VERIFY_TOLERANCE,
+                        help="largest allowed absolute difference of a score, ceiling or layer value "
+                             "(default: %(default)s)")
+
+    scaffold = commands.add_parser("new-plugin", help="create a pip-installable model plugin package")
+    scaffold.add_argument("name", help="plugin name, e.g. 'mynet' (creates mousescore-plugin-mynet)")
+    scaffold.add_argument("--dir", default=".", help="parent folder (default: the current one)")
+
+    submission = commands.add_parser("submission", help="check a model plugin before submitting it")
+    submission_commands = submission.add_subparsers(dest="submission_command", required=True)
+    submission_check = submission_commands.add_parser("check", help="install the plugin in place and run "
+                                                                    "the conformance kit on every model")
+    submission_check.add_argument("path", help="the plugin's folder (with pyproject.toml)")
 
     data = commands.add_parser("data", help="datasets: list or fetch their files")
     data_commands = data.add_subparsers(dest="data_command", required=True)
@@ -244,6 +278,50 @@ def _data(args) -> None:
         print(f"{name}: packaged {', '.join(sorted(products))}")
 
 
+def _results(args) -> None:
+    from .records import export_records
+    from .store import ResultStore
+    registry = get_registry()
+    scores = ResultStore().all()
+    if args.models:
+        wanted = set(registry.match("model", args.models))
+        scores = [s for s in scores if s.model in wanted]
+    written = export_records(scores, args.out, registry)
+    print(f"wrote {len(written)} result record(s) under {args.out} "
+          f"({len({p.parent.name for p in written})} model(s))")
+
+
+def _leaderboard(args) -> int:
+    if args.leaderboard_command == "build":
+        from .records import read_records
+        from .site import build_site
+        records = read_records(args.results)
+        index = build_site(records, args.out)
+        print(f"built the leaderboard from {len(records)} record(s): {index}")
+        return 0
+    from .verify import verify_model
+    report = verify_model(args.model, args.results, args.benchmarks, tolerance=args.tolerance)
+    for line in report.lines:
+        print(line)
+    return 0 if report.ok else 1
+
+
+def _new_plugin(args) -> None:
+    from .scaffold import new_plugin
+    folder = new_plugin(args.name, args.dir)
+    print(f"created {folder}\n  next: pip install -e {folder} && mousescore submission check {folder}")
+
+
+def _submission(args) -> int:
+    from .submission import check_submission
+    report = check_submission(args.path)
+    for line in report.lines:
+        print(line)
+    if not report.ok:
+        raise MousescoreError(f"submission check failed: {report.reason}")
+    return 0
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(format="warning: %(message)s", level=logging.WARNING, stream=sys.stderr)
@@ -258,6 +336,14 @@ def main(argv: Optional[List[str]] = None) -> int:
             _score(args)
         elif args.command == "data":
             _data(args)
+        elif args.command == "results":
+            _results(args)
+        elif args.command == "leaderboard":
+            return _leaderboard(args)
+        elif args.command == "new-plugin":
+            _new_plugin(args)
+        elif args.command == "submission":
+            return _submission(args)
         return 0
     except MousescoreError as error:
         if args.debug:

