@@ -58,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--batch-size", type=int, default=None)
     score.add_argument("--no-progress", action="store_true")
     score.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    score.add_argument("--scheduler", help="score on this Dask scheduler (tcp://host:8786) instead of here")
 
     results = commands.add_parser("results", help="result records for the leaderboard")
     results_commands = results.add_subparsers(dest="results_command", required=True)
@@ -91,6 +92,13 @@ def _parser() -> argparse.ArgumentParser:
                                                                     "the conformance kit on every model")
     submission_check.add_argument("path", help="the plugin's folder (with pyproject.toml)")
 
+    sweep = commands.add_parser("sweep", help="score many models on many benchmarks on Dask distributed "
+                                              "(resumes: pairs already stored are not redone)")
+    sweep.add_argument("--models", nargs="+", required=True, help="identifiers or globs")
+    sweep.add_argument("--benchmarks", nargs="+", required=True, help="identifiers or globs")
+    _add_cluster_options(sweep)
+    sweep.add_argument("--force", action="store_true", help="recompute stored results")
+
     data = commands.add_parser("data", help="datasets: list or fetch their files")
     data_commands = data.add_subparsers(dest="data_command", required=True)
     data_list = data_commands.add_parser("list")
@@ -104,6 +112,15 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="builder option, e.g. min_reliability=0.8 or max_p_run_mod=none")
     return parser
+
+
+def _add_cluster_options(parser) -> None:
+    parser.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786); default: a "
+                                            "LocalCluster on this machine")
+    parser.add_argument("--workers", type=int, default=2, help="LocalCluster worker processes "
+                                                               "(default: %(default)s)")
+    parser.add_argument("--threads-per-worker", type=int, default=1,
+                        help="torch threads in each worker (default: %(default)s)")
 
 
 def _parse_option(text: str):
@@ -172,6 +189,7 @@ def _list(kind: str, as_json: bool, args=None) -> None:
 
 def _score(args) -> None:
     from .scoring import score_benchmarks, score_model
+    from .store import ResultStore
     registry = get_registry()
     _warn_about_broken_plugins(registry)
     if args.threads:
@@ -189,6 +207,13 @@ def _score(args) -> None:
                                      metric=args.metric, name=args.name)
         scores = score_benchmarks(args.model, [benchmark], registry, batch_size=args.batch_size,
                                   progress=not args.no_progress)
+    elif args.scheduler:
+        summary = _run_sweep([args.model], args.benchmarks, args.scheduler, 1, args.threads, args.force)
+        store = ResultStore()
+        scores = [store.get(args.model, b) for b in registry.match("benchmark", args.benchmarks)]
+        scores = [s for s in scores if s is not None]
+        if not summary.ok:
+            raise MousescoreError("; ".join(f"{task}: {error}" for task, error in summary.failed.items()))
     else:
         scores = score_model(args.model, args.benchmarks, force=args.force, registry=registry,
                              batch_size=args.batch_size, progress=not args.no_progress)
@@ -207,6 +232,24 @@ def _score(args) -> None:
     if len(scores) > 1:
         values = [s.value for s in scores if math.isfinite(s.value)]
         print(f"{len(scores)} benchmarks, mean score {sum(values) / len(values):.4f}")
+
+
+def _run_sweep(models, benchmarks, scheduler, workers, threads_per_worker, force):
+    try:
+        from .sweep import run_sweep
+    except ImportError as error:   # dask is an install requirement; a broken environment says so
+        raise MousescoreError(f"distributed scoring needs dask[distributed] ({error})") from error
+    return run_sweep(models, benchmarks, scheduler=scheduler, workers=workers,
+                     threads_per_worker=threads_per_worker or 1, force=force)
+
+
+def _sweep(args) -> int:
+    summary = _run_sweep(args.models, args.benchmarks, args.scheduler, args.workers,
+                         args.threads_per_worker, args.force)
+    print(f"sweep: {summary.stored} score(s) stored, {summary.reused} reused, {len(summary.failed)} task(s) failed")
+    for task, error in summary.failed.items():
+        print(f"  FAILED {task}: {error}")
+    return 0 if summary.ok else 1
 
 
 def _fetch_models(names) -> None:
@@ -336,6 +379,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             _score(args)
         elif args.command == "data":
             _data(args)
+        elif args.command == "sweep":
+            return _sweep(args)
         elif args.command == "results":
             _results(args)
         elif args.command == "leaderboard":

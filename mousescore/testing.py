@@ -47,6 +47,7 @@ def check_model(spec: ModelSpec, stimuli: Optional[StimulusSet] = None) -> Loade
     assert first.layers, f"{spec.identifier}: no layers recorded"
     assert len(set(first.layers)) == len(first.layers), f"{spec.identifier}: duplicate layer names"
     for layer in first.layers:
+        assert layer not in first.nonfinite, f"{spec.identifier}: layer {layer} gives non-finite features"
         values = first.reduced[layer][_PROBE]
         assert np.isfinite(values).all(), f"{spec.identifier}: layer {layer} gives non-finite features"
     second = extract(loaded, stimuli, {_PROBE}, progress=False)
