@@ -59,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--no-progress", action="store_true")
     score.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     score.add_argument("--scheduler", help="score on this Dask scheduler (tcp://host:8786) instead of here")
+    score.add_argument("--device", default="auto", help="torch device for extraction and reductions: auto "
+                                                        "(CUDA when present, else cpu), cpu, cuda, cuda:1...")
 
     results = commands.add_parser("results", help="result records for the leaderboard")
     results_commands = results.add_subparsers(dest="results_command", required=True)
@@ -195,6 +197,9 @@ def _score(args) -> None:
     if args.threads:
         import torch
         torch.set_num_threads(args.threads)
+    if args.device != "auto":   # a device that is not there fails before any model is built
+        from .extraction import resolve_device
+        resolve_device(args.device)
     own_data = any((args.assembly, args.responses, args.rdm))
     if own_data == bool(args.benchmarks) or (own_data and not args.stimuli):
         raise MousescoreError("give benchmarks, or your own data: one of --assembly/--responses/--rdm "
@@ -206,7 +211,7 @@ def _score(args) -> None:
                                      neuroids=args.neuroids, rdm=args.rdm, stimulus_ids=args.stimulus_ids,
                                      metric=args.metric, name=args.name)
         scores = score_benchmarks(args.model, [benchmark], registry, batch_size=args.batch_size,
-                                  progress=not args.no_progress)
+                                  progress=not args.no_progress, device=args.device)
     elif args.scheduler:
         summary = _run_sweep([args.model], args.benchmarks, args.scheduler, 1, args.threads, args.force)
         store = ResultStore()
@@ -216,7 +221,7 @@ def _score(args) -> None:
             raise MousescoreError("; ".join(f"{task}: {error}" for task, error in summary.failed.items()))
     else:
         scores = score_model(args.model, args.benchmarks, force=args.force, registry=registry,
-                             batch_size=args.batch_size, progress=not args.no_progress)
+                             batch_size=args.batch_size, progress=not args.no_progress, device=args.device)
     if args.json:
         from dataclasses import asdict
         print(json.dumps([asdict(s) for s in scores], indent=2))

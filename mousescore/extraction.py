@@ -7,9 +7,12 @@ module called twice in one forward pass (a shared ReLU) gives ``name`` and ``nam
 """
 from __future__ import annotations
 
+import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Dict, Hashable, Iterable, List, Optional, Tuple
 
 import numpy as np
@@ -22,9 +25,14 @@ from .ridge import centered_gram
 from .rsa import correlation_matrix
 from .specs import LoadedModel
 
-# Reductions are hashable keys: ("srp", n_components, seed), ("centered_gram",), ("correlation",).
-# Only "srp" works row by row; the others need every stimulus of a layer at once.
-ROWWISE = {"srp"}
+# Reductions are hashable keys: ("srp", n_components, seed), the projected rows; ("srp_gram",
+# n_components, seed), the centred Gram matrix of that projection (all srp_ridge needs: n × n instead of
+# n × k); ("centered_gram",); ("correlation",). The projections work batch by batch; the others need
+# every stimulus of a layer at once (rows spill to disk when the stimuli span several batches).
+ROWWISE = {"srp", "srp_gram"}
+# Metrics may keep what they derive from a layer's reductions (a ridge eigendecomposition) under keys
+# starting with this, so that benchmarks sharing the features share it; never part of a reduction.
+DECOMPOSITION = ("derived:eigh",)
 # Leaf modules that are the identity at inference time add nothing but cost.
 IDENTITY_MODULES = {"Identity", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
                     "DropPath", "DropBlock2d"}
@@ -39,13 +47,58 @@ class _LayerError(Exception):
 
 def reduce(key: Tuple, rows: np.ndarray) -> np.ndarray:
     kind = key[0]
-    if kind == "srp":
+    if kind in ("srp", "srp_gram"):
         return project(rows, n_components=key[1], seed=key[2])
     if kind == "centered_gram":
         return centered_gram(rows)
     if kind == "correlation":
         return correlation_matrix(rows)
     raise ValueError(f"unknown reduction {key!r}")
+
+
+def reduce_all(key: Tuple, rows: np.ndarray) -> np.ndarray:
+    """A reduction of a whole stimulus set's rows at once (not batch by batch)."""
+    return finish(key, [reduce(key, rows)])
+
+
+def finish(key: Tuple, parts: List[np.ndarray]) -> np.ndarray:
+    """A layer's reduction from its per-batch pieces."""
+    if key[0] not in ROWWISE:
+        return parts[0]
+    rows = np.concatenate(parts)
+    return centered_gram(rows.astype(np.float64)) if key[0] == "srp_gram" else rows
+
+
+class _Spill:
+    """Raw rows of layers whose whole-set reductions span several batches, appended to one file per
+    layer on disk instead of kept in memory, and read back as a memory map in column chunks."""
+
+    def __init__(self):
+        from . import paths
+        directory = paths.home() / "tmp"
+        directory.mkdir(parents=True, exist_ok=True)
+        self.directory = Path(tempfile.mkdtemp(prefix="spill-", dir=directory))
+        self.shapes: Dict[str, Tuple[int, int]] = {}
+
+    def append(self, layer: str, rows: np.ndarray) -> None:
+        n, p, path = self.shapes.get(layer, (0, rows.shape[1], self.directory / f"{len(self.shapes)}.f32"))
+        with open(path, "ab") as file:
+            file.write(np.ascontiguousarray(rows, dtype=np.float32).tobytes())
+        self.shapes[layer] = (n + rows.shape[0], p, path)
+
+    def __contains__(self, layer: str) -> bool:
+        return layer in self.shapes
+
+    def read(self, layer: str) -> np.ndarray:
+        n, p, path = self.shapes[layer]
+        return np.memmap(path, dtype=np.float32, mode="r", shape=(n, p))
+
+    def discard(self, layer: str) -> None:
+        if layer in self.shapes:
+            self.shapes.pop(layer)[2].unlink(missing_ok=True)
+
+    def close(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
 
 
 @dataclass
@@ -99,20 +152,50 @@ def _first_tensor(output):
     return None
 
 
+def _finite(rows) -> bool:
+    """Whether every value is finite, from row sums in float64: float32 values cannot overflow
+    them, NaN and inf propagate, and a sum is ~10x faster than an elementwise check."""
+    if isinstance(rows, np.ndarray):
+        return bool(np.isfinite(rows.sum(axis=1, dtype=np.float64)).all())
+    import torch
+    return bool(torch.isfinite(rows.sum(dim=1, dtype=torch.float64)).all())
+
+
 def default_batch_size(n_stimuli: int) -> int:
     return n_stimuli if n_stimuli <= SINGLE_BATCH_LIMIT else 64
 
 
-def extract(loaded: LoadedModel, stimuli: StimulusSet, reductions: Iterable[Tuple],
-            batch_size: Optional[int] = None, progress: bool = True) -> LayerFeatures:
+def resolve_device(name: Optional[str] = None):
+    """``auto`` (or None): CUDA when present, else the CPU; otherwise any torch device name."""
     import torch
+    if name in (None, "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+        torch.empty(0, device=device)
+    except (RuntimeError, AssertionError) as error:
+        raise MousescoreError(f"device '{name}' is not usable here ({error}); use --device cpu") from error
+    return device
+
+
+def extract(loaded: LoadedModel, stimuli: StimulusSet, reductions: Iterable[Tuple],
+            batch_size: Optional[int] = None, progress: bool = True, device=None,
+            torch_reductions: Optional[bool] = None) -> LayerFeatures:
+    """Every layer's reductions for the stimuli. On a GPU (``device``), the reductions run in torch
+    beside the model (``torch_reductions``, forced on the CPU only by tests)."""
+    import torch
+    from . import torch_reductions as on_device
     reductions = sorted(set(reductions), key=repr)
+    whole_set = [key for key in reductions if key[0] not in ROWWISE]
     n = stimuli.sizes["presentation"]
     batch_size = batch_size or default_batch_size(n)
     single_batch = batch_size >= n
+    device = resolve_device(device)
+    use_torch = device.type != "cpu" if torch_reductions is None else torch_reductions
+    loaded.module.to(device)
     features = LayerFeatures(stimulus_ids=stimuli.stimulus_ids())
     partial: Dict[str, Dict[Hashable, list]] = {}
-    spilled: Dict[str, list] = {}   # raw rows kept only when whole-set reductions span batches
+    spill = _Spill() if whole_set and not single_batch else None
     calls: Dict[str, int] = {}
     state = {"first_batch": True, "batch": 0}
     modules = recorded_modules(loaded.module, loaded.layers)
@@ -133,22 +216,22 @@ def extract(loaded: LoadedModel, stimuli: StimulusSet, reductions: Iterable[Tupl
             return
         if tensor.is_complex():
             raise TypeError("the layer's output is complex; only real activations can be compared")
-        rows = tensor.detach().reshape(tensor.shape[0], -1).float().cpu().numpy()
+        flat = tensor.detach().reshape(tensor.shape[0], -1).float()
         if state["first_batch"]:
             features.layers.append(layer)
-        if layer in features.nonfinite or not np.isfinite(rows).all():
+        rows = flat if use_torch else flat.cpu().numpy()
+        if layer in features.nonfinite or not _finite(rows):
             features.nonfinite.add(layer)   # overflowing random networks: leave the layer out
             return
+        reducer = on_device.reduce if use_torch else reduce
         slot = partial.setdefault(layer, {})
         for key in reductions:
             if key[0] in ROWWISE:
-                slot.setdefault(key, []).append(reduce(key, rows))
+                slot.setdefault(key, []).append(reducer(key, rows))
             elif single_batch:
-                slot[key] = [reduce(key, rows)]
-            else:
-                spilled.setdefault(layer, [])
-        if not single_batch and layer in spilled:
-            spilled[layer].append(rows.copy())  # the hook's tensor may be modified in place later
+                slot[key] = [reducer(key, rows)]
+        if spill is not None:   # written out now: the hook's tensor may be modified in place later
+            spill.append(layer, flat.cpu().numpy())
 
     handles = [m.register_forward_hook(hook_for(name)) for name, m in modules.items()]
     start = time.perf_counter()
@@ -163,7 +246,7 @@ def extract(loaded: LoadedModel, stimuli: StimulusSet, reductions: Iterable[Tupl
                 calls.clear()
                 state["batch"] = len(images)
                 try:
-                    loaded.module(preprocess(images, loaded))
+                    loaded.module(preprocess(images, loaded).to(device))
                 except _LayerError as error:
                     raise MousescoreError(f"reducing the activations of layer {error.layer} failed "
                                           f"({type(error.cause).__name__}: {error.cause})") from error
@@ -172,21 +255,22 @@ def extract(loaded: LoadedModel, stimuli: StimulusSet, reductions: Iterable[Tupl
                                           f"{error})") from error
                 state["first_batch"] = False
                 checkpoint("extraction")
+        for layer in features.layers:   # one layer at a time: spilled rows are read back in chunks
+            pieces = partial.pop(layer, {})
+            done = {} if layer in features.nonfinite else {
+                key: finish(key, parts) for key, parts in pieces.items() if parts}
+            if spill is not None and layer in spill:
+                if layer not in features.nonfinite:
+                    rows = spill.read(layer)
+                    done.update({key: reduce(key, rows) for key in whole_set})
+                    del rows   # unmap before the file goes
+                spill.discard(layer)
+            features.reduced[layer] = done
     finally:
         for handle in handles:
             handle.remove()
-    for layer in features.layers:
-        if layer in features.nonfinite:
-            partial.pop(layer, None)
-            spilled.pop(layer, None)
-            features.reduced[layer] = {}
-            continue
-        done = {key: np.concatenate(parts) if key[0] in ROWWISE else parts[0]
-                for key, parts in partial.get(layer, {}).items() if parts}
-        if layer in spilled:
-            rows = np.concatenate(spilled.pop(layer))
-            done.update({key: reduce(key, rows) for key in reductions if key[0] not in ROWWISE})
-        features.reduced[layer] = done
+        if spill is not None:
+            spill.close()
     if not features.layers:
         raise MousescoreError("no layer produced an activation: check the model's layer list")
     features.seconds = time.perf_counter() - start

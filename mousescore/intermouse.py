@@ -10,9 +10,11 @@ from typing import Tuple
 
 import numpy as np
 
-from .extraction import reduce
+from .extraction import reduce_all
+from .memo import disk_memo
 
 
+@disk_memo
 def intermouse_scores(responses: np.ndarray, mice: np.ndarray, metric) -> np.ndarray:
     """Per-neuron scores (NaN where a neuron's mouse is the only one); responses: stimuli × neurons."""
     responses = np.asarray(responses, dtype=np.float64)
@@ -23,7 +25,7 @@ def intermouse_scores(responses: np.ndarray, mice: np.ndarray, metric) -> np.nda
         if not others.any():
             continue
         predictors = responses[:, others].astype(np.float32)
-        reduced = {key: reduce(key, predictors) for key in metric.reductions()}
+        reduced = {key: reduce_all(key, predictors) for key in metric.reductions()}
         scores[own] = metric.layer_scores(reduced, responses[:, own])
     return scores
 

@@ -8,7 +8,7 @@ neuron and every α; it matches scikit-learn's RidgeCV leave-one-out values.
 """
 from __future__ import annotations
 
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -26,7 +26,7 @@ def centered_gram(features: np.ndarray, chunk: int = 1 << 14) -> np.ndarray:
     return gram
 
 
-def _complement_eigh(gram: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+def complement_eigh(gram: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     """Eigenpairs of the centred Gram matrix restricted to the complement of the constant vector.
 
     A Householder reflection P (P e₁ = 1/√n) splits off the intercept direction exactly, so
@@ -43,11 +43,13 @@ def _complement_eigh(gram: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     return np.clip(eigenvalues, 0.0, None), reflection[:, 1:] @ eigenvectors
 
 
-def loo_predictions(gram: np.ndarray, targets: np.ndarray, alphas: Sequence[float] = (1.0,)
+def loo_predictions(gram: Optional[np.ndarray], targets: np.ndarray, alphas: Sequence[float] = (1.0,),
+                    decomposition: Optional[Tuple[np.ndarray, np.ndarray]] = None
                     ) -> Tuple[np.ndarray, np.ndarray]:
     """Leave-one-out predictions (n × t) and the α chosen per target (lowest LOO squared error).
 
-    ``gram`` is :func:`centered_gram` of the regressors; ``targets`` is (n × t). With (w, V) the
+    ``gram`` is :func:`centered_gram` of the regressors, or pass its :func:`complement_eigh` as
+    ``decomposition`` (one serves every target set and α); ``targets`` is (n × t). With (w, V) the
     eigenpairs off the intercept direction and d = α / (w + α): y − ŷ = V diag(d) Vᵀ y and
     1 − Hᵢᵢ = Σⱼ Vᵢⱼ² dⱼ.
     """
@@ -56,7 +58,7 @@ def loo_predictions(gram: np.ndarray, targets: np.ndarray, alphas: Sequence[floa
     targets = np.asarray(targets, dtype=np.float64)
     if targets.ndim == 1:
         targets = targets[:, None]
-    eigenvalues, eigenvectors = _complement_eigh(np.asarray(gram, dtype=np.float64))
+    eigenvalues, eigenvectors = decomposition or complement_eigh(np.asarray(gram, dtype=np.float64))
     rotated = eigenvectors.T @ targets
     squared_vectors = eigenvectors ** 2
     best = np.full(targets.shape, np.nan)

@@ -3,13 +3,24 @@ from __future__ import annotations
 
 import numpy as np
 
+from .memo import disk_memo
+
 from .stats import pearson_columns, spearman_brown, split_half_means, working_array
+
+
+# Layers up to this width are correlated in float64: it costs little there, and their stimuli can
+# correlate at r ≈ 0.99, where float32 products move an RSA score by up to 1e-5 (measured by
+# benchmarks/run_benchmarks.py against np.corrcoef). Wider layers: float32 products, float64 sums.
+FLOAT64_WIDTH = 1 << 16
 
 
 def correlation_matrix(features: np.ndarray, chunk: int = 1 << 14) -> np.ndarray:
     """Pearson r between rows (stimuli) across columns (features), float64 accumulation."""
     n, p = features.shape
-    means = np.asarray(features).mean(axis=1, dtype=np.float64)
+    if p <= FLOAT64_WIDTH:
+        features = np.asarray(features, dtype=np.float64)
+    # Row means chunk by chunk too: ``features`` may be a memory map of activations spilled to disk.
+    means = sum(np.asarray(features[:, s:s + chunk]).sum(axis=1, dtype=np.float64) for s in range(0, p, chunk)) / p
     gram = np.zeros((n, n), dtype=np.float64)
     for start in range(0, p, chunk):
         block = working_array(features[:, start:start + chunk])
@@ -41,6 +52,7 @@ def compare_rdms(model_rdm: np.ndarray, neural_rdms: np.ndarray) -> np.ndarray:
     return pearson_columns(model, neural)
 
 
+@disk_memo
 def split_half_rdm_reliability(responses: np.ndarray, n_splits: int = 20, seed: int = 0) -> float:
     """Reliability of a population RDM: RDMs of two random halves of the repeats, Pearson r of their
     upper triangles, Spearman–Brown corrected, averaged over splits.

@@ -13,6 +13,8 @@ from .benchmark import Benchmark
 from .data import file_provenance
 from .errors import UnknownIdentifier
 from .extraction import default_batch_size, extract
+from .feature_cache import FeatureCache, cache_key, merge
+from .feature_cache import enabled as feature_cache_enabled
 from .memory import check_memory
 from .registry import Registry, get_registry
 from .score import Score
@@ -37,7 +39,7 @@ def library_versions() -> Dict[str, str]:
 def score_model(model_id: str, benchmark_patterns: Sequence[str], force: bool = False,
                 registry: Optional[Registry] = None, store: Optional[ResultStore] = None,
                 log: Callable[[str], None] = log_to_stderr, batch_size: Optional[int] = None,
-                progress: bool = True) -> List[Score]:
+                progress: bool = True, device: Optional[str] = None) -> List[Score]:
     """Score a registered model on registered benchmarks (identifiers or globs), reusing stored scores
     of this mousescore version unless ``force``."""
     registry = registry or get_registry()
@@ -57,15 +59,17 @@ def score_model(model_id: str, benchmark_patterns: Sequence[str], force: bool = 
             results[identifier] = stored
             log(f"{identifier}: stored result reused (--force to recompute)")
     todo = [registry.get("benchmark", b).factory() for b in benchmark_ids if b not in results]
-    for score in score_benchmarks(model_id, todo, registry, store, log, batch_size, progress):
+    for score in score_benchmarks(model_id, todo, registry, store, log, batch_size, progress, device):
         results[score.benchmark] = score
     return [results[b] for b in benchmark_ids]
 
 
 def score_benchmarks(model_id: str, benchmarks: Sequence[Benchmark], registry: Optional[Registry] = None,
                      store: Optional[ResultStore] = None, log: Callable[[str], None] = log_to_stderr,
-                     batch_size: Optional[int] = None, progress: bool = True) -> List[Score]:
-    """Score a registered model on benchmark objects (also custom ones), always computing."""
+                     batch_size: Optional[int] = None, progress: bool = True,
+                     device: Optional[str] = None) -> List[Score]:
+    """Score a registered model on benchmark objects (also custom ones), always computing; features
+    come from the feature cache when it has them. ``device``: a torch device name, None = auto."""
     registry = registry or get_registry()
     model_spec = registry.get("model", model_id)
     store = store or ResultStore()
@@ -80,22 +84,51 @@ def score_benchmarks(model_id: str, benchmarks: Sequence[Benchmark], registry: O
             loaded = model_spec.factory()
             log(f"built {model_id} in {time.perf_counter() - started:.1f} s")
         reductions = set().union(*(b.metric.reductions() for b in group))
-        stimuli = group[0].stimuli
-        check_memory(loaded, stimuli, reductions, batch_size or default_batch_size(stimuli.sizes["presentation"]),
-                     model_id)
-        features = extract(loaded, group[0].stimuli, reductions, batch_size=batch_size, progress=progress)
+        features, how = _features(model_id, loaded, group[0].stimuli, reductions, batch_size, progress, device)
         if features.nonfinite:
             log(f"warning: {len(features.nonfinite)} layer(s) gave NaN or infinite activations and are "
                 f"not scored: {sorted(features.nonfinite)[:5]}")
         log(f"extraction {extraction_number}: {model_id} on {stimulus_set} "
-            f"({len(features.stimulus_ids)} stimuli, {len(features.layers)} layers) in "
-            f"{features.seconds:.1f} s, shared by {len(group)} benchmark(s)")
+            f"({len(features.stimulus_ids)} stimuli, {len(features.layers)} layers) {how}, "
+            f"shared by {len(group)} benchmark(s)")
         for benchmark in group:
-            score = benchmark.score(model_id, features)
+            with _small_matrix_threads(len(features.stimulus_ids)):
+                score = benchmark.score(model_id, features)
             score.provenance = _provenance(model_id, loaded, benchmark, stimulus_set, features)
             store.put(score)
             scores.append(score)
     return scores
+
+
+def _small_matrix_threads(n_stimuli: int):
+    """One BLAS thread for the stimulus × stimulus numerics of a few hundred stimuli: threads only
+    cost there (a 117 × 117 eigendecomposition took 153 ms on two busy threads, 3.6 ms on one)."""
+    from contextlib import nullcontext
+
+    from threadpoolctl import threadpool_limits
+    return threadpool_limits(limits=1, user_api="blas") if n_stimuli <= 1024 else nullcontext()
+
+
+def _features(model_id, loaded, stimuli, reductions, batch_size, progress, device):
+    """The reduced features, from the feature cache where it has them; what happened, for the log."""
+    cache = FeatureCache() if feature_cache_enabled() else None
+    key = cache_key(model_id, loaded, stimuli) if cache else None
+    cached, missing = cache.load(key, reductions) if cache else (None, sorted(reductions, key=repr))
+    if cached is not None and not missing:
+        return cached, "from the feature cache"
+    check_memory(loaded, stimuli, missing, batch_size or default_batch_size(stimuli.sizes["presentation"]),
+                 model_id)
+    features = extract(loaded, stimuli, missing, batch_size=batch_size, progress=progress, device=device)
+    how = f"in {features.seconds:.1f} s"
+    if cached is not None and cached.layers == features.layers:
+        features, how = merge(cached, features), how + f" ({len(reductions) - len(missing)} reduction(s) cached)"
+    elif cached is not None:   # an entry that no longer matches the model's layers: start afresh
+        missing = sorted(reductions, key=repr)
+        features = extract(loaded, stimuli, missing, batch_size=batch_size, progress=progress, device=device)
+        how = f"in {features.seconds:.1f} s"
+    if cache:
+        cache.save(key, features, missing)
+    return features, how
 
 
 def _provenance(model_id, loaded, benchmark, stimulus_set, features) -> Dict:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .memo import disk_memo
+
 
 def working_array(values) -> np.ndarray:
     """float64 stays float64 (exact reference path); anything else computes in float32."""
@@ -63,6 +65,7 @@ def split_half_means(responses: np.ndarray, n_splits: int = 20, seed: int = 0):
                (filled * second[:, None, :]).sum(-1) / second.sum(1)[:, None])
 
 
+@disk_memo
 def split_half_reliability(responses: np.ndarray, n_splits: int = 20, seed: int = 0) -> np.ndarray:
     """Per-neuron split-half reliability, Spearman–Brown corrected, averaged over random splits:
     the two half means correlated across presentations (see :func:`split_half_means`)."""

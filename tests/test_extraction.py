@@ -110,8 +110,10 @@ def test_listing_models_imports_no_network_library():
 
 
 def test_memory_probe_counts_every_layer_call():
-    from mousescore.memory import estimate_bytes, layer_widths
+    from mousescore.memory import estimate_bytes, layer_widths, spill_bytes
     widths = layer_widths(_loaded(), _stimuli())
     assert widths == [4 * 7 * 7, 4 * 7 * 7, 4 * 5 * 5, 4 * 5 * 5, 5]   # relu counted twice
-    single = estimate_bytes(widths, 10, 10, [GRAM])
-    assert estimate_bytes(widths, 10, 2, [GRAM]) > estimate_bytes(widths, 10, 2, [SRP]) and single > 0
+    assert estimate_bytes(widths, 10, 10, [GRAM]) > 0
+    # Whole-set reductions over several batches spill every layer's rows to disk, projections never.
+    assert spill_bytes(widths, 10, 2, [GRAM, SRP]) == 10 * sum(widths) * 4
+    assert spill_bytes(widths, 10, 2, [SRP]) == spill_bytes(widths, 10, 10, [GRAM]) == 0

@@ -1,7 +1,8 @@
 """SRP-Ridge: sparse random projection, ridge with leave-one-out (GCV) predictions, Pearson r per neuron."""
 import numpy as np
 
-from mousescore.ridge import centered_gram, loo_predictions
+from mousescore.extraction import DECOMPOSITION
+from mousescore.ridge import centered_gram, complement_eigh, loo_predictions
 from mousescore.stats import pearson_columns
 
 FULL_GRAM = ("centered_gram",)
@@ -11,19 +12,30 @@ class SRPRidge:
     def __init__(self, n_components=4096, seed: int = 0, alphas=(1.0,)):
         self.identifier = "srp_ridge" if n_components else "ridge"
         self.options = {"n_components": n_components, "seed": seed, "alphas": [float(a) for a in alphas]}
-        self._key = ("srp", int(n_components), int(seed)) if n_components else FULL_GRAM
+        # srp_ridge needs only the centred Gram matrix of the projection, formed during extraction.
+        self._key = ("srp_gram", int(n_components), int(seed)) if n_components else FULL_GRAM
 
     def reductions(self):
         return {self._key}
 
     def layer_scores(self, reduced, responses: np.ndarray) -> np.ndarray:
         """Pearson r per neuron between LOO predictions and responses (stimuli × neurons)."""
-        if self._key[0] == "srp":  # the projection is narrow: its Gram costs nothing in float64
-            gram = centered_gram(np.asarray(reduced[self._key], dtype=np.float64))
-        else:
-            gram = reduced[self._key]
-        predictions, _ = loo_predictions(gram, responses, self.options["alphas"])
+        predictions, _ = loo_predictions(None, responses, self.options["alphas"],
+                                         decomposition=self._decomposition(reduced))
         return pearson_columns(predictions, responses)
+
+    def _decomposition(self, reduced):
+        """The layer's dual eigendecomposition, kept beside its features: every benchmark scored on
+        the same features (27 Allen sites, say) shares it instead of redoing it."""
+        key = DECOMPOSITION + self._key
+        if key not in reduced:
+            projected = ("srp",) + self._key[1:]
+            if self._key not in reduced and projected in reduced:   # projected rows given directly
+                gram = centered_gram(np.asarray(reduced[projected], dtype=np.float64))
+            else:
+                gram = reduced[self._key]
+            reduced[key] = complement_eigh(np.asarray(gram, dtype=np.float64))
+        return reduced[key]
 
     def error(self, reduced, responses, unit_scores):
         finite = np.asarray(unit_scores)[np.isfinite(unit_scores)]
