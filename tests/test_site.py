@@ -339,10 +339,9 @@ def test_no_records_is_a_clear_error(tmp_path):
 
 
 def test_builds_from_the_repository_records(tmp_path):
-    results = REPO / "leaderboard" / "results"
-    if not any(results.glob("*/*.json")):
-        pytest.skip(f"no result records under {results}")
-    records = read_records(results)
+    """Check 1 of the leaderboard issue on the committed (seeded) records."""
+    records = read_records(REPO / "leaderboard" / "results")
+    assert len({r["model"] for r in records}) >= 20
     index = build_site(records, tmp_path)
     assert f"Built from {len(records)} result records." in index.read_text()
     assert {p.stem for p in (tmp_path / "models").glob("*.html")} == {r["model"] for r in records}

@@ -1,0 +1,68 @@
+"""Peak resident memory of `mousescore score` runs, each in its own process with empty caches.
+
+    python benchmarks/peak_memory.py                       # the issue's two cases
+    python benchmarks/peak_memory.py resnet50-random 'allen.*'
+
+Each case runs the CLI in a fresh subprocess (fresh MOUSESCORE_HOME with the packaged datasets copied
+in, so data packaging is not measured) and reports the child's peak RSS (getrusage, RUSAGE_CHILDREN)
+and wall time, against the issue's targets.
+"""
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CASES = [  # (model, benchmarks, target GiB)
+    ("resnet18-random", ["allen.*", "allen_surrogate.*"], 1.5),
+    ("vgg16-random", ["cowley2023.V4-srp_ridge"], 4.0),
+]
+
+
+def packaged_home() -> Path:
+    """A fresh MOUSESCORE_HOME holding only the already packaged datasets."""
+    from mousescore import paths
+    home = Path(tempfile.mkdtemp(prefix="mousescore-peak-"))
+    if (paths.home() / "packaged").is_dir():
+        shutil.copytree(paths.home() / "packaged", home / "packaged")
+    return home
+
+
+def measure(model: str, benchmarks, target_gib=None) -> float:
+    home = packaged_home()
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "mousescore.cli", "score", model, *benchmarks,
+                             "--no-progress"], env=dict(os.environ, MOUSESCORE_HOME=str(home)),
+                            capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    peak_gib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2 ** 20   # KiB on Linux
+    shutil.rmtree(home, ignore_errors=True)
+    if result.returncode != 0:
+        raise SystemExit(f"{model} failed: {result.stderr[-1000:]}")
+    verdict = "" if target_gib is None else (f" (target <= {target_gib} GiB: "
+                                             f"{'met' if peak_gib <= target_gib else 'NOT met'})")
+    print(f"{model} on {' '.join(benchmarks)}: peak RSS {peak_gib:.2f} GiB, {seconds:.1f} s{verdict}",
+          flush=True)
+    return peak_gib
+
+
+def main() -> None:
+    arguments = sys.argv[1:]
+    target = None
+    if arguments[:1] == ["--target"]:
+        target, arguments = float(arguments[1]), arguments[2:]
+    if arguments:
+        measure(arguments[0], arguments[1:], target)
+        return
+    for model, benchmarks, target in CASES:
+        # One process per case: RUSAGE_CHILDREN would otherwise keep the largest earlier peak.
+        subprocess.run([sys.executable, __file__, "--target", str(target), model, *benchmarks], check=True)
+
+
+if __name__ == "__main__":
+    main()
