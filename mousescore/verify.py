@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import fnmatch
 import math
+import os
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Sequence
@@ -64,8 +66,8 @@ def compare(recorded: Score, fresh: Score, tolerance: float) -> List[str]:
 
 def verify_model(model: str, results_dir, benchmarks: Sequence[str] = (), tolerance: float = VERIFY_TOLERANCE,
                  registry=None, rescore=None) -> VerifyReport:
-    """Re-score ``model`` (into a temporary store, leaving the user's results alone) on the benchmarks of
-    its records and report each record as reproduced or not."""
+    """Re-score ``model`` from scratch (caches off; into a temporary store, leaving the user's results
+    alone) on the benchmarks of its records and report each record as reproduced or not."""
     from .registry import get_registry
     from .scoring import score_model
     from .store import ResultStore
@@ -77,7 +79,7 @@ def verify_model(model: str, results_dir, benchmarks: Sequence[str] = (), tolera
     unmatched = [p for p in benchmarks if not fnmatch.filter(records, p)]
     if unmatched:
         raise MousescoreError(f"'{model}' has no records matching {unmatched} under {results_dir}")
-    with tempfile.TemporaryDirectory() as scratch:
+    with tempfile.TemporaryDirectory() as scratch, _caches_off():
         fresh = (rescore or score_model)(model, wanted, force=True, registry=registry,
                                          store=ResultStore(Path(scratch) / "verify.sqlite"), progress=False)
     fresh_by_benchmark: Dict[str, Score] = {s.benchmark: s for s in fresh}
@@ -95,6 +97,21 @@ def verify_model(model: str, results_dir, benchmarks: Sequence[str] = (), tolera
     report.lines.append(f"{len(wanted) - len(report.differing)}/{len(wanted)} record(s) of {model} reproduce "
                         f"within {tolerance:g}{version_note}")
     return report
+
+
+@contextmanager
+def _caches_off():
+    """Verification recomputes everything: no cached features, ceilings or inter-mouse scores."""
+    from .feature_cache import SWITCH_VARIABLE
+    before = os.environ.get(SWITCH_VARIABLE)
+    os.environ[SWITCH_VARIABLE] = "0"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(SWITCH_VARIABLE, None)
+        else:
+            os.environ[SWITCH_VARIABLE] = before
 
 
 def _version_note(recorded_versions) -> str:
