@@ -35,3 +35,13 @@ def test_projection_is_the_matrix_product_and_preserves_distances():
     original = np.linalg.norm(features[:, None] - features[None], axis=-1)[np.triu_indices(20, 1)]
     kept = np.linalg.norm(projected[:, None] - projected[None], axis=-1)[np.triu_indices(20, 1)]
     assert np.abs(kept / original - 1).max() < 0.15  # Johnson-Lindenstrauss at k = 2048
+
+
+def test_projecting_a_few_rows_at_a_time_changes_nothing(monkeypatch):
+    from mousescore import projection
+    features = np.random.default_rng(1).normal(size=(13, 2000)).astype(np.float32)
+    whole = projection.project(features, 64, 0)
+    monkeypatch.setattr(projection, "CHUNK_BYTES", 3 * 4 * 2000)     # three rows per product
+    assert np.array_equal(projection.project(features, 64, 0), whole)
+    matrix = projection.sparse_projection_matrix(2000, 64, 0)
+    assert np.array_equal(whole, np.asarray((matrix @ features.T).T))
