@@ -45,14 +45,16 @@ class _LayerError(Exception):
         self.layer, self.cause = layer, cause
 
 
-def reduce(key: Tuple, rows: np.ndarray) -> np.ndarray:
+def reduce(key: Tuple, rows, kernels=None) -> np.ndarray:
+    """One reduction of ``rows``. ``kernels``: a module with ``project``, ``centered_gram`` and
+    ``correlation_matrix`` (default: the numpy ones; :mod:`mousescore.torch_reductions` on a device)."""
     kind = key[0]
     if kind in ("srp", "srp_gram"):
-        return project(rows, n_components=key[1], seed=key[2])
+        return (kernels.project if kernels else project)(rows, n_components=key[1], seed=key[2])
     if kind == "centered_gram":
-        return centered_gram(rows)
+        return (kernels.centered_gram if kernels else centered_gram)(rows)
     if kind == "correlation":
-        return correlation_matrix(rows)
+        return (kernels.correlation_matrix if kernels else correlation_matrix)(rows)
     raise ValueError(f"unknown reduction {key!r}")
 
 
@@ -223,13 +225,13 @@ def extract(loaded: LoadedModel, stimuli: StimulusSet, reductions: Iterable[Tupl
         if layer in features.nonfinite or not _finite(rows):
             features.nonfinite.add(layer)   # overflowing random networks: leave the layer out
             return
-        reducer = on_device.reduce if use_torch else reduce
+        kernels = on_device if use_torch else None
         slot = partial.setdefault(layer, {})
         for key in reductions:
             if key[0] in ROWWISE:
-                slot.setdefault(key, []).append(reducer(key, rows))
+                slot.setdefault(key, []).append(reduce(key, rows, kernels))
             elif single_batch:
-                slot[key] = [reducer(key, rows)]
+                slot[key] = [reduce(key, rows, kernels)]
         if spill is not None:   # written out now: the hook's tensor may be modified in place later
             spill.append(layer, flat.cpu().numpy())
 

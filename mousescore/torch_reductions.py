@@ -1,4 +1,5 @@
-"""The reductions of :mod:`mousescore.extraction` in torch, on the device the model runs on (a GPU),
+"""The reduction kernels of :mod:`mousescore.extraction` in torch (``extraction.reduce(key, rows,
+kernels=torch_reductions)``), on the device the model runs on (a GPU),
 so activations never leave it: only the projection (n × k) or the n × n matrices come back.
 
 Same definitions as the numpy path (``projection.project``, ``ridge.centered_gram``,
@@ -64,14 +65,3 @@ def correlation_matrix(rows) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.clip(gram / np.outer(norms, norms), -1.0, 1.0)
 
-
-def reduce(key: Tuple, rows) -> np.ndarray:
-    """``rows``: a float32 (n × p) tensor on any device; the result as a numpy array."""
-    kind = key[0]
-    if kind in ("srp", "srp_gram"):
-        return project(rows, n_components=key[1], seed=key[2])
-    if kind == "centered_gram":
-        return centered_gram(rows)
-    if kind == "correlation":
-        return correlation_matrix(rows)
-    raise ValueError(f"unknown reduction {key!r}")

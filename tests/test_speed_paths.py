@@ -28,11 +28,11 @@ def assert_close_at_scale(actual, expected, tolerance=DEVICE_TOLERANCE):
 def test_torch_reductions_equal_the_numpy_reductions():
     rows = np.random.default_rng(0).normal(size=(37, 5000)).astype(np.float32)
     tensor = torch.from_numpy(rows)
-    assert_close_at_scale(torch_reductions.reduce(SRP, tensor), project(rows, 32, 0))
-    assert_close_at_scale(torch_reductions.reduce(GRAM, tensor), centered_gram(rows))
-    assert_close_at_scale(torch_reductions.reduce(CORR, tensor), correlation_matrix(rows))
+    assert_close_at_scale(extraction.reduce(SRP, tensor, torch_reductions), project(rows, 32, 0))
+    assert_close_at_scale(extraction.reduce(GRAM, tensor, torch_reductions), centered_gram(rows))
+    assert_close_at_scale(extraction.reduce(CORR, tensor, torch_reductions), correlation_matrix(rows))
     with pytest.raises(ValueError, match="unknown reduction"):
-        torch_reductions.reduce(("pca",), tensor)
+        extraction.reduce(("pca",), tensor, torch_reductions)
 
 
 def test_extraction_with_torch_reductions_equals_the_numpy_path():
