@@ -30,8 +30,11 @@ def _rows(home):
     path = home / "results.sqlite"
     if not path.exists():
         return {}
-    with sqlite3.connect(path, timeout=60) as db:
-        return {(m, b): record for m, b, record in db.execute("SELECT model, benchmark, record FROM scores")}
+    try:
+        with sqlite3.connect(path, timeout=60) as db:
+            return {(m, b): record for m, b, record in db.execute("SELECT model, benchmark, record FROM scores")}
+    except sqlite3.OperationalError:   # polled between the file's creation and its table's
+        return {}
 
 
 def test_plan_groups_by_stimulus_set_and_skips_stored(real_data, fresh_home):
