@@ -20,7 +20,7 @@ from . import __version__, paths
 def _fingerprint(value, digest) -> None:
     if isinstance(value, np.ndarray):
         digest.update(f"array{value.shape}{value.dtype}".encode())
-        digest.update(np.ascontiguousarray(value).tobytes() if value.dtype != object
+        digest.update(np.ascontiguousarray(value).reshape(-1).view(np.uint8) if value.dtype != object
                       else "\x00".join(map(str, value.ravel())).encode())
     elif hasattr(value, "identifier") and hasattr(value, "options"):   # a metric: what it computes
         digest.update(f"metric {value.identifier} {sorted(value.options.items())}".encode())
@@ -34,8 +34,7 @@ def disk_memo(function):
         from .feature_cache import enabled
         if not enabled():
             return function(*args, **kwargs)
-        digest = hashlib.blake2b(f"{function.__module__}.{function.__qualname__} {__version__}".encode(),
-                                 digest_size=20)
+        digest = hashlib.sha256(f"{function.__module__}.{function.__qualname__} {__version__}".encode())
         for value in list(args) + sorted(kwargs.items()):
             _fingerprint(value, digest)
         path = paths.home() / "derived" / f"{digest.hexdigest()}.npy"

@@ -1,11 +1,12 @@
 """Representational similarity: RDM = 1 − Pearson r between stimuli; score = Pearson of upper triangles."""
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .memo import disk_memo
-
-from .stats import pearson_columns, spearman_brown, split_half_means, working_array
+from .stats import pearson_rows, spearman_brown, split_half_means, working_array
 
 
 # Layers up to this width are correlated in float64: it costs little there, and their stimuli can
@@ -37,7 +38,14 @@ def rdm(features: np.ndarray) -> np.ndarray:
 
 
 def upper_triangle(matrix: np.ndarray) -> np.ndarray:
-    return matrix[np.triu_indices(matrix.shape[0], k=1)]
+    return matrix.reshape(-1)[triangle_positions(matrix.shape[0])]
+
+
+@functools.lru_cache(maxsize=8)
+def triangle_positions(n: int) -> np.ndarray:
+    """Flat positions of the upper triangle (diagonal excluded) of an n × n matrix, row by row."""
+    rows, cols = np.triu_indices(n, k=1)
+    return rows * n + cols
 
 
 def compare_rdms(model_rdm: np.ndarray, neural_rdms: np.ndarray) -> np.ndarray:
@@ -45,11 +53,10 @@ def compare_rdms(model_rdm: np.ndarray, neural_rdms: np.ndarray) -> np.ndarray:
     neural_rdms = np.asarray(neural_rdms)
     if neural_rdms.ndim == 2:
         neural_rdms = neural_rdms[None]
-    rows, cols = np.triu_indices(model_rdm.shape[0], k=1)
-    model = model_rdm[rows, cols]
-    neural = neural_rdms[:, rows, cols].T               # (pairs × sites)
-    model = np.broadcast_to(model[:, None], neural.shape)
-    return pearson_columns(model, neural)
+    n = model_rdm.shape[0]
+    positions = triangle_positions(n)
+    return pearson_rows(np.asarray(model_rdm).reshape(-1)[positions],
+                        neural_rdms.reshape(len(neural_rdms), n * n)[:, positions])
 
 
 @disk_memo

@@ -30,6 +30,21 @@ def pearson_columns(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.clip(r, -1.0, 1.0)
 
 
+def pearson_rows(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Pearson r between the vector ``x`` (k) and each row of ``rows`` (m × k), with the NaN rules of
+    :func:`pearson_columns`: one product instead of broadcasting ``x`` to every row."""
+    x = np.asarray(x, dtype=np.float64)
+    rows = np.asarray(rows, dtype=np.float64)
+    constant = _flat(x[:, None])[0] | _flat(rows.T)
+    x = x - x.mean()
+    rows = rows - rows.mean(axis=1, keepdims=True)
+    denominator = np.sqrt((x @ x) * np.einsum("ij,ij->i", rows, rows))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = rows @ x / denominator
+    r[constant | ~(denominator > 0)] = np.nan
+    return np.clip(r, -1.0, 1.0)
+
+
 def _flat(x: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         spread = x.max(axis=0) - x.min(axis=0)

@@ -24,6 +24,9 @@ class ResultStore:
     def _connect(self):
         """One connection per use, committed as one transaction on success, always closed."""
         db = sqlite3.connect(self.path, timeout=60)
+        # WAL with synchronous=NORMAL: a crashed process still loses no committed row (only a power
+        # loss could lose the last ones), and a commit costs no fsync (81 scores: 0.4 s -> 0.05 s).
+        db.execute("PRAGMA synchronous=NORMAL")
         try:
             with db:
                 yield db

@@ -2,7 +2,7 @@
 import numpy as np
 
 from mousescore.rsa import compare_rdms
-from mousescore.stats import pearson_columns
+from mousescore.stats import pearson_rows
 
 REDUCTION = ("correlation",)
 
@@ -25,16 +25,16 @@ class RSA:
 
         Pairs of a stimulus with its own duplicate are left out of each resample's triangle.
         """
-        model = 1.0 - reduced[REDUCTION]
+        model = (1.0 - reduced[REDUCTION]).reshape(-1)
         neural = np.asarray(neural_rdms)
+        n = neural.shape[-1]
+        neural = neural.reshape(-1, n * n)
         rng = np.random.default_rng(self.options["seed"])
-        n = model.shape[0]
         rows, cols = np.triu_indices(n, k=1)
         means = []
         for _ in range(self.options["n_bootstrap"]):
             pick = rng.integers(0, n, n)
-            keep = pick[rows] != pick[cols]
-            a, b = pick[rows][keep], pick[cols][keep]
-            model_pairs = np.broadcast_to(model[a, b][:, None], (keep.sum(), neural.shape[0]))
-            means.append(np.nanmean(pearson_columns(model_pairs, neural[:, a, b].T)))
+            a, b = pick[rows], pick[cols]
+            positions = (a * n + b)[a != b]
+            means.append(np.nanmean(pearson_rows(model[positions], neural[:, positions])))
         return float(np.std(means, ddof=1)), f"bootstrap SD over stimuli ({len(means)} resamples)"
