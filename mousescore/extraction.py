@@ -11,6 +11,8 @@ import shutil
 import sys
 import tempfile
 import time
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Hashable, Iterable, List, Optional, Tuple
@@ -21,13 +23,14 @@ from .assemblies import StimulusSet
 from .errors import MousescoreError
 from .faults import checkpoint
 from .projection import project
-from .ridge import centered_gram
+from .ridge import ridge_summary
 from .rsa import correlation_matrix
 from .specs import LoadedModel
 
 # Reductions are hashable keys: ("srp", n_components, seed), the projected rows; ("srp_gram",
-# n_components, seed), the centred Gram matrix of that projection (all srp_ridge needs: n × n instead of
-# n × k); ("centered_gram",); ("correlation",). The projections work batch by batch; the others need
+# n_components, seed), what ridge needs of that projection (``ridge.ridge_summary``: its centred Gram
+# matrix, n × n instead of n × k, or the centred projection itself when k < n); ("centered_gram",), the
+# same of the raw features; ("correlation",). The projections work batch by batch; the others need
 # every stimulus of a layer at once (rows spill to disk when the stimuli span several batches).
 ROWWISE = {"srp", "srp_gram"}
 # Metrics may keep what they derive from a layer's reductions (a ridge eigendecomposition) under keys
@@ -46,13 +49,13 @@ class _LayerError(Exception):
 
 
 def reduce(key: Tuple, rows, kernels=None) -> np.ndarray:
-    """One reduction of ``rows``. ``kernels``: a module with ``project``, ``centered_gram`` and
+    """One reduction of ``rows``. ``kernels``: a module with ``project``, ``ridge_summary`` and
     ``correlation_matrix`` (default: the numpy ones; :mod:`mousescore.torch_reductions` on a device)."""
     kind = key[0]
     if kind in ("srp", "srp_gram"):
         return (kernels.project if kernels else project)(rows, n_components=key[1], seed=key[2])
     if kind == "centered_gram":
-        return (kernels.centered_gram if kernels else centered_gram)(rows)
+        return (kernels.ridge_summary if kernels else ridge_summary)(rows)
     if kind == "correlation":
         return (kernels.correlation_matrix if kernels else correlation_matrix)(rows)
     raise ValueError(f"unknown reduction {key!r}")
@@ -68,7 +71,7 @@ def finish(key: Tuple, parts: List[np.ndarray]) -> np.ndarray:
     if key[0] not in ROWWISE:
         return parts[0]
     rows = np.concatenate(parts)
-    return centered_gram(rows.astype(np.float64)) if key[0] == "srp_gram" else rows
+    return ridge_summary(rows.astype(np.float64)) if key[0] == "srp_gram" else rows
 
 
 class _Spill:
@@ -180,6 +183,29 @@ def resolve_device(name: Optional[str] = None):
     return device
 
 
+@contextmanager
+def _full_float32(device):
+    """No TF32 on a GPU while extracting: cuDNN's default TF32 convolutions moved scores by up to
+    1.7e-5 against the CPU (H200, benchmarks/gpu_check.py); full float32 gives 1e-7 for ~10% time."""
+    import torch
+    if device.type != "cuda":
+        yield
+        return
+    backends = (torch.backends.cudnn, torch.backends.cuda.matmul)
+    with warnings.catch_warnings():   # newer torch prefers fp32_precision; allow_tf32 still works
+        warnings.simplefilter("ignore")
+        saved = [backend.allow_tf32 for backend in backends]
+        for backend in backends:
+            backend.allow_tf32 = False
+    try:
+        yield
+    finally:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for backend, value in zip(backends, saved):
+                backend.allow_tf32 = value
+
+
 def extract(loaded: LoadedModel, stimuli: StimulusSet, reductions: Iterable[Tuple],
             batch_size: Optional[int] = None, progress: bool = True, device=None,
             torch_reductions: Optional[bool] = None) -> LayerFeatures:
@@ -242,7 +268,7 @@ def extract(loaded: LoadedModel, stimuli: StimulusSet, reductions: Iterable[Tupl
         if progress and sys.stderr.isatty() and len(batches) > 1:
             from tqdm import tqdm
             batches = tqdm(batches, desc="extracting", unit="batch", file=sys.stderr)
-        with torch.inference_mode():
+        with torch.inference_mode(), _full_float32(device):
             for begin in batches:
                 images = stimuli.values[begin:begin + batch_size]
                 calls.clear()

@@ -1,10 +1,14 @@
-"""Ridge regression with exact leave-one-out predictions, in the dual.
+"""Ridge regression with exact leave-one-out predictions, in the dual (or the primal, when narrower).
 
 With column-centred features Z (n × k) and K = Z Zᵀ = V diag(w) Vᵀ, the hat matrix of ridge with an
 unpenalised intercept is H = V diag(w / (w + α)) Vᵀ + 11ᵀ/n, and the leave-one-out residual is
 eᵢ = (yᵢ − ŷᵢ) / (1 − Hᵢᵢ) (generalised cross-validation). Both numerator and denominator are formed
 from α / (w + α) directly, never as 1 − (something close to 1), so small α stays accurate. One eigendecomposition serves every
 neuron and every α; it matches scikit-learn's RidgeCV leave-one-out values.
+
+Primal or dual by shape: with fewer features than stimuli (p < n: a 512-wide layer on thousands of
+macaque images) the n × n Gram matrix is replaced by the centred features themselves (n × p, smaller),
+decomposed through their p × p covariance, which gives the same nonzero eigenpairs of K.
 """
 from __future__ import annotations
 
@@ -24,6 +28,37 @@ def centered_gram(features: np.ndarray, chunk: int = 1 << 14) -> np.ndarray:
         block = block - block.mean(axis=0, dtype=np.float64).astype(block.dtype)
         gram += (block @ block.T).astype(np.float64)
     return gram
+
+
+def ridge_summary(features: np.ndarray) -> np.ndarray:
+    """What ridge keeps of a layer (n × p): the centred Gram matrix (n × n), or, when p < n, the
+    column-centred features (n × p, float64). A Gram matrix is square; the features then are not."""
+    n, p = features.shape
+    if p >= n:
+        return centered_gram(features)
+    features = np.asarray(features, dtype=np.float64)
+    return features - features.mean(axis=0)
+
+
+def gram_of(summary: np.ndarray) -> np.ndarray:
+    """The centred Gram matrix from either form of :func:`ridge_summary`."""
+    return summary if summary.shape[0] == summary.shape[1] else summary @ summary.T
+
+
+def decompose(summary: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Eigenpairs for :func:`loo_predictions` from either form of :func:`ridge_summary`: the dual
+    (:func:`complement_eigh`, n − 1 pairs) or the primal (:func:`primal_eigh`, at most p pairs)."""
+    summary = np.asarray(summary, dtype=np.float64)
+    return complement_eigh(summary) if summary.shape[0] == summary.shape[1] else primal_eigh(summary)
+
+
+def primal_eigh(centred: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Nonzero eigenpairs of K = Z Zᵀ from the p × p covariance Zᵀ Z = W diag(w) Wᵀ (Z column-centred,
+    p < n): the eigenvectors are Z W w^(-1/2), orthogonal to the constant vector since Z's columns sum
+    to zero. Costs p³ + n p² instead of the dual's n³."""
+    eigenvalues, vectors = np.linalg.eigh(centred.T @ centred)
+    keep = eigenvalues > max(eigenvalues.max(initial=0.0), 0.0) * centred.shape[1] * np.finfo(float).eps
+    return eigenvalues[keep], (centred @ vectors[:, keep]) / np.sqrt(eigenvalues[keep])
 
 
 def complement_eigh(gram: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
@@ -51,7 +86,9 @@ def loo_predictions(gram: Optional[np.ndarray], targets: np.ndarray, alphas: Seq
     ``gram`` is :func:`centered_gram` of the regressors, or pass its :func:`complement_eigh` as
     ``decomposition`` (one serves every target set and α); ``targets`` is (n × t). With (w, V) the
     eigenpairs off the intercept direction and d = α / (w + α): y − ŷ = V diag(d) Vᵀ y and
-    1 − Hᵢᵢ = Σⱼ Vᵢⱼ² dⱼ.
+    1 − Hᵢᵢ = Σⱼ Vᵢⱼ² dⱼ. A primal decomposition (:func:`primal_eigh`) lacks the directions with
+    w = 0, where d = 1: then y − ŷ = (y − ȳ) − V diag(1 − d) Vᵀ y and 1 − Hᵢᵢ = 1 − 1/n − Σⱼ Vᵢⱼ² (1 − dⱼ),
+    whose subtraction is safe there since the leverages sum to at most p/n.
     """
     if min(alphas) <= 0:
         raise ValueError("ridge penalties must be positive")
@@ -59,6 +96,8 @@ def loo_predictions(gram: Optional[np.ndarray], targets: np.ndarray, alphas: Seq
     if targets.ndim == 1:
         targets = targets[:, None]
     eigenvalues, eigenvectors = decomposition or complement_eigh(np.asarray(gram, dtype=np.float64))
+    n = targets.shape[0]
+    complete = eigenvectors.shape[1] == n - 1
     rotated = eigenvectors.T @ targets
     squared_vectors = eigenvectors ** 2
     best = np.full(targets.shape, np.nan)
@@ -66,7 +105,12 @@ def loo_predictions(gram: Optional[np.ndarray], targets: np.ndarray, alphas: Seq
     chosen = np.full(targets.shape[1], np.nan)
     for alpha in alphas:
         damping = alpha / (eigenvalues + alpha)
-        residuals = (eigenvectors @ (damping[:, None] * rotated)) / (squared_vectors @ damping)[:, None]
+        if complete:
+            residuals = (eigenvectors @ (damping[:, None] * rotated)) / (squared_vectors @ damping)[:, None]
+        else:
+            fit = eigenvalues / (eigenvalues + alpha)
+            residuals = ((targets - targets.mean(axis=0)) - eigenvectors @ (fit[:, None] * rotated)) \
+                / (1.0 - 1.0 / n - squared_vectors @ fit)[:, None]
         error = (residuals ** 2).sum(axis=0)
         better = error < best_error
         best[:, better] = (targets - residuals)[:, better]

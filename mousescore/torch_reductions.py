@@ -2,7 +2,7 @@
 kernels=torch_reductions)``), on the device the model runs on (a GPU),
 so activations never leave it: only the projection (n × k) or the n × n matrices come back.
 
-Same definitions as the numpy path (``projection.project``, ``ridge.centered_gram``,
+Same definitions as the numpy path (``projection.project``, ``ridge.ridge_summary``,
 ``rsa.correlation_matrix``): float32 products in column chunks, summed in float64; the projection uses
 the very same sparse matrix. Equal to the numpy path within float32 rounding (tested on the CPU).
 """
@@ -50,8 +50,12 @@ def _gram(rows, center) -> np.ndarray:
     return gram.cpu().numpy()
 
 
-def centered_gram(rows) -> np.ndarray:
+def ridge_summary(rows) -> np.ndarray:
+    """As ``ridge.ridge_summary``: the centred Gram matrix, or the centred rows when narrower (p < n)."""
     import torch
+    if rows.shape[1] < rows.shape[0]:
+        rows = rows.double()
+        return (rows - rows.mean(dim=0)).cpu().numpy()
     return _gram(rows, lambda block: block - block.mean(dim=0, dtype=torch.float64).float())
 
 

@@ -9,7 +9,7 @@ from torch import nn
 from mousescore.assemblies import StimulusSet
 from mousescore.extraction import extract, preprocess
 from mousescore.projection import project
-from mousescore.ridge import centered_gram
+from mousescore.ridge import centered_gram, gram_of
 from mousescore.rsa import correlation_matrix
 from mousescore.specs import LoadedModel
 
@@ -72,7 +72,7 @@ def test_reductions_equal_those_of_the_full_activations_despite_in_place_ops():
     features = extract(loaded, stimuli, {SRP, GRAM, CORR}, progress=False)
     for layer, activations in reference.items():
         np.testing.assert_allclose(features.reduced[layer][SRP], project(activations, 32, 0), atol=1e-5)
-        np.testing.assert_allclose(features.reduced[layer][GRAM], centered_gram(activations), atol=1e-5)
+        np.testing.assert_allclose(gram_of(features.reduced[layer][GRAM]), centered_gram(activations), atol=1e-5)
         np.testing.assert_allclose(features.reduced[layer][CORR], correlation_matrix(activations), atol=1e-6)
 
 

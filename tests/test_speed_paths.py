@@ -136,8 +136,8 @@ def test_one_eigendecomposition_per_layer_serves_every_benchmark(real_data, fres
     import mousescore_metrics.ridge_metric as ridge_metric
     from mousescore.registry import get_registry
     calls = []
-    original = ridge_metric.complement_eigh
-    monkeypatch.setattr(ridge_metric, "complement_eigh", lambda gram: calls.append(1) or original(gram))
+    original = ridge_metric.decompose
+    monkeypatch.setattr(ridge_metric, "decompose", lambda summary: calls.append(1) or original(summary))
     registry = get_registry()
     benchmarks = [registry.get("benchmark", f"allen_surrogate.{area}-srp_ridge").factory()
                   for area in ("VISp", "VISl", "VISal")]
@@ -172,3 +172,24 @@ def test_disk_memo_keys_on_argument_values_and_survives_damage(fresh_home, monke
     monkeypatch.setenv("MOUSESCORE_FEATURE_CACHE", "0")
     reliability(values)
     assert len(calls) == 5
+
+
+def test_extraction_on_a_gpu_turns_tf32_off_and_restores_it():
+    import warnings
+
+    import torch
+    backends = (torch.backends.cudnn, torch.backends.cuda.matmul)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        saved = [b.allow_tf32 for b in backends]
+        try:
+            for backend in backends:
+                backend.allow_tf32 = True
+            with extraction._full_float32(torch.device("cuda")):   # only flags: no GPU needed
+                assert [b.allow_tf32 for b in backends] == [False, False]
+            assert [b.allow_tf32 for b in backends] == [True, True]
+            with extraction._full_float32(torch.device("cpu")):
+                assert [b.allow_tf32 for b in backends] == [True, True]
+        finally:
+            for backend, value in zip(backends, saved):
+                backend.allow_tf32 = value

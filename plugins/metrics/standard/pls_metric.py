@@ -10,6 +10,7 @@ import numpy as np
 from sklearn.cross_decomposition import PLSRegression
 from sklearn.model_selection import KFold
 
+from mousescore.ridge import gram_of
 from mousescore.stats import pearson_columns
 
 FULL_GRAM = ("centered_gram",)
@@ -33,7 +34,7 @@ class PLS:
         return {FULL_GRAM}
 
     def layer_scores(self, reduced, responses: np.ndarray) -> np.ndarray:
-        scores = principal_components(np.asarray(reduced[FULL_GRAM], dtype=np.float64), self.options["n_pca"])
+        scores = principal_components(gram_of(np.asarray(reduced[FULL_GRAM], dtype=np.float64)), self.options["n_pca"])
         responses = np.asarray(responses, dtype=np.float64)
         predictions = np.empty_like(responses)
         folds = KFold(self.options["n_splits"], shuffle=True, random_state=self.options["seed"])

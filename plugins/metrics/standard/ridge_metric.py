@@ -2,7 +2,7 @@
 import numpy as np
 
 from mousescore.extraction import DECOMPOSITION
-from mousescore.ridge import centered_gram, complement_eigh, loo_predictions
+from mousescore.ridge import decompose, loo_predictions, ridge_summary
 from mousescore.stats import pearson_columns
 
 FULL_GRAM = ("centered_gram",)
@@ -12,7 +12,8 @@ class SRPRidge:
     def __init__(self, n_components=4096, seed: int = 0, alphas=(1.0,)):
         self.identifier = "srp_ridge" if n_components else "ridge"
         self.options = {"n_components": n_components, "seed": seed, "alphas": [float(a) for a in alphas]}
-        # srp_ridge needs only the centred Gram matrix of the projection, formed during extraction.
+        # srp_ridge needs only the centred Gram matrix of the projection (or, with more stimuli than
+        # components, the centred projection), formed during extraction.
         self._key = ("srp_gram", int(n_components), int(seed)) if n_components else FULL_GRAM
 
     def reductions(self):
@@ -25,16 +26,17 @@ class SRPRidge:
         return pearson_columns(predictions, responses)
 
     def _decomposition(self, reduced):
-        """The layer's dual eigendecomposition, kept beside its features: every benchmark scored on
-        the same features (27 Allen sites, say) shares it instead of redoing it."""
+        """The layer's eigendecomposition (dual, or primal when it has fewer features than stimuli),
+        kept beside its features: every benchmark scored on the same features (27 Allen sites, say)
+        shares it instead of redoing it."""
         key = DECOMPOSITION + self._key
         if key not in reduced:
             projected = ("srp",) + self._key[1:]
             if self._key not in reduced and projected in reduced:   # projected rows given directly
-                gram = centered_gram(np.asarray(reduced[projected], dtype=np.float64))
+                summary = ridge_summary(np.asarray(reduced[projected], dtype=np.float64))
             else:
-                gram = reduced[self._key]
-            reduced[key] = complement_eigh(np.asarray(gram, dtype=np.float64))
+                summary = reduced[self._key]
+            reduced[key] = decompose(summary)
         return reduced[key]
 
     def error(self, reduced, responses, unit_scores):
