@@ -20,7 +20,7 @@ def correlation_matrix(features: np.ndarray, chunk: int = 1 << 14) -> np.ndarray
     n, p = features.shape
     if p <= FLOAT64_WIDTH:
         features = np.asarray(features, dtype=np.float64)
-    # Row means chunk by chunk too: ``features`` may be a memory map of activations spilled to disk.
+    # Row means chunk by chunk too: ``features`` may be activations spilled to disk.
     means = sum(np.asarray(features[:, s:s + chunk]).sum(axis=1, dtype=np.float64) for s in range(0, p, chunk)) / p
     gram = np.zeros((n, n), dtype=np.float64)
     for start in range(0, p, chunk):

@@ -118,15 +118,17 @@ def _features(model_id, loaded, stimuli, reductions, batch_size, progress, devic
     cached, missing = cache.load(key, reductions) if cache else (None, sorted(reductions, key=repr))
     if cached is not None and not missing:
         return cached, "from the feature cache"
-    check_memory(loaded, stimuli, missing, batch_size or default_batch_size(stimuli.sizes["presentation"]),
-                 model_id)
-    features = extract(loaded, stimuli, missing, batch_size=batch_size, progress=progress, device=device)
+    n = stimuli.sizes["presentation"]
+    chosen = check_memory(loaded, stimuli, missing, batch_size, model_id)
+    features = extract(loaded, stimuli, missing, batch_size=chosen, progress=progress, device=device)
     how = f"in {features.seconds:.1f} s"
+    if batch_size is None and chosen < default_batch_size(n):
+        how += f" in batches of {chosen} to fit in memory"
     if cached is not None and cached.layers == features.layers:
         features, how = merge(cached, features), how + f" ({len(reductions) - len(missing)} reduction(s) cached)"
     elif cached is not None:   # an entry that no longer matches the model's layers: start afresh
         missing = sorted(reductions, key=repr)
-        features = extract(loaded, stimuli, missing, batch_size=batch_size, progress=progress, device=device)
+        features = extract(loaded, stimuli, missing, batch_size=chosen, progress=progress, device=device)
         how = f"in {features.seconds:.1f} s"
     if cache:
         cache.save(key, features, missing)

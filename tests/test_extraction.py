@@ -117,3 +117,38 @@ def test_memory_probe_counts_every_layer_call():
     # Whole-set reductions over several batches spill every layer's rows to disk, projections never.
     assert spill_bytes(widths, 10, 2, [GRAM, SRP]) == 10 * sum(widths) * 4
     assert spill_bytes(widths, 10, 2, [SRP]) == spill_bytes(widths, 10, 10, [GRAM]) == 0
+
+
+def test_spilled_rows_read_back_column_chunks_exactly(tmp_path, monkeypatch):
+    from mousescore import extraction
+    monkeypatch.setenv("MOUSESCORE_HOME", str(tmp_path))
+    rows = np.random.default_rng(3).random((7, 50)).astype(np.float32)
+    spill = extraction._Spill()
+    spill.append("layer", rows[:3])
+    spill.append("layer", rows[3:])
+    stored = spill.read("layer")
+    assert stored.shape == (7, 50)
+    np.testing.assert_array_equal(stored[:, 10:23], rows[:, 10:23])
+    np.testing.assert_array_equal(stored[:, 40:999], rows[:, 40:])
+    np.testing.assert_array_equal(np.asarray(stored, dtype=np.float64), rows.astype(np.float64))
+    np.testing.assert_allclose(correlation_matrix(stored), correlation_matrix(rows), atol=1e-12)
+    with pytest.raises(IndexError):
+        stored[2:4, :5]
+    spill.close()
+    assert not spill.directory.exists()
+
+
+def test_memory_binding_halves_the_default_batch_and_an_explicit_one_still_fails(monkeypatch):
+    from mousescore import memory
+    from mousescore.errors import MousescoreError
+    loaded, stimuli = _loaded(), _stimuli(n=64)
+    widths = memory.layer_widths(loaded, stimuli)
+    budget = memory.estimate_bytes(widths, 64, 20, [GRAM]) / 0.9   # batch 16 fits, 32 does not
+    monkeypatch.setattr(memory, "available_bytes", lambda: budget)
+    assert memory.check_memory(loaded, stimuli, [GRAM], None, "m") == 16
+    assert memory.check_memory(loaded, stimuli, [GRAM], 8, "m") == 8
+    with pytest.raises(MousescoreError, match="needs about"):
+        memory.check_memory(loaded, stimuli, [GRAM], 64, "m")
+    monkeypatch.setattr(memory, "available_bytes", lambda: 1.0)
+    with pytest.raises(MousescoreError, match="use a smaller --batch-size"):
+        memory.check_memory(loaded, stimuli, [GRAM], None, "m")
