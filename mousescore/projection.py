@@ -6,7 +6,11 @@ matrix depends only on (seed, p, k), so the same layer width always gets the sam
 """
 from __future__ import annotations
 
+import os
+import sys
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from typing import Dict
 
 import numpy as np
 import scipy.sparse as sp
@@ -50,6 +54,29 @@ def _generate(n_features: int, n_components: int, seed: int) -> sp.csr_matrix:
 # scipy copies the rows it multiplies (transposed); projecting a few rows at a time bounds that copy
 # (an 800k-wide layer of 118 images would otherwise copy 380 MB). Each row's result is the same.
 CHUNK_BYTES = 64 << 20
+_pools: Dict[int, ThreadPoolExecutor] = {}
+
+
+def _threads() -> int:
+    """As many as torch uses (the hooks run while its threads wait), else the CPUs we may run on."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        return max(1, torch.get_num_threads())
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def _map(function, items) -> None:
+    """Run ``function`` on every item, on a thread pool: scipy's sparse product releases the GIL
+    (an 800k-wide layer of 118 rows: 0.26 s on one thread, 0.14 s on two)."""
+    threads = min(_threads(), len(items))
+    if threads < 2:
+        for item in items:
+            function(item)
+        return
+    if threads not in _pools:
+        _pools[threads] = ThreadPoolExecutor(threads, thread_name_prefix="mousescore-projection")
+    for _ in _pools[threads].map(function, items):
+        pass
 
 
 def project(features: np.ndarray, n_components: int = 4096, seed: int = 0) -> np.ndarray:
@@ -57,8 +84,12 @@ def project(features: np.ndarray, n_components: int = 4096, seed: int = 0) -> np
     features = np.asarray(features, dtype=np.float32)
     n, p = features.shape
     matrix = sparse_projection_matrix(p, n_components, seed)
-    step = max(1, CHUNK_BYTES // (4 * max(p, 1)))
+    # Row chunks bound the copy and give every thread a share (the rows are independent).
+    step = max(1, min(CHUNK_BYTES // (4 * max(p, 1)), -(-n // _threads())))
     projected = np.empty((n, n_components), dtype=np.float32)
-    for start in range(0, n, step):
+
+    def product(start):
         projected[start:start + step] = (matrix @ features[start:start + step].T).T
+
+    _map(product, range(0, n, step))
     return projected
