@@ -10,7 +10,7 @@ import os
 import sys
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from typing import Dict
+from typing import Dict, Tuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -54,7 +54,7 @@ def _generate(n_features: int, n_components: int, seed: int) -> sp.csr_matrix:
 # scipy copies the rows it multiplies (transposed); projecting a few rows at a time bounds that copy
 # (an 800k-wide layer of 118 images would otherwise copy 380 MB). Each row's result is the same.
 CHUNK_BYTES = 64 << 20
-_pools: Dict[int, ThreadPoolExecutor] = {}
+_pools: Dict[Tuple[int, int], ThreadPoolExecutor] = {}
 
 
 def _threads() -> int:
@@ -73,9 +73,10 @@ def _map(function, items) -> None:
         for item in items:
             function(item)
         return
-    if threads not in _pools:
-        _pools[threads] = ThreadPoolExecutor(threads, thread_name_prefix="mousescore-projection")
-    for _ in _pools[threads].map(function, items):
+    key = (os.getpid(), threads)   # a forked child cannot use its parent's threads
+    if key not in _pools:
+        _pools[key] = ThreadPoolExecutor(threads, thread_name_prefix="mousescore-projection")
+    for _ in _pools[key].map(function, items):
         pass
 
 
