@@ -10,6 +10,9 @@
 2. End to end: ``score_model`` on the allen benchmarks that build from the packaged data alone, feature
    cache off, on GPU (TF32 default and off) and on CPU: max |delta score| against the CPU, wall times.
 
+Since its first run (results/2026-11-26-h200-gpu-check.json), extraction itself turns TF32 off on a
+GPU, so the two GPU cases of part 2 now score alike.
+
 ``--quick`` (no GPU): one small model, the forced torch path on the CPU against the numpy one.
 Prints a short table last; everything is in $OUT/gpu_check.json (default ./gpu_check_out).
 """
