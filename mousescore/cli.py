@@ -55,7 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     own.add_argument("--name", help="name for the custom benchmark")
     score.add_argument("--force", action="store_true", help="recompute stored results")
     score.add_argument("--json", action="store_true", help="print the scores as JSON")
-    score.add_argument("--batch-size", type=int, default=None)
+    score.add_argument("--batch-size", type=int, default=None,
+                       help="images per forward pass (default: a whole set of up to 128, else 64; halved "
+                            "until the extraction fits in memory, or in MOUSESCORE_MEMORY_LIMIT_GB)")
     score.add_argument("--no-progress", action="store_true")
     score.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     score.add_argument("--scheduler", help="score on this Dask scheduler (tcp://host:8786) instead of here")

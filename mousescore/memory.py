@@ -89,7 +89,6 @@ def _give_back_freed_arrays() -> None:
 
 def available_bytes() -> Optional[int]:
     if os.environ.get(LIMIT_VARIABLE):
-        _give_back_freed_arrays()
         return max(int(float(os.environ[LIMIT_VARIABLE]) * 2 ** 30) - resident_bytes(), 0)
     try:
         with open("/proc/meminfo") as meminfo:
@@ -109,6 +108,8 @@ def check_memory(loaded, stimuli, reductions, batch_size: Optional[int], model_i
     from .extraction import default_batch_size
     n = stimuli.sizes["presentation"]
     widths = layer_widths(loaded, stimuli)
+    if os.environ.get(LIMIT_VARIABLE):
+        _give_back_freed_arrays()
     available = available_bytes()
     chosen = batch_size or default_batch_size(n)
     if batch_size is None and available is not None:
