@@ -9,14 +9,16 @@ from mousescore.errors import MousescoreError
 from mousescore.extraction import extract, resolve_device
 from mousescore.feature_cache import FeatureCache, cache_key
 from mousescore.projection import project
-from mousescore.ridge import centered_gram
+from mousescore.ridge import centered_gram, ridge_summary
 from mousescore.rsa import correlation_matrix
 from mousescore import torch_reductions
 from tests.test_extraction import CORR, GRAM, SRP, _loaded, _stimuli
 
 SRP_GRAM = ("srp_gram", 32, 0)
-# The stated tolerance of the device path: both paths sum float32 products in different orders, so
-# entries agree to 1e-6 of the matrix's largest entry (correlations: 1e-6 absolute).
+# The stated tolerance of the device path on these small layers: both paths sum float32 products in
+# different orders, so entries agree to 1e-6 of the matrix's largest entry (correlations: 1e-6
+# absolute). On an H200 with real layers up to 800k wide: 1e-7 (projections), 2.8e-6 (correlations of
+# layers wider than 65,536, float32 on both sides): benchmarks/gpu_check.py.
 DEVICE_TOLERANCE = 1e-6
 
 
@@ -31,6 +33,10 @@ def test_torch_reductions_equal_the_numpy_reductions():
     assert_close_at_scale(extraction.reduce(SRP, tensor, torch_reductions), project(rows, 32, 0))
     assert_close_at_scale(extraction.reduce(GRAM, tensor, torch_reductions), centered_gram(rows))
     assert_close_at_scale(extraction.reduce(CORR, tensor, torch_reductions), correlation_matrix(rows))
+    narrow = rows[:, :20]                     # fewer features than stimuli: the primal form
+    summary = extraction.reduce(GRAM, torch.from_numpy(narrow), torch_reductions)
+    assert summary.shape == (37, 20)
+    assert_close_at_scale(summary, ridge_summary(narrow))
     with pytest.raises(ValueError, match="unknown reduction"):
         extraction.reduce(("pca",), tensor, torch_reductions)
 
