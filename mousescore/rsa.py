@@ -54,9 +54,8 @@ def compare_rdms(model_rdm: np.ndarray, neural_rdms: np.ndarray) -> np.ndarray:
     if neural_rdms.ndim == 2:
         neural_rdms = neural_rdms[None]
     n = model_rdm.shape[0]
-    positions = triangle_positions(n)
-    return pearson_rows(np.asarray(model_rdm).reshape(-1)[positions],
-                        neural_rdms.reshape(len(neural_rdms), n * n)[:, positions])
+    return pearson_rows(upper_triangle(np.asarray(model_rdm)),
+                        neural_rdms.reshape(len(neural_rdms), n * n)[:, triangle_positions(n)])
 
 
 @disk_memo
