@@ -10,9 +10,8 @@ import traceback
 from typing import List, Optional
 
 from .errors import MousescoreError
-from .records import DEFAULT_RESULTS_DIR
-from .registry import KINDS, get_registry
-from .verify import VERIFY_TOLERANCE
+from .registry.plugins import KINDS, get_registry
+from .results.records import DEFAULT_RESULTS_DIR, VERIFY_TOLERANCE
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -192,26 +191,26 @@ def _list(kind: str, as_json: bool, args=None) -> None:
 
 
 def _score(args) -> None:
-    from .scoring import score_benchmarks, score_model
-    from .store import ResultStore
+    from .results.store import ResultStore
+    from .scoring.score_model import score_benchmarks, score_model
     registry = get_registry()
     _warn_about_broken_plugins(registry)
     if args.threads:
         import torch
         torch.set_num_threads(args.threads)
     if args.device != "auto":   # a device that is not there fails before any model is built
-        from .extraction import resolve_device
+        from .extraction.extract import resolve_device
         resolve_device(args.device)
     own_data = any((args.assembly, args.responses, args.rdm))
     if own_data == bool(args.benchmarks) or (own_data and not args.stimuli):
         raise MousescoreError("give benchmarks, or your own data: one of --assembly/--responses/--rdm "
                               "together with --stimuli")
     if own_data:
-        from .custom import custom_benchmark
+        from .scoring.own_data import custom_benchmark
         registry.get("model", args.model)    # an unknown model fails before any file is read
         benchmark = custom_benchmark(args.stimuli, assembly=args.assembly, responses=args.responses,
                                      neuroids=args.neuroids, rdm=args.rdm, stimulus_ids=args.stimulus_ids,
-                                     metric=args.metric, name=args.name)
+                                     metric=args.metric, name=args.name, registry=registry)
         scores = score_benchmarks(args.model, [benchmark], registry, batch_size=args.batch_size,
                                   progress=not args.no_progress, device=args.device)
     elif args.scheduler:
@@ -243,7 +242,7 @@ def _score(args) -> None:
 
 def _run_sweep(models, benchmarks, scheduler, workers, threads_per_worker, force):
     try:
-        from .sweep import run_sweep
+        from .scoring.sweep import run_sweep
     except ImportError as error:   # dask is an install requirement; a broken environment says so
         raise MousescoreError(f"distributed scoring needs dask[distributed] ({error})") from error
     return run_sweep(models, benchmarks, scheduler=scheduler, workers=workers,
@@ -275,7 +274,9 @@ def _check_models(patterns) -> None:
     import time
 
     import numpy as np
-    from .extraction import extract
+
+    from .extraction.extract import extract
+    from .numerics import reductions
     from .testing import probe_stimuli
     registry = get_registry()
     stimuli = probe_stimuli(n=2, side=64)
@@ -286,9 +287,9 @@ def _check_models(patterns) -> None:
         passed.setdefault(family, [0, 0])[1] += 1
         started = time.perf_counter()
         try:
-            features = extract(spec.factory(), stimuli, {("srp", 64, 0)}, progress=False)
+            features = extract(spec.factory(), stimuli, {reductions.srp(64, 0)}, progress=False)
             scored = [l for l in features.layers if l not in features.nonfinite]
-            if not scored or not all(np.isfinite(features.reduced[l][("srp", 64, 0)]).all() for l in scored):
+            if not scored or not all(np.isfinite(features.reduced[l][reductions.srp(64, 0)]).all() for l in scored):
                 raise MousescoreError("no layer with finite features")
         except Exception as error:
             failed.append(f"{identifier}: {type(error).__name__}: {str(error).splitlines()[0][:200]}")
@@ -303,7 +304,7 @@ def _check_models(patterns) -> None:
 
 
 def _data(args) -> None:
-    from .data import fetch_files, load_dataset
+    from .data.datasets import fetch_files, load_dataset
     registry = get_registry()
     if args.data_command == "list":
         _list("dataset", args.json)
@@ -329,8 +330,8 @@ def _data(args) -> None:
 
 
 def _results(args) -> None:
-    from .records import export_records
-    from .store import ResultStore
+    from .results.records import export_records
+    from .results.store import ResultStore
     registry = get_registry()
     scores = ResultStore().all()
     if args.models:
@@ -343,13 +344,13 @@ def _results(args) -> None:
 
 def _leaderboard(args) -> int:
     if args.leaderboard_command == "build":
-        from .records import read_records
-        from .site import build_site
+        from .leaderboard.site import build_site
+        from .results.records import read_records
         records = read_records(args.results)
         index = build_site(records, args.out)
         print(f"built the leaderboard from {len(records)} record(s): {index}")
         return 0
-    from .verify import verify_model
+    from .scoring.verify import verify_model
     report = verify_model(args.model, args.results, args.benchmarks, tolerance=args.tolerance)
     for line in report.lines:
         print(line)
@@ -357,13 +358,13 @@ def _leaderboard(args) -> int:
 
 
 def _new_plugin(args) -> None:
-    from .scaffold import new_plugin
+    from .submission.scaffold import new_plugin
     folder = new_plugin(args.name, args.dir)
     print(f"created {folder}\n  next: pip install -e {folder} && mousescore submission check {folder}")
 
 
 def _submission(args) -> int:
-    from .submission import check_submission
+    from .submission.check import check_submission
     report = check_submission(args.path)
     for line in report.lines:
         print(line)

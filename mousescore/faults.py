@@ -8,9 +8,9 @@ commits), ``package-write`` (while a dataset package is half written).
 import os
 import signal
 
-VARIABLE = "MOUSESCORE_INJECT_FAULT"
+from .config import settings
 
 
 def checkpoint(point: str) -> None:
-    if os.environ.get(VARIABLE) == point:
+    if settings().inject_fault == point:
         os.kill(os.getpid(), signal.SIGKILL)

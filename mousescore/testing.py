@@ -1,26 +1,38 @@
-"""Conformance kit for model plugins, like scikit-learn's ``check_estimator``.
+"""Conformance kit for plugins, in the style of scikit-learn's ``estimator_checks``.
 
-A plugin's own tests call :func:`check_model` for each of its models::
+One small ``check_*`` function per property, for each plugin kind; each raises ``AssertionError``
+naming the spec and the problem. A plugin's tests run every check on every spec it registers::
 
-    from mousescore.testing import check_model
-    def test_my_model():
-        check_model(my_plugin.mousescore_models()[0])
+    from mousescore.testing import parametrize_with_checks
+    import my_plugin
 
-It builds the model, runs it on a few synthetic images and asserts what scoring relies on; each failed
-check raises ``AssertionError`` with the reason.
+    @parametrize_with_checks(my_plugin.mousescore_models())
+    def test_conformance(spec, check):
+        check(spec)
+
+or all of them at once with :func:`check_model` (which also returns the built model),
+:func:`check_metric`, :func:`check_benchmark` and :func:`check_dataset`. ``mousescore submission
+check`` runs the same model checks. Models are built and run on a few synthetic images once per spec
+(the checks share that run); metrics are scored on synthetic features with a known signal;
+benchmarks are built (their data must be available) and scored on the stimuli's own pixels.
 """
 from __future__ import annotations
 
-from typing import Optional
+import re
+from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
 import numpy as np
 
-from .assemblies import StimulusSet
-from .extraction import extract
-from .specs import LoadedModel, ModelSpec
+from .data.assemblies import StimulusSet
+from .extraction.extract import LayerFeatures, extract
+from .numerics import reductions
+from .registry.contracts import BENCHMARK_METADATA, MODEL_METADATA, Metric
+from .registry.specs import BenchmarkSpec, DatasetSpec, LoadedModel, MetricSpec, ModelSpec
+from .results.score import Score
+from .scoring.benchmark import Benchmark
 
-REQUIRED_METADATA = ("family", "architecture_class", "trained")
-_PROBE = ("srp", 64, 0)
+_PROBE = reductions.srp(64, 0)
+IDENTIFIER = re.compile(r"[A-Za-z0-9_]+\.[A-Za-z0-9_]+-[A-Za-z0-9_]+\Z")
 
 
 def probe_stimuli(n: int = 6, side: int = 32, seed: int = 0) -> StimulusSet:
@@ -28,36 +40,333 @@ def probe_stimuli(n: int = 6, side: int = 32, seed: int = 0) -> StimulusSet:
     return StimulusSet.create(images, [f"probe_{i}" for i in range(n)], attrs={"identifier": "probe"})
 
 
-def check_model(spec: ModelSpec, stimuli: Optional[StimulusSet] = None) -> LoadedModel:
-    """Assert the spec builds a usable, deterministic model; return the built model."""
+# ---- models ------------------------------------------------------------------------------------
+
+class _ModelRun:
+    """A spec built once and run twice on the probe stimuli, shared by the model checks."""
+
+    def __init__(self, spec: ModelSpec, stimuli: StimulusSet):
+        self.spec, self.stimuli = spec, stimuli
+        self.loaded = spec.factory()
+        assert isinstance(self.loaded, LoadedModel), f"{spec.identifier}: factory must return a LoadedModel"
+        self.first = extract(self.loaded, stimuli, {_PROBE}, progress=False)
+        self.second = extract(self.loaded, stimuli, {_PROBE}, progress=False)
+
+
+_runs: Dict[int, _ModelRun] = {}
+
+
+def _run(spec: ModelSpec, stimuli: Optional[StimulusSet] = None) -> _ModelRun:
+    """The shared run of this spec (the last two specs are kept: networks can be large)."""
+    run = _runs.get(id(spec))
+    if run is None or run.spec is not spec or (stimuli is not None and run.stimuli is not stimuli):
+        run = _ModelRun(spec, stimuli if stimuli is not None else probe_stimuli())
+        _runs[id(spec)] = run
+        while len(_runs) > 2:
+            _runs.pop(next(iter(_runs)))
+    return run
+
+
+def check_model_metadata(spec: ModelSpec) -> None:
+    """A ModelSpec whose metadata has every key of MODEL_METADATA; '-random' names the random twin."""
     assert isinstance(spec, ModelSpec), f"{spec!r} is not a ModelSpec"
-    missing = [key for key in REQUIRED_METADATA if key not in spec.metadata]
+    missing = [key for key in MODEL_METADATA if key not in spec.metadata]
     assert not missing, f"{spec.identifier}: metadata lacks {missing}"
-    trained = spec.metadata["trained"]
     if spec.metadata.get("architecture_class") != "non-network":   # baselines are neither
-        assert trained == (not spec.identifier.endswith("-random")), \
+        assert spec.metadata["trained"] == (not spec.identifier.endswith("-random")), \
             f"{spec.identifier}: random-init variants end in '-random' and say trained=False"
-    loaded = spec.factory()
-    assert isinstance(loaded, LoadedModel), f"{spec.identifier}: factory must return a LoadedModel"
+
+
+def check_model_builds(spec: ModelSpec) -> None:
+    """The factory gives a LoadedModel in eval mode, of the metadata's input size, with provenance."""
+    loaded = _run(spec).loaded
     assert not loaded.module.training, f"{spec.identifier}: the module must be in eval mode"
     assert loaded.provenance.get("weights_sha256") or "seed" in loaded.provenance, \
         f"{spec.identifier}: provenance needs the weights' sha256 or the random seed"
-    stimuli = stimuli if stimuli is not None else probe_stimuli()
-    first = extract(loaded, stimuli, {_PROBE}, progress=False)
-    assert first.layers, f"{spec.identifier}: no layers recorded"
-    assert len(set(first.layers)) == len(first.layers), f"{spec.identifier}: duplicate layer names"
-    for layer in first.layers:
-        assert layer not in first.nonfinite, f"{spec.identifier}: layer {layer} gives non-finite features"
-        values = first.reduced[layer][_PROBE]
-        assert np.isfinite(values).all(), f"{spec.identifier}: layer {layer} gives non-finite features"
-    second = extract(loaded, stimuli, {_PROBE}, progress=False)
-    assert second.layers == first.layers, f"{spec.identifier}: layer order changes between runs"
-    for layer in first.layers:
-        assert np.array_equal(first.reduced[layer][_PROBE], second.reduced[layer][_PROBE]), \
+    if "input_size" in spec.metadata:
+        assert spec.metadata["input_size"] == loaded.input_size, (
+            f"{spec.identifier}: metadata says input_size {spec.metadata['input_size']}, but the model "
+            f"takes {loaded.input_size}x{loaded.input_size} images")
+
+
+def check_model_layers(spec: ModelSpec) -> None:
+    """Layers are recorded, named uniquely, in the same order on every run."""
+    run = _run(spec)
+    assert run.first.layers, f"{spec.identifier}: no layers recorded"
+    assert len(set(run.first.layers)) == len(run.first.layers), f"{spec.identifier}: duplicate layer names"
+    assert run.second.layers == run.first.layers, f"{spec.identifier}: layer order changes between runs"
+
+
+def check_model_features_finite(spec: ModelSpec) -> None:
+    """Every layer's features are finite."""
+    run = _run(spec)
+    for layer in run.first.layers:
+        assert layer not in run.first.nonfinite, f"{spec.identifier}: layer {layer} gives non-finite features"
+        assert np.isfinite(run.first.reduced[layer][_PROBE]).all(), \
+            f"{spec.identifier}: layer {layer} gives non-finite features"
+
+
+def check_model_deterministic(spec: ModelSpec) -> None:
+    """The same images give the same features, bit for bit."""
+    run = _run(spec)
+    for layer in run.first.layers:
+        assert np.array_equal(run.first.reduced[layer][_PROBE], run.second.reduced[layer][_PROBE]), \
             f"{spec.identifier}: layer {layer} is not deterministic"
-    if not trained:
-        rebuilt = spec.factory()
-        for (name, a), (_, b) in zip(loaded.module.state_dict().items(), rebuilt.module.state_dict().items()):
-            assert np.array_equal(a.numpy(), b.numpy()), \
-                f"{spec.identifier}: random init is not reproducible ({name} differs)"
-    return loaded
+
+
+def check_model_random_init_reproducible(spec: ModelSpec) -> None:
+    """An untrained model's weights are the same every time it is built (it is seeded)."""
+    if spec.metadata.get("trained"):
+        return
+    loaded, rebuilt = _run(spec).loaded, spec.factory()
+    for (name, a), (_, b) in zip(loaded.module.state_dict().items(), rebuilt.module.state_dict().items()):
+        assert np.array_equal(a.cpu().numpy(), b.cpu().numpy()), \
+            f"{spec.identifier}: random init is not reproducible ({name} differs)"
+
+
+MODEL_CHECKS = (check_model_metadata, check_model_builds, check_model_layers, check_model_features_finite,
+                check_model_deterministic, check_model_random_init_reproducible)
+
+
+def check_model(spec: ModelSpec, stimuli: Optional[StimulusSet] = None) -> LoadedModel:
+    """Every model check; returns the built model."""
+    check_model_metadata(spec)
+    run = _run(spec, stimuli)
+    for check in MODEL_CHECKS[1:]:
+        check(spec)
+    return run.loaded
+
+
+# ---- metrics -----------------------------------------------------------------------------------
+
+def _metric_problem(seed: int = 0):
+    """Synthetic layers with a known signal: responses are a noisy linear read-out of the
+    informative layer's features, and independent of the noise layer."""
+    rng = np.random.default_rng(seed)
+    informative = rng.standard_normal((60, 40)).astype(np.float32)
+    noise = rng.standard_normal((60, 40)).astype(np.float32)
+    responses = informative @ rng.standard_normal((40, 8)) + 0.3 * rng.standard_normal((60, 8))
+    rdms = np.stack([1 - np.corrcoef(informative), 1 - np.corrcoef(informative[:, :30])])
+    return informative, noise, responses, rdms
+
+
+def _metric(spec: MetricSpec) -> Metric:
+    metric = spec.factory()
+    assert isinstance(metric, Metric), (
+        f"metric {spec.identifier}: {type(metric).__name__} lacks part of the Metric interface "
+        f"(identifier, options, reductions(), layer_scores(), error())")
+    return metric
+
+
+def _target(spec: MetricSpec, responses, rdms):
+    return rdms if spec.metadata["target"] == "rdms" else responses
+
+
+def _reduced(metric: Metric, rows: np.ndarray) -> dict:
+    return {key: reductions.reduce_all(key, rows) for key in metric.reductions()}
+
+
+def check_metric_metadata(spec: MetricSpec) -> None:
+    """A MetricSpec with a description and the kind of target it scores ('responses' or 'rdms')."""
+    assert isinstance(spec, MetricSpec), f"{spec!r} is not a MetricSpec"
+    assert spec.metadata.get("description"), f"metric {spec.identifier}: metadata lacks a description"
+    assert spec.metadata.get("target") in ("responses", "rdms"), \
+        f"metric {spec.identifier}: metadata 'target' must be 'responses' or 'rdms'"
+
+
+def check_metric_interface(spec: MetricSpec) -> None:
+    """The factory gives a Metric whose identifier is the spec's and whose reductions are known keys."""
+    metric = _metric(spec)
+    assert metric.identifier == spec.identifier, \
+        f"metric {spec.identifier}: its object says identifier '{metric.identifier}'"
+    keys = list(metric.reductions())
+    assert keys, f"metric {spec.identifier}: reductions() is empty"
+    for key in keys:
+        try:
+            reductions.reduce_all(key, np.zeros((3, 4), dtype=np.float32))
+        except ValueError as error:
+            raise AssertionError(f"metric {spec.identifier}: {error}; make keys with "
+                                 f"mousescore.numerics.reductions") from None
+
+
+def check_metric_detects_signal(spec: MetricSpec) -> None:
+    """One finite score per unit; the informative layer scores well above a layer of noise."""
+    metric = _metric(spec)
+    informative, noise, responses, rdms = _metric_problem()
+    target = _target(spec, responses, rdms)
+    good = np.asarray(metric.layer_scores(_reduced(metric, informative), target))
+    bad = np.asarray(metric.layer_scores(_reduced(metric, noise), target))
+    units = len(target) if spec.metadata["target"] == "rdms" else target.shape[1]
+    assert good.shape == (units,), f"metric {spec.identifier}: {good.shape} scores for {units} units"
+    assert np.isfinite(good).all(), f"metric {spec.identifier}: non-finite scores on a clean problem"
+    assert good.mean() > 0.5 and good.mean() > bad.mean() + 0.3, (
+        f"metric {spec.identifier}: the informative layer scores {good.mean():.3f}, a noise layer "
+        f"{bad.mean():.3f}")
+
+
+def check_metric_deterministic(spec: MetricSpec) -> None:
+    """The same inputs give the same scores and the same error."""
+    informative, _, responses, rdms = _metric_problem(seed=1)
+    target = _target(spec, responses, rdms)
+    runs = []
+    for _ in range(2):
+        metric = _metric(spec)
+        reduced = _reduced(metric, informative)
+        scores = np.asarray(metric.layer_scores(reduced, target))
+        runs.append((scores, metric.error(reduced, target, scores)))
+    assert np.array_equal(runs[0][0], runs[1][0]) and runs[0][1] == runs[1][1], \
+        f"metric {spec.identifier}: two runs on the same inputs differ"
+
+
+def check_metric_error(spec: MetricSpec) -> None:
+    """``error`` gives a finite, non-negative number and says how it was estimated."""
+    metric = _metric(spec)
+    informative, _, responses, rdms = _metric_problem(seed=2)
+    target = _target(spec, responses, rdms)
+    reduced = _reduced(metric, informative)
+    error, kind = metric.error(reduced, target, np.asarray(metric.layer_scores(reduced, target)))
+    assert np.isfinite(error) and error >= 0, f"metric {spec.identifier}: error {error}"
+    assert isinstance(kind, str) and kind, f"metric {spec.identifier}: error() must say how it was estimated"
+
+
+METRIC_CHECKS = (check_metric_metadata, check_metric_interface, check_metric_detects_signal,
+                 check_metric_deterministic, check_metric_error)
+
+
+def check_metric(spec: MetricSpec) -> None:
+    for check in METRIC_CHECKS:
+        check(spec)
+
+
+# ---- benchmarks --------------------------------------------------------------------------------
+
+def check_benchmark_metadata(spec: BenchmarkSpec) -> None:
+    """``<dataset>.<site>-<metric>``, with metadata that says the same."""
+    assert isinstance(spec, BenchmarkSpec), f"{spec!r} is not a BenchmarkSpec"
+    assert IDENTIFIER.match(spec.identifier), \
+        f"benchmark {spec.identifier}: identifiers look like <dataset>.<site>-<metric>"
+    missing = [key for key in BENCHMARK_METADATA if key not in spec.metadata]
+    assert not missing, f"benchmark {spec.identifier}: metadata lacks {missing}"
+    dataset, rest = spec.identifier.split(".", 1)
+    site, metric = rest.rsplit("-", 1)
+    said = (spec.metadata["dataset"], spec.metadata["site"], spec.metadata["metric"])
+    assert said == (dataset, site, metric), f"benchmark {spec.identifier}: metadata says {said}"
+
+
+_built: Dict[int, Tuple[BenchmarkSpec, Benchmark]] = {}
+
+
+def _benchmark(spec: BenchmarkSpec) -> Benchmark:
+    """The spec's benchmark, built once for the benchmark checks (the last few are kept)."""
+    spec_and_benchmark = _built.get(id(spec))
+    if spec_and_benchmark is None or spec_and_benchmark[0] is not spec:
+        benchmark = spec.factory()
+        assert isinstance(benchmark, Benchmark), f"benchmark {spec.identifier}: factory must return a Benchmark"
+        _built[id(spec)] = spec_and_benchmark = (spec, benchmark)
+        while len(_built) > 4:
+            _built.pop(next(iter(_built)))
+    return spec_and_benchmark[1]
+
+
+def check_benchmark_builds(spec: BenchmarkSpec) -> None:
+    """The factory gives a Benchmark of that identifier and metric, whose target fits its stimuli."""
+    benchmark = _benchmark(spec)
+    assert benchmark.identifier == spec.identifier, f"benchmark {spec.identifier}: built as {benchmark.identifier}"
+    assert isinstance(benchmark.metric, Metric), f"benchmark {spec.identifier}: its metric is not a Metric"
+    assert benchmark.metric.identifier == spec.metadata.get("metric", benchmark.metric.identifier), \
+        f"benchmark {spec.identifier}: scored with {benchmark.metric.identifier}"
+    n = benchmark.stimuli.sizes["presentation"]
+    target = np.asarray(benchmark.target)
+    assert target.shape[-1 if target.ndim == 3 else 0] == n, \
+        f"benchmark {spec.identifier}: target {target.shape} does not fit {n} stimuli"
+    ids = list(benchmark.unit_ids)
+    assert len(set(ids)) == len(ids) == len(benchmark.unit_ceilings), \
+        f"benchmark {spec.identifier}: unit ids must be unique, one ceiling each"
+
+
+def check_benchmark_ceilings(spec: BenchmarkSpec) -> None:
+    """Ceilings are at most 1 where finite, and their kind is said."""
+    benchmark = _benchmark(spec)
+    ceilings = np.asarray(benchmark.unit_ceilings, dtype=np.float64)
+    assert (ceilings[np.isfinite(ceilings)] <= 1 + 1e-9).all(), f"benchmark {spec.identifier}: a ceiling above 1"
+    assert benchmark.ceiling_kind, f"benchmark {spec.identifier}: ceiling_kind must say how it was estimated"
+
+
+def check_benchmark_scores(spec: BenchmarkSpec) -> None:
+    """It scores features (the stimuli's own pixels) to a finite Score in [-1, 1] with a ceiling."""
+    benchmark = _benchmark(spec)
+    pixels = benchmark.stimuli.values.reshape(benchmark.stimuli.sizes["presentation"], -1)
+    features = LayerFeatures(stimulus_ids=benchmark.stimuli.stimulus_ids(), layers=["pixels"],
+                             reduced={"pixels": _reduced(benchmark.metric, pixels.astype(np.float32))})
+    score = benchmark.score("pixels", features)
+    assert isinstance(score, Score) and -1 <= score.value <= 1, f"benchmark {spec.identifier}: score {score.value}"
+    assert score.n_units > 0, f"benchmark {spec.identifier}: no unit was scored"
+
+
+BENCHMARK_CHECKS = (check_benchmark_metadata, check_benchmark_builds, check_benchmark_ceilings,
+                    check_benchmark_scores)
+
+
+def check_benchmark(spec: BenchmarkSpec) -> None:
+    for check in BENCHMARK_CHECKS:
+        check(spec)
+
+
+# ---- datasets ----------------------------------------------------------------------------------
+
+HEX = re.compile(r"[0-9a-f]{8,}\Z")
+DIGEST_LENGTHS = {"sha256": 64, "sha1": 40}
+
+
+def check_dataset_files(spec: DatasetSpec) -> None:
+    """Every upstream file has a unique name, a URL, a full checksum and a relative mirror path."""
+    assert isinstance(spec, DatasetSpec), f"{spec!r} is not a DatasetSpec"
+    names = [f.name for f in spec.files]
+    assert len(set(names)) == len(names), f"dataset {spec.identifier}: file names repeat"
+    for remote in spec.files:
+        where = f"dataset {spec.identifier}, file {remote.name}"
+        assert re.match(r"(https?|file)://", remote.url), f"{where}: url {remote.url!r}"
+        assert remote.algorithm in DIGEST_LENGTHS, f"{where}: unknown checksum algorithm {remote.algorithm}"
+        assert HEX.match(remote.digest) and len(remote.digest) == DIGEST_LENGTHS[remote.algorithm], \
+            f"{where}: a full lower-case hex {remote.algorithm} is required"
+        assert not remote.mirror_path.startswith(("/", "\\")) and ".." not in remote.mirror_path.split("/"), \
+            f"{where}: mirror_path must be relative"
+
+
+def check_dataset_packager(spec: DatasetSpec) -> None:
+    """A callable packager with a version (a new version rebuilds cached packages)."""
+    assert callable(spec.packager), f"dataset {spec.identifier}: packager is not callable"
+    assert isinstance(spec.packager_version, str) and spec.packager_version, \
+        f"dataset {spec.identifier}: packager_version must be a non-empty string"
+    assert spec.metadata.get("description"), f"dataset {spec.identifier}: metadata lacks a description"
+
+
+DATASET_CHECKS = (check_dataset_files, check_dataset_packager)
+
+
+def check_dataset(spec: DatasetSpec) -> None:
+    for check in DATASET_CHECKS:
+        check(spec)
+
+
+# ---- all kinds ---------------------------------------------------------------------------------
+
+CHECKS = {ModelSpec: MODEL_CHECKS, MetricSpec: METRIC_CHECKS, BenchmarkSpec: BENCHMARK_CHECKS,
+          DatasetSpec: DATASET_CHECKS}
+
+
+def checks_for(spec) -> Tuple[Callable, ...]:
+    """The checks that apply to a spec of any plugin kind."""
+    for kind, checks in CHECKS.items():
+        if isinstance(spec, kind):
+            return checks
+    raise TypeError(f"{spec!r} is not a mousescore spec")
+
+
+def parametrize_with_checks(specs: Iterable):
+    """``pytest.mark.parametrize("spec, check", ...)`` over every check of every spec, with ids
+    ``<identifier>-<check>``, so that each failure names its spec and its property."""
+    import pytest
+    pairs: List[tuple] = [(spec, check) for spec in specs for check in checks_for(spec)]
+    return pytest.mark.parametrize("spec, check", pairs,
+                                   ids=[f"{spec.identifier}-{check.__name__}" for spec, check in pairs])

@@ -18,8 +18,7 @@ from pathlib import Path
 
 import torch
 
-from mousescore.registry import get_registry
-from mousescore.scoring import score_model
+from mousescore import get_registry, score_model
 
 OFFLINE_BENCHMARKS = ["allen.*", "allen_surrogate.*", "cowley2023.*", "kriegeskorte2008.*"]
 

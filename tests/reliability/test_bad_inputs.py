@@ -9,11 +9,13 @@ import textwrap
 import numpy as np
 import pytest
 
-from mousescore.assemblies import NeuroidAssembly, save_netcdf
+from mousescore.data.assemblies import NeuroidAssembly, save_netcdf
 from mousescore.errors import DataError, MousescoreError
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from test_custom_data import small_inputs  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "scoring"))
+from test_own_data import small_inputs  # noqa: E402
+
+from mousescore.numerics import reductions
 
 MODEL = "alexnet-random"
 
@@ -155,9 +157,9 @@ def test_a_broken_plugin_is_named_and_the_rest_work(tmp_path, bad_input):
 
 
 def test_nan_and_constant_neurons_are_excluded_and_counted(small, bad_input):
-    from mousescore.custom import custom_benchmark
-    from mousescore.scoring import score_benchmarks
-    from mousescore.store import ResultStore
+    from mousescore.results.store import ResultStore
+    from mousescore.scoring.own_data import custom_benchmark
+    from mousescore.scoring.score_model import score_benchmarks
     bad_input("all-NaN neuron")
     bad_input("constant neuron")
     values = small["values"].copy()
@@ -172,12 +174,12 @@ def test_nan_and_constant_neurons_are_excluded_and_counted(small, bad_input):
 
 
 def test_features_of_other_stimuli_are_refused(small, bad_input):
-    from mousescore.custom import custom_benchmark
-    from mousescore.extraction import LayerFeatures
+    from mousescore.extraction.extract import LayerFeatures
+    from mousescore.scoring.own_data import custom_benchmark
     bad_input("features extracted for other stimuli")
     benchmark = custom_benchmark(small["folder"], assembly=_assembly(small))
     features = LayerFeatures(stimulus_ids=np.array(small["ids"][::-1]), layers=["a"],
-                             reduced={"a": {("srp", 4096, 0): np.zeros((6, 4096))}})
+                             reduced={"a": {reductions.srp(4096, 0): np.zeros((6, 4096))}})
     with pytest.raises(DataError, match="different stimuli"):
         benchmark.score("toy", features)
 
@@ -185,8 +187,9 @@ def test_features_of_other_stimuli_are_refused(small, bad_input):
 def test_a_layer_whose_reduction_fails_is_named(bad_input):
     import torch
     from torch import nn
-    from mousescore.extraction import extract
-    from mousescore.specs import LoadedModel
+
+    from mousescore.extraction.extract import extract
+    from mousescore.registry.specs import LoadedModel
     from mousescore.testing import probe_stimuli
     bad_input("reduction failing at one layer")
 
@@ -197,15 +200,16 @@ def test_a_layer_whose_reduction_fails_is_named(bad_input):
     model = nn.Sequential(nn.Conv2d(3, 2, 3), Odd(), nn.Flatten()).eval()
     loaded = LoadedModel(model, input_size=16, provenance={"seed": 0})
     with pytest.raises(MousescoreError, match="layer 1 failed .*complex"):
-        extract(loaded, probe_stimuli(), {("srp", 8, 0)}, progress=False)
+        extract(loaded, probe_stimuli(), {reductions.srp(8, 0)}, progress=False)
 
 
 def test_layers_with_non_finite_activations_are_left_out(small, bad_input):
     import torch
     from torch import nn
-    from mousescore.custom import custom_benchmark
-    from mousescore.extraction import extract
-    from mousescore.specs import LoadedModel
+
+    from mousescore.extraction.extract import extract
+    from mousescore.registry.specs import LoadedModel
+    from mousescore.scoring.own_data import custom_benchmark
     bad_input("layer whose activations overflow to inf")
 
     class Overflow(nn.Module):

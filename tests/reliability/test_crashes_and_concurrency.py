@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from mousescore.score import Score
+from mousescore.results.score import Score
 
 PY = [sys.executable, "-m", "mousescore.cli"]
 

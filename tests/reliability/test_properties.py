@@ -1,12 +1,14 @@
 """Property tests of the numerical kernels (hypothesis)."""
 import numpy as np
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sklearn.linear_model import Ridge
 
-from mousescore.ridge import centered_gram, loo_predictions
-from mousescore.rsa import compare_rdms, rdm
-from mousescore.stats import pearson_columns
+from mousescore.numerics import reductions
+from mousescore.numerics.ridge import centered_gram, loo_predictions
+from mousescore.numerics.rsa import compare_rdms, rdm
+from mousescore.numerics.stats import pearson_columns
 
 finite = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False)
 
@@ -57,5 +59,5 @@ def test_srp_ridge_scores_are_finite_and_within_bounds(n, seed, alpha):
     rng = np.random.default_rng(seed)
     projected = rng.normal(size=(n, 64)) * rng.uniform(1e-3, 1e3)
     responses = rng.normal(size=(n, 4))
-    scores = SRPRidge(n_components=64, alphas=[alpha]).layer_scores({("srp", 64, 0): projected}, responses)
+    scores = SRPRidge(n_components=64, alphas=[alpha]).layer_scores({reductions.srp(64, 0): projected}, responses)
     assert np.all(np.isfinite(scores)) and np.all(np.abs(scores) <= 1)

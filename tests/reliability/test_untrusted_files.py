@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mousescore import safezip
-from mousescore.custom import load_images
+from mousescore.data import safe_loading as safezip
+from mousescore.data.safe_loading import load_pickle
 from mousescore.errors import DataError
-from mousescore.safe_pickle import load_pickle
-from mousescore.weights import load_state_dict
+from mousescore.models.weights import load_state_dict
+from mousescore.scoring.own_data import load_images
 
 MARKER = "/tmp/mousescore-pwned"
 

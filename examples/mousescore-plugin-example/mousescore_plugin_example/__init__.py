@@ -3,8 +3,7 @@
 Copy this package, rename it, and return your own ModelSpecs from ``mousescore_models``. Keep the hook
 cheap: build the network only inside the factory.
 """
-from mousescore import hookimpl
-from mousescore.specs import LoadedModel, ModelSpec
+from mousescore import LoadedModel, ModelSpec, hookimpl, seeded
 
 SEED = 0
 
@@ -12,7 +11,6 @@ SEED = 0
 def build_example_convnet() -> LoadedModel:
     import torch
     from torch import nn
-    from mousescore.random_init import seeded
     with seeded(SEED):
         module = nn.Sequential(
             nn.Conv2d(3, 16, kernel_size=5, stride=2, padding=2), nn.ReLU(),

@@ -1,9 +1,9 @@
-from mousescore.testing import check_model
-
+"""mousescore's conformance kit on every model of the plugin: one test per model and check."""
 import mousescore_plugin_example
 
+from mousescore.testing import parametrize_with_checks
 
-def test_every_model_passes_the_conformance_kit():
-    for spec in mousescore_plugin_example.mousescore_models():
-        loaded = check_model(spec)
-        assert loaded.input_size == 64
+
+@parametrize_with_checks(mousescore_plugin_example.mousescore_models())
+def test_conformance(spec, check):
+    check(spec)

@@ -9,13 +9,12 @@
 - ``allen_surrogate``: a SURROGATE per-trial population generated from the real RDMs (not recordings),
   with ``allen_surrogate.<site>-srp_ridge`` and ``-rsa`` per area and area × layer.
 """
-from mousescore import hookimpl
-from mousescore.specs import BenchmarkSpec, DatasetSpec
+from mousescore import BenchmarkSpec, DatasetSpec, hookimpl
 
+from . import surrogate
 from .benchmarks import rsa_benchmark
 from .dataset import DATASET, FILES, SITES
 from .neurons import built_assembly_path, rsa_site, srp_ridge_site
-from . import surrogate
 
 SURROGATE = DatasetSpec(
     "allen_surrogate", FILES, surrogate.package, packager_version="1",

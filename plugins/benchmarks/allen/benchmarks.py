@@ -1,5 +1,4 @@
-from mousescore.benchmark import Benchmark, rdm_benchmark
-from mousescore.data import load_dataset
+from mousescore import Benchmark, load_dataset, rdm_benchmark
 
 
 def rsa_benchmark(identifier: str, sites) -> Benchmark:

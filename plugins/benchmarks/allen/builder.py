@@ -28,7 +28,7 @@ Choices, with where they come from:
   DeepMouseTrap did.
 - Reliability: per neuron, random half splits of each scene's trials (25/25 for 50), half means
   correlated across the 118 scenes, Spearman–Brown corrected, averaged over ``n_splits`` seeded splits
-  (``mousescore.stats.split_half_reliability``), computed per experiment (neurons imaged together share
+  (``mousescore.numerics.stats.split_half_reliability``), computed per experiment (neurons imaged together share
   trials and NaN padding).
 """
 from __future__ import annotations
@@ -42,11 +42,11 @@ import h5py
 import numpy as np
 import pandas as pd
 
-from mousescore.assemblies import NeuroidAssembly
-from mousescore.errors import DataError
-from mousescore.stats import split_half_reliability
+from mousescore import DataError, NeuroidAssembly
+from mousescore.numerics import split_half_reliability
 
-from .dataset import N_SCENES, scene_ids
+from .neurons import built_assembly_path
+from .scenes import N_SCENES, scene_ids
 
 # --- Upstream locations (AllenSDK's BrainObservatoryCache manifest layout, mirrored on public S3) ---
 S3_ROOT = "https://allen-brain-observatory.s3.amazonaws.com/visual-coding-2p"
@@ -354,7 +354,8 @@ def build_from_folder(source: Union[str, Path], output: Path, **options) -> dict
     """``mousescore data build allen``: every ``*.nwb`` in ``source`` plus its cell-specimens table
     (``cell_specimens.json`` or ``.csv``) -> the assembly at ``output``, written atomically."""
     import os
-    from mousescore.assemblies import save_netcdf
+
+    from mousescore import save_netcdf
     source = Path(source)
     nwb_paths = sorted(source.glob("*.nwb"))
     tables = [source / name for name in ("cell_specimens.json", "cell_specimens.csv") if (source / name).exists()]
@@ -362,13 +363,20 @@ def build_from_folder(source: Union[str, Path], output: Path, **options) -> dict
         raise DataError(f"{source} needs the experiments' *.nwb files and cell_specimens.json (or .csv); "
                         f"see `python -c 'import mousescore_allen.builder as b; print(b.__doc__)'` for "
                         f"the download command")
-    build = build_allen_assembly(nwb_paths, tables[0], **options)
+    built = build_allen_assembly(nwb_paths, tables[0], **options)
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(f".{output.name}.{os.getpid()}.part")
     try:
-        save_netcdf(build.assembly, partial)
+        save_netcdf(built.assembly, partial)
         os.replace(partial, output)
     finally:
         if partial.exists():
             partial.unlink()
-    return build.counts
+    return built.counts
+
+
+def build(source, **options):
+    """``mousescore data build allen --source DIR``: the per-neuron assembly, written where the
+    per-neuron benchmarks look for it; returns (its path, {filter step: neurons left})."""
+    output = built_assembly_path()
+    return output, build_from_folder(source, output, **options)

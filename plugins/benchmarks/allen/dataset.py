@@ -3,10 +3,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from mousescore.assemblies import StimulusSet
-from mousescore.errors import DataError
-from mousescore.safe_pickle import load_pickle
-from mousescore.specs import DatasetSpec, RemoteFile
+from mousescore import DataError, DatasetSpec, RemoteFile, StimulusSet, load_pickle
+
+from .builder import build
+from .scenes import N_SCENES, SCENE_SIDE, STIMULUS_SET, scene_ids
 
 _RAW = "https://raw.githubusercontent.com"
 FILES = [
@@ -31,15 +31,6 @@ SITES = {
     "VISam": ["layer23", "layer4", "layer5"],
     "VISpm": ["layer23", "layer4", "layer5", "layer6"],
 }
-N_SCENES = 118
-SCENE_SIDE = 31
-STIMULUS_SET = "allen.natural_scenes"
-
-
-def scene_ids():
-    return [f"allen_scene_{i:03d}" for i in range(N_SCENES)]
-
-
 def package(files):
     scenes = np.load(files["scenes"], allow_pickle=False)
     if scenes.shape != (N_SCENES, SCENE_SIDE * SCENE_SIDE):
@@ -74,13 +65,6 @@ def package(files):
                         name="rdms", attrs={"description": "1 - Pearson r between scenes across the "
                                                            "site's reliable neurons, blank dropped"})
     return {"stimuli": stimuli, "rdms": rdms}
-
-
-def build(source, **options):
-    from .builder import build_from_folder
-    from .neurons import built_assembly_path
-    output = built_assembly_path()
-    return output, build_from_folder(source, output, **options)
 
 
 DATASET = DatasetSpec(

@@ -5,18 +5,24 @@ from typing import Dict, Optional
 
 import numpy as np
 
-from mousescore import paths
-from mousescore.assemblies import NeuroidAssembly, load_netcdf
-from mousescore.benchmark import Benchmark, neural_benchmark, rdm_benchmark
-from mousescore.data import load_dataset
-from mousescore.intermouse import bootstrap_interval, intermouse_scores
-from mousescore.rsa import rdm, split_half_rdm_reliability
+from mousescore import (
+    Benchmark,
+    NeuroidAssembly,
+    bootstrap_interval,
+    config,
+    intermouse_scores,
+    load_dataset,
+    load_netcdf,
+    neural_benchmark,
+    rdm_benchmark,
+)
+from mousescore.numerics import rdm, split_half_rdm_reliability
 
 N_SPLITS = 20
 
 
 def built_assembly_path():
-    return paths.home() / "built" / "allen_neurons.nc"
+    return config.home() / "built" / "allen_neurons.nc"
 
 
 def products_of(dataset: str) -> Dict[str, object]:

@@ -23,10 +23,11 @@ import zlib
 
 import numpy as np
 
-from mousescore.assemblies import NeuroidAssembly
-from mousescore.safe_pickle import load_pickle
+from mousescore import NeuroidAssembly, load_pickle
 
-from .dataset import N_SCENES, SITES, package as package_allen, scene_ids
+from .dataset import SITES
+from .dataset import package as package_allen
+from .scenes import N_SCENES, scene_ids
 
 MICE_PER_SITE = 4
 NEURONS_PER_MOUSE = 40
@@ -79,7 +80,7 @@ def generate_site(similarity: np.ndarray, area: str, layer: str):
 
 def match_of(area: str, layer=None, cre_line=None) -> float:
     """Mean over the site's layers of the surrogate-vs-real match recorded at packaging."""
-    from mousescore.data import load_dataset
+    from mousescore import load_dataset
     attrs = load_dataset("allen_surrogate")["responses"].attrs
     matches = dict(zip(attrs["match_sites"], attrs["match_r"]))
     layers = [layer] if layer else SITES[area]

@@ -2,11 +2,10 @@
 
 Benchmark ``cowley2023.V4-srp_ridge``, ceiled by each neuron's split-half reliability over repeats.
 """
-from mousescore import hookimpl
-from mousescore.specs import BenchmarkSpec
+from mousescore import BenchmarkSpec, hookimpl
 
-from .dataset import DATASET
 from .benchmarks import v4_benchmark
+from .dataset import DATASET
 
 
 @hookimpl

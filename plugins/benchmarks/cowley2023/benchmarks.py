@@ -1,5 +1,4 @@
-from mousescore.benchmark import Benchmark, neural_benchmark
-from mousescore.data import load_dataset
+from mousescore import Benchmark, load_dataset, neural_benchmark
 
 
 def v4_benchmark(identifier: str, metric: str) -> Benchmark:

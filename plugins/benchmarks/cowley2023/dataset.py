@@ -6,10 +6,7 @@ import zipfile
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from mousescore.assemblies import NeuroidAssembly, StimulusSet
-from mousescore.errors import DataError
-from mousescore.safezip import open_zip
-from mousescore.specs import DatasetSpec, RemoteFile
+from mousescore import DataError, DatasetSpec, NeuroidAssembly, RemoteFile, StimulusSet, open_zip
 
 _BASE = ("https://raw.githubusercontent.com/cowleygroup/V4_compact_models/"
          "f4552ad9d34a466ebc66658f72a08a8e5038f1cf/data_V4_responses")

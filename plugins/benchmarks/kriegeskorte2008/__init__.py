@@ -4,10 +4,10 @@ Benchmark ``kriegeskorte2008.IT-rsa``. Only the RDM is public (no repeats), so t
 ceiling: the score is reported against the maximum r = 1, with the human IT fMRI RDM's correlation
 with the monkey RDM beside it as a reference.
 """
-from mousescore import hookimpl
-from mousescore.specs import BenchmarkSpec
+from mousescore import BenchmarkSpec, hookimpl
 
-from .dataset import DATASET, it_benchmark
+from .benchmarks import it_benchmark
+from .dataset import DATASET
 
 
 @hookimpl

@@ -4,12 +4,7 @@ import scipy.io
 import xarray as xr
 from scipy.spatial.distance import squareform
 
-from mousescore.assemblies import StimulusSet
-from mousescore.benchmark import Benchmark, rdm_benchmark
-from mousescore.data import load_dataset
-from mousescore.errors import DataError
-from mousescore.rsa import compare_rdms
-from mousescore.specs import DatasetSpec, RemoteFile
+from mousescore import DataError, DatasetSpec, RemoteFile, StimulusSet
 
 FILES = [RemoteFile(
     "mat", "https://raw.githubusercontent.com/rsagroup/rsatoolbox/f1f83cadb7243492a1aae7460466e0f0140b20ac"
@@ -41,17 +36,6 @@ def package(files):
                         coords={"site": ["macaque_IT", "human_IT_fmri"], "stimulus_id": ("presentation", ids)},
                         name="rdms", attrs={"description": "1 - Pearson r RDMs of Kriegeskorte et al. 2008"})
     return {"stimuli": stimuli, "rdms": rdms}
-
-
-def it_benchmark(identifier: str) -> Benchmark:
-    products = load_dataset("kriegeskorte2008")
-    rdms = products["rdms"]
-    macaque, human = rdms.sel(site="macaque_IT").values, rdms.sel(site="human_IT_fmri").values
-    reference = float(compare_rdms(human, macaque)[0])
-    return rdm_benchmark(identifier, "kriegeskorte2008", products["stimuli"], macaque,
-                         rdms["stimulus_id"].values, ["macaque_IT"], [1.0],
-                         "none published (RDM only, no repeats): the maximum r = 1",
-                         references={"human IT fMRI RDM vs macaque IT RDM (r)": reference})
 
 
 DATASET = DatasetSpec(

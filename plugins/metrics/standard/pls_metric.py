@@ -10,10 +10,10 @@ import numpy as np
 from sklearn.cross_decomposition import PLSRegression
 from sklearn.model_selection import KFold
 
-from mousescore.ridge import gram_of
-from mousescore.stats import pearson_columns
+from mousescore import Metric
+from mousescore.numerics import gram_of, pearson_columns, reductions
 
-FULL_GRAM = ("centered_gram",)
+FULL_GRAM = reductions.centered_gram()
 
 
 def principal_components(gram: np.ndarray, n_components: int) -> np.ndarray:
@@ -24,7 +24,7 @@ def principal_components(gram: np.ndarray, n_components: int) -> np.ndarray:
     return eigenvectors[:, keep] * np.sqrt(eigenvalues[keep])
 
 
-class PLS:
+class PLS(Metric):
     identifier = "pls"
 
     def __init__(self, n_components: int = 25, n_pca: int = 1000, n_splits: int = 10, seed: int = 0):
@@ -33,9 +33,10 @@ class PLS:
     def reductions(self):
         return {FULL_GRAM}
 
-    def layer_scores(self, reduced, responses: np.ndarray) -> np.ndarray:
+    def layer_scores(self, reduced, target: np.ndarray) -> np.ndarray:
+        """Pearson r per neuron between out-of-fold predictions and the responses (stimuli × neurons)."""
         scores = principal_components(gram_of(np.asarray(reduced[FULL_GRAM], dtype=np.float64)), self.options["n_pca"])
-        responses = np.asarray(responses, dtype=np.float64)
+        responses = np.asarray(target, dtype=np.float64)
         predictions = np.empty_like(responses)
         folds = KFold(self.options["n_splits"], shuffle=True, random_state=self.options["seed"])
         for train, test in folds.split(scores):
@@ -44,6 +45,6 @@ class PLS:
             predictions[test] = model.predict(scores[test])
         return pearson_columns(predictions, responses)
 
-    def error(self, reduced, responses, unit_scores):
+    def error(self, reduced, target, unit_scores):
         finite = np.asarray(unit_scores)[np.isfinite(unit_scores)]
         return float(np.std(finite, ddof=1) / np.sqrt(len(finite))), f"SEM over {len(finite)} neurons"

@@ -1,44 +1,41 @@
 """SRP-Ridge: sparse random projection, ridge with leave-one-out (GCV) predictions, Pearson r per neuron."""
 import numpy as np
 
-from mousescore.extraction import DECOMPOSITION
-from mousescore.ridge import decompose, loo_predictions, ridge_summary
-from mousescore.stats import pearson_columns
-
-FULL_GRAM = ("centered_gram",)
+from mousescore import Metric
+from mousescore.numerics import decompose, loo_predictions, pearson_columns, reductions, ridge_summary
 
 
-class SRPRidge:
+class SRPRidge(Metric):
     def __init__(self, n_components=4096, seed: int = 0, alphas=(1.0,)):
         self.identifier = "srp_ridge" if n_components else "ridge"
         self.options = {"n_components": n_components, "seed": seed, "alphas": [float(a) for a in alphas]}
         # srp_ridge needs only the centred Gram matrix of the projection (or, with more stimuli than
         # components, the centred projection), formed during extraction.
-        self._key = ("srp_gram", int(n_components), int(seed)) if n_components else FULL_GRAM
+        self._key = reductions.srp_gram(n_components, seed) if n_components else reductions.centered_gram()
+        self._projected = reductions.srp(n_components, seed) if n_components else None
 
     def reductions(self):
         return {self._key}
 
-    def layer_scores(self, reduced, responses: np.ndarray) -> np.ndarray:
-        """Pearson r per neuron between LOO predictions and responses (stimuli × neurons)."""
-        predictions, _ = loo_predictions(None, responses, self.options["alphas"],
+    def layer_scores(self, reduced, target: np.ndarray) -> np.ndarray:
+        """Pearson r per neuron between LOO predictions and the responses (stimuli × neurons)."""
+        predictions, _ = loo_predictions(None, target, self.options["alphas"],
                                          decomposition=self._decomposition(reduced))
-        return pearson_columns(predictions, responses)
+        return pearson_columns(predictions, target)
 
     def _decomposition(self, reduced):
         """The layer's eigendecomposition (dual, or primal when it has fewer features than stimuli),
         kept beside its features: every benchmark scored on the same features (27 Allen sites, say)
         shares it instead of redoing it."""
-        key = DECOMPOSITION + self._key
+        key = reductions.decomposition(self._key)
         if key not in reduced:
-            projected = ("srp",) + self._key[1:]
-            if self._key not in reduced and projected in reduced:   # projected rows given directly
-                summary = ridge_summary(np.asarray(reduced[projected], dtype=np.float64))
+            if self._key not in reduced and self._projected in reduced:   # projected rows given directly
+                summary = ridge_summary(np.asarray(reduced[self._projected], dtype=np.float64))
             else:
                 summary = reduced[self._key]
             reduced[key] = decompose(summary)
         return reduced[key]
 
-    def error(self, reduced, responses, unit_scores):
+    def error(self, reduced, target, unit_scores):
         finite = np.asarray(unit_scores)[np.isfinite(unit_scores)]
         return float(np.std(finite, ddof=1) / np.sqrt(len(finite))), f"SEM over {len(finite)} neurons"

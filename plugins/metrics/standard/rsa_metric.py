@@ -1,13 +1,13 @@
 """Representational similarity analysis between a layer and one or more neural RDMs (sites)."""
 import numpy as np
 
-from mousescore.rsa import compare_rdms
-from mousescore.stats import pearson_rows
+from mousescore import Metric
+from mousescore.numerics import compare_rdms, pearson_rows, reductions
 
-REDUCTION = ("correlation",)
+REDUCTION = reductions.correlation()
 
 
-class RSA:
+class RSA(Metric):
     identifier = "rsa"
 
     def __init__(self, n_bootstrap: int = 100, seed: int = 0):
@@ -16,17 +16,17 @@ class RSA:
     def reductions(self):
         return {REDUCTION}
 
-    def layer_scores(self, reduced, neural_rdms: np.ndarray) -> np.ndarray:
+    def layer_scores(self, reduced, target: np.ndarray) -> np.ndarray:
         """Pearson r between the layer's RDM and each site's RDM (sites × n × n)."""
-        return compare_rdms(1.0 - reduced[REDUCTION], neural_rdms)
+        return compare_rdms(1.0 - reduced[REDUCTION], target)
 
-    def error(self, reduced, neural_rdms, unit_scores):
+    def error(self, reduced, target, unit_scores):
         """Standard deviation over bootstrap resamples of the stimuli of the mean over sites.
 
         Pairs of a stimulus with its own duplicate are left out of each resample's triangle.
         """
         model = (1.0 - reduced[REDUCTION]).reshape(-1)
-        neural = np.asarray(neural_rdms)
+        neural = np.asarray(target)
         n = neural.shape[-1]
         neural = neural.reshape(-1, n * n)
         rng = np.random.default_rng(self.options["seed"])

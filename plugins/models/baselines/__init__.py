@@ -12,8 +12,7 @@
 Each is a torch module with one leaf, whose output is the model's single layer; nothing is learned.
 Listing them imports nothing heavy: torch is imported only when a factory builds a model.
 """
-from mousescore import hookimpl
-from mousescore.specs import ModelSpec
+from mousescore import ModelSpec, hookimpl
 
 # Seeds of the registered random Fourier variants: 0 is ``random_fourier``, k > 0 ``random_fourier_seed<k>``.
 RANDOM_FOURIER_SEEDS = (0,)

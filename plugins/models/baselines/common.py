@@ -2,7 +2,7 @@
 
 Every baseline is a :class:`Baseline`: a container with exactly one child, a leaf module whose output
 is the baseline's feature set, so that mousescore's extraction (which records every leaf module's output)
-records one layer named after that child. The modules take what :func:`mousescore.extraction.preprocess`
+records one layer named after that child. The modules take what :func:`mousescore.extraction.extract.preprocess`
 gives them with ``mean=(0, 0, 0)`` and ``std=(1, 1, 1)``: (n, 3, size, size) pixels in [0, 1] (grayscale
 images arrive as three equal channels).
 """

@@ -49,7 +49,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mousescore.specs import LoadedModel
+from mousescore import LoadedModel
 
 from .common import Baseline, chunks, grayscale
 from .gist import FC_PREFILT, lmgist_prefilter, prefilter_buffer, stretch

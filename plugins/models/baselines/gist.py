@@ -39,7 +39,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mousescore.specs import LoadedModel
+from mousescore import LoadedModel
 
 from .common import Baseline, chunks, grayscale, symmetric_pad
 

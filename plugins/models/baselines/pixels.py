@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from mousescore.specs import LoadedModel
+from mousescore import LoadedModel
 
 from .common import Baseline, grayscale
 

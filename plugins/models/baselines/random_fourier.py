@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from mousescore.specs import LoadedModel
+from mousescore import LoadedModel
 
 from .common import Baseline, grayscale
 

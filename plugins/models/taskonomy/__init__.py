@@ -18,8 +18,7 @@ Listing imports neither torch nor visualpriors; :mod:`.build` is imported only w
 """
 from dataclasses import replace
 
-from mousescore import hookimpl
-from mousescore.specs import trained_and_random
+from mousescore import hookimpl, trained_and_random
 
 from .tasks import TASKS, VISUALPRIORS_VERSION
 

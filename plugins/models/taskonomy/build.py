@@ -15,7 +15,7 @@ filled with its file name, e.g. ``autoencoding_encoder-e35146c0...6307.pth``. Th
 '-' follow torch.hub's convention (``torch.hub.HASH_REGEX``, checked with ``check_hash=True``: the sha256
 of the file starts with them), and 64 hex digits are a whole sha256, so the file must hash to exactly
 that. visualpriors itself downloads with ``check_hash=False``; here the bytes are verified before they
-are read (:func:`mousescore.weights.resolve_weights`: cache, ``MOUSESCORE_WEIGHTS_PATH``, torch hub's
+are read (:func:`mousescore.models.weights.resolve_weights`: cache, ``MOUSESCORE_WEIGHTS_PATH``, torch hub's
 ``checkpoints`` folder — where visualpriors puts its downloads — then the URL), so a file that does not
 hash to its name is refused (``ChecksumMismatch``), never loaded.
 
@@ -29,10 +29,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
-from mousescore.errors import DataError
-from mousescore.random_init import seeded
-from mousescore.specs import LoadedModel
-from mousescore.weights import load_state_dict, resolve_weights, weights_provenance
+from mousescore import DataError, LoadedModel, load_state_dict, resolve_weights, seeded, weights_provenance
 
 from .tasks import BY_KEY, VISUALPRIORS_VERSION
 

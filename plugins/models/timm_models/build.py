@@ -4,19 +4,16 @@ with network). The hub cache names each weights blob by its sha256, which is che
 import os
 from pathlib import Path
 
-from mousescore import paths
-from mousescore.errors import DataError
-from mousescore.files import verify
-from mousescore.random_init import seeded
-from mousescore.specs import LoadedModel
-from mousescore.weights import WEIGHTS_PATH_VARIABLE, weights_provenance
+from mousescore import DataError, LoadedModel, config, seeded, weights_provenance
+from mousescore import verify_file as verify
+from mousescore.config import WEIGHTS_PATH_VARIABLE
 
 WEIGHTS_FILE = "model.safetensors"
 
 
 def _cached_weights(repo_id: str) -> Path:
     from huggingface_hub import try_to_load_from_cache
-    for cache_dir in [*paths.mirror_dirs(WEIGHTS_PATH_VARIABLE), None]:
+    for cache_dir in [*config.settings().weights_path, None]:
         found = try_to_load_from_cache(repo_id, WEIGHTS_FILE, cache_dir=cache_dir)
         if isinstance(found, str) and os.path.isfile(found):
             path = Path(found)

@@ -2,9 +2,7 @@
 from functools import partial
 from pathlib import Path
 
-from mousescore import hookimpl
-from mousescore.specs import trained_and_random
-from mousescore.zoo import read_table
+from mousescore import hookimpl, read_table, trained_and_random
 
 from .build import build
 

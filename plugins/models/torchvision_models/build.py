@@ -1,11 +1,8 @@
-"""Build torchvision networks; trained weights resolved offline-first by mousescore.weights."""
+"""Build torchvision networks; trained weights resolved offline-first by mousescore.models.weights."""
 import re
 from pathlib import Path
 
-from mousescore.errors import DataError
-from mousescore.random_init import seeded
-from mousescore.specs import LoadedModel
-from mousescore.weights import load_state_dict, resolve_weights, weights_provenance
+from mousescore import DataError, LoadedModel, load_state_dict, resolve_weights, seeded, weights_provenance
 
 # The published checkpoints of these expect the modules built as for ImageNet inference.
 PRETRAINED_OPTIONS = {"inception_v3": {"transform_input": True, "aux_logits": True, "init_weights": False},

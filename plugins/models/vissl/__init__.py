@@ -5,8 +5,7 @@ policy and the networks in :mod:`.build`, the checkpoint key conversion in :mod:
 
 Listing imports neither torch, torchvision nor timm; :mod:`.build` is imported only when a model is built.
 """
-from mousescore import hookimpl
-from mousescore.specs import trained_and_random
+from mousescore import hookimpl, trained_and_random
 
 from .zoo import ARCHITECTURE_CLASS, INPUT_SIZE, PARAMETERS, ZOO
 

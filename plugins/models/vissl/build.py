@@ -36,12 +36,10 @@ import re
 from pathlib import Path
 from typing import Optional, Tuple
 
-from mousescore import paths
-from mousescore.errors import DataError
-from mousescore.files import resolve, verify
-from mousescore.random_init import seeded
-from mousescore.specs import LoadedModel, RemoteFile
-from mousescore.weights import WEIGHTS_PATH_VARIABLE, load_state_dict, weights_provenance
+from mousescore import DataError, LoadedModel, RemoteFile, config, load_state_dict, seeded, weights_provenance
+from mousescore import resolve_file as resolve
+from mousescore import verify_file as verify
+from mousescore.config import WEIGHTS_PATH_VARIABLE
 
 from .convert import convert_state_dict, trunk_of
 from .zoo import INPUT_SIZE, RESNET50, ZOO, ZooEntry, file_name, mirror_path, unique_file_name
@@ -80,7 +78,7 @@ def user_pinned_digest(url: str) -> Tuple[Optional[str], Optional[Path]]:
     """(sha256, file) from the first MOUSESCORE_WEIGHTS_PATH directory holding both the file and its
     ``.sha256`` sidecar, at the URL path (or flat, for a base name unique in the zoo)."""
     relative = [mirror_path(url)] + ([file_name(url)] if unique_file_name(url) else [])
-    for directory in paths.mirror_dirs(WEIGHTS_PATH_VARIABLE):
+    for directory in config.settings().weights_path:
         for rel in relative:
             candidate = directory / rel
             sidecar = candidate.with_name(candidate.name + ".sha256")
@@ -98,11 +96,11 @@ def weights_path(zoo_entry: ZooEntry) -> Tuple[Path, str]:
     url = zoo_entry.url
     if zoo_entry.sha256:
         remote = RemoteFile(name=mirror_path(url), url=url, digest=zoo_entry.sha256, mirror_path=mirror_path(url))
-        return resolve(remote, paths.home() / "weights", paths.mirror_dirs(WEIGHTS_PATH_VARIABLE),
+        return resolve(remote, config.home() / "weights", config.settings().weights_path,
                        WEIGHTS_PATH_VARIABLE), "registered in mousescore_vissl"
     digest, candidate = user_pinned_digest(url)
     if digest is None:
-        searched = ", ".join(str(d) for d in paths.mirror_dirs(WEIGHTS_PATH_VARIABLE)) or "none"
+        searched = ", ".join(str(d) for d in config.settings().weights_path) or "none"
         raise DataError(
             f"{zoo_entry.identifier}: VISSL publishes no checksum for {url}, and mousescore loads no weights "
             f"it cannot verify, so it does not download them. On a machine with network, download the file, "

@@ -34,7 +34,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any, Dict, Mapping, Tuple
 
-from mousescore.errors import DataError
+from mousescore import DataError
 
 PREFIXES = ("module.", "base_encoder.", "trunk.", "base_model.", "_feature_blocks.")
 RENAMED = {"class_token": "cls_token", "pos_embedding": "pos_embed"}

@@ -1,0 +1,157 @@
+"""Run a model over a stimulus set and reduce every layer's activations inside its forward hook.
+
+Each layer's output is turned at once into what the metrics need (a sparse random projection, a Gram or
+correlation matrix) and then dropped, so memory stays near one layer's activations instead of all.
+Layers (:mod:`.layers`) are named by module path, in execution order; a module called twice in one
+forward pass (a shared ReLU) gives ``name`` and ``name#2``. Reductions are named by the keys of
+:mod:`mousescore.numerics.reductions`.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Dict, Hashable, Iterable, List, Optional
+
+import numpy as np
+
+from ..data.assemblies import StimulusSet
+from ..errors import MousescoreError
+from ..faults import checkpoint
+from ..numerics import torch_kernels
+from ..numerics.reductions import Reduction, finish, is_rowwise, reduce
+from ..registry.specs import LoadedModel
+from .device import full_float32, resolve_device
+from .layers import first_tensor, preprocess, recorded_modules
+from .spill import Spill
+
+SINGLE_BATCH_LIMIT = 128  # stimulus sets up to this size run as one batch
+
+
+class _LayerError(Exception):
+    def __init__(self, layer: str, cause: Exception):
+        super().__init__(layer)
+        self.layer, self.cause = layer, cause
+
+
+@dataclass
+class LayerFeatures:
+    """Reduced features per layer, for one model on one stimulus set."""
+    stimulus_ids: np.ndarray
+    layers: List[str] = field(default_factory=list)          # execution order
+    reduced: Dict[str, Dict[Hashable, np.ndarray]] = field(default_factory=dict)
+    nonfinite: set = field(default_factory=set)   # layers with NaN/inf activations: not scored
+    seconds: float = 0.0
+
+    def relative_depth(self, layer: str) -> float:
+        return self.layers.index(layer) / max(len(self.layers) - 1, 1)
+
+
+def _finite(rows) -> bool:
+    """Whether every value is finite, from row sums in float64: float32 values cannot overflow
+    them, NaN and inf propagate, and a sum is ~10x faster than an elementwise check."""
+    if isinstance(rows, np.ndarray):
+        return bool(np.isfinite(rows.sum(axis=1, dtype=np.float64)).all())
+    import torch
+    return bool(torch.isfinite(rows.sum(dim=1, dtype=torch.float64)).all())
+
+
+def default_batch_size(n_stimuli: int) -> int:
+    return n_stimuli if n_stimuli <= SINGLE_BATCH_LIMIT else 64
+
+
+def extract(loaded: LoadedModel, stimuli: StimulusSet, reductions: Iterable[Reduction],
+            batch_size: Optional[int] = None, progress: bool = True, device=None,
+            torch_reductions: Optional[bool] = None) -> LayerFeatures:
+    """Every layer's reductions for the stimuli. On a GPU (``device``), the reductions run in torch
+    beside the model (``torch_reductions``, forced on the CPU only by tests)."""
+    import torch
+    reductions = sorted(set(reductions), key=repr)
+    whole_set = [key for key in reductions if not is_rowwise(key)]
+    n = stimuli.sizes["presentation"]
+    batch_size = batch_size or default_batch_size(n)
+    single_batch = batch_size >= n
+    device = resolve_device(device)
+    use_torch = device.type != "cpu" if torch_reductions is None else torch_reductions
+    loaded.module.to(device)
+    features = LayerFeatures(stimulus_ids=stimuli.stimulus_ids())
+    partial: Dict[str, Dict[Hashable, list]] = {}
+    spill = Spill() if whole_set and not single_batch else None
+    calls: Dict[str, int] = {}
+    state = {"first_batch": True, "batch": 0}
+    modules = recorded_modules(loaded.module, loaded.layers)
+
+    def hook_for(name):
+        def hook(module, inputs, output):
+            calls[name] = calls.get(name, 0) + 1
+            layer = name if calls[name] == 1 else f"{name}#{calls[name]}"
+            try:
+                record(layer, output)
+            except Exception as error:   # name the layer: the forward pass only sees an exception
+                raise _LayerError(layer, error) from error
+        return hook
+
+    def record(layer, output):
+        tensor = first_tensor(output)
+        if tensor is None or tensor.ndim == 0 or tensor.shape[0] != state["batch"]:
+            return
+        if tensor.is_complex():
+            raise TypeError("the layer's output is complex; only real activations can be compared")
+        flat = tensor.detach().reshape(tensor.shape[0], -1).float()
+        if state["first_batch"]:
+            features.layers.append(layer)
+        rows = flat if use_torch else flat.cpu().numpy()
+        if layer in features.nonfinite or not _finite(rows):
+            features.nonfinite.add(layer)   # overflowing random networks: leave the layer out
+            return
+        kernels = torch_kernels if use_torch else None
+        slot = partial.setdefault(layer, {})
+        for key in reductions:
+            if is_rowwise(key):
+                slot.setdefault(key, []).append(reduce(key, rows, kernels))
+            elif single_batch:
+                slot[key] = [reduce(key, rows, kernels)]
+        if spill is not None:   # written out now: the hook's tensor may be modified in place later
+            spill.append(layer, flat.cpu().numpy())
+
+    handles = [m.register_forward_hook(hook_for(name)) for name, m in modules.items()]
+    start = time.perf_counter()
+    try:
+        batches = range(0, n, batch_size)
+        if progress and sys.stderr.isatty() and len(batches) > 1:
+            from tqdm import tqdm
+            batches = tqdm(batches, desc="extracting", unit="batch", file=sys.stderr)
+        with torch.inference_mode(), full_float32(device):
+            for begin in batches:
+                images = stimuli.values[begin:begin + batch_size]
+                calls.clear()
+                state["batch"] = len(images)
+                try:
+                    loaded.module(preprocess(images, loaded).to(device))
+                except _LayerError as error:
+                    raise MousescoreError(f"reducing the activations of layer {error.layer} failed "
+                                          f"({type(error.cause).__name__}: {error.cause})") from error
+                except Exception as error:
+                    raise MousescoreError(f"the model's forward pass failed ({type(error).__name__}: "
+                                          f"{error})") from error
+                state["first_batch"] = False
+                checkpoint("extraction")
+        for layer in features.layers:   # one layer at a time: spilled rows are read back in chunks
+            pieces = partial.pop(layer, {})
+            done = {} if layer in features.nonfinite else {
+                key: finish(key, parts) for key, parts in pieces.items() if parts}
+            if spill is not None and layer in spill:
+                if layer not in features.nonfinite:
+                    rows = spill.read(layer)
+                    done.update({key: reduce(key, rows) for key in whole_set})
+                spill.discard(layer)
+            features.reduced[layer] = done
+    finally:
+        for handle in handles:
+            handle.remove()
+        if spill is not None:
+            spill.close()
+    if not features.layers:
+        raise MousescoreError("no layer produced an activation: check the model's layer list")
+    features.seconds = time.perf_counter() - start
+    return features

@@ -1,0 +1,88 @@
+"""Correlations and reliabilities, vectorised over neurons."""
+from __future__ import annotations
+
+import numpy as np
+
+from .disk_memo import disk_memo
+
+
+def working_array(values) -> np.ndarray:
+    """float64 stays float64 (exact reference path); anything else computes in float32."""
+    values = np.asarray(values)
+    return values if values.dtype == np.float64 else values.astype(np.float32, copy=False)
+
+
+def pearson_columns(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pearson r between matching columns of ``a`` and ``b`` (n × k).
+
+    NaN where a column is constant, or varies only at rounding level (its spread is below 1e-12 of
+    its magnitude): such a correlation would only measure floating-point noise.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    constant = _flat(a) | _flat(b)
+    a = a - a.mean(axis=0)
+    b = b - b.mean(axis=0)
+    denominator = np.sqrt((a * a).sum(axis=0) * (b * b).sum(axis=0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = (a * b).sum(axis=0) / denominator
+    r[constant | ~(denominator > 0)] = np.nan
+    return np.clip(r, -1.0, 1.0)
+
+
+def pearson_rows(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Pearson r between the vector ``x`` (k) and each row of ``rows`` (m × k), with the NaN rules of
+    :func:`pearson_columns`: one product instead of broadcasting ``x`` to every row."""
+    x = np.asarray(x, dtype=np.float64)
+    rows = np.asarray(rows, dtype=np.float64)
+    constant = _flat(x[:, None])[0] | _flat(rows.T)
+    x = x - x.mean()
+    rows = rows - rows.mean(axis=1, keepdims=True)
+    denominator = np.sqrt((x @ x) * np.einsum("ij,ij->i", rows, rows))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = rows @ x / denominator
+    r[constant | ~(denominator > 0)] = np.nan
+    return np.clip(r, -1.0, 1.0)
+
+
+def _flat(x: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        spread = x.max(axis=0) - x.min(axis=0)
+        return ~(spread > 1e-12 * np.abs(x).max(axis=0))
+
+
+def spearman_brown(r, factor: float = 2.0):
+    """Reliability of the full data from the correlation of two halves."""
+    r = np.asarray(r, dtype=np.float64)
+    return factor * r / (1 + (factor - 1) * r)
+
+
+def split_half_means(responses: np.ndarray, n_splits: int = 20, seed: int = 0):
+    """Yield (first half mean, second half mean), each (presentation × neuroid), for random splits.
+
+    ``responses``: (presentation, neuroid, repetition), NaN where a presentation had fewer repeats.
+    Each split shuffles the valid repeats of every presentation (the same split for all neurons, since
+    they were recorded together): 25/25 for 50 repeats, 3/4 for 7.
+    """
+    responses = np.asarray(responses, dtype=np.float64)
+    valid = ~np.isnan(responses).all(axis=1)                     # (presentation, repetition)
+    counts = valid.sum(axis=1)
+    if (counts < 2).any():
+        raise ValueError("split halves need at least 2 repeats of every presentation")
+    filled = np.nan_to_num(responses)
+    rng = np.random.default_rng(seed)
+    for _ in range(n_splits):
+        keys = np.where(valid, rng.random(valid.shape), np.inf)
+        ranks = keys.argsort(axis=1).argsort(axis=1)
+        first = valid & (ranks < (counts // 2)[:, None])
+        second = valid & ~first
+        yield ((filled * first[:, None, :]).sum(-1) / first.sum(1)[:, None],
+               (filled * second[:, None, :]).sum(-1) / second.sum(1)[:, None])
+
+
+@disk_memo
+def split_half_reliability(responses: np.ndarray, n_splits: int = 20, seed: int = 0) -> np.ndarray:
+    """Per-neuron split-half reliability, Spearman–Brown corrected, averaged over random splits:
+    the two half means correlated across presentations (see :func:`split_half_means`)."""
+    return np.mean([spearman_brown(pearson_columns(a, b))
+                    for a, b in split_half_means(responses, n_splits, seed)], axis=0)

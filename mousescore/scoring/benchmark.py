@@ -1,0 +1,121 @@
+"""A benchmark: stimuli, a neural target, a metric and a ceiling; scores a model's reduced features.
+
+The model commits one layer: every layer is scored, the layer with the highest mean over the
+benchmark's units (neurons, or sites for RSA) wins, and its mean is the score ("SRP-Ridge Max",
+"RSA Max" in the paper).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, Mapping, Optional, Sequence, Union
+
+import numpy as np
+
+from ..data.assemblies import NeuroidAssembly, StimulusSet
+from ..errors import DataError
+from ..extraction.extract import LayerFeatures
+from ..numerics.stats import split_half_reliability
+from ..registry.contracts import Metric
+from ..registry.plugins import Registry, get_registry
+from ..results.score import Score
+
+
+@dataclass
+class Benchmark:
+    identifier: str
+    dataset: str
+    metric: Metric
+    stimuli: StimulusSet
+    target: object                   # what the metric consumes, rows in the order of ``stimuli``
+    unit_ids: Sequence[str]
+    unit_ceilings: np.ndarray
+    ceiling_kind: str
+    references: Dict[str, float] = field(default_factory=dict)  # e.g. the inter-mouse score
+    metadata: Dict[str, Any] = field(default_factory=dict)
+
+    def score(self, model: str, features: LayerFeatures) -> Score:
+        expected = self.stimuli.stimulus_ids()
+        if not np.array_equal(features.stimulus_ids, expected):
+            raise DataError(f"{self.identifier}: features were extracted for different stimuli "
+                            f"than the benchmark's ({len(features.stimulus_ids)} vs {len(expected)})")
+        per_layer = {layer: (np.full(len(self.unit_ids), np.nan) if layer in features.nonfinite
+                             else self.metric.layer_scores(features.reduced[layer], self.target))
+                     for layer in features.layers}
+        with np.errstate(all="ignore"):
+            profile = {layer: float(np.nanmean(s)) if np.isfinite(s).any() else float("nan")
+                       for layer, s in per_layer.items()}
+        finite = {layer: v for layer, v in profile.items() if np.isfinite(v)}
+        if not finite:
+            raise DataError(f"{self.identifier}: no layer gave a finite score (constant features?)")
+        best = max(finite, key=finite.get)      # first layer wins ties (execution order)
+        units = per_layer[best]
+        scored = np.isfinite(units)
+        error, error_kind = self.metric.error(features.reduced[best], self.target, units)
+        with np.errstate(all="ignore"):
+            ceiling = float(np.mean(self.unit_ceilings[scored]))
+        return Score(
+            model=model, benchmark=self.identifier, value=finite[best], error=float(error),
+            error_kind=error_kind, ceiling=ceiling, ceiling_kind=self.ceiling_kind,
+            ceiled_value=finite[best] / ceiling, best_layer=best,
+            best_layer_depth=features.relative_depth(best), layer_profile=profile,
+            unit_scores={str(u): float(s) for u, s in zip(self.unit_ids, units)},
+            n_units=int(scored.sum()), n_excluded=int((~scored).sum()),
+            references=dict(self.references))
+
+
+def _metric(metric, options: Optional[Mapping], registry: Optional[Registry]) -> Metric:
+    """A metric object as given, or the registered metric of that identifier built with ``options``."""
+    if not isinstance(metric, str):
+        return metric
+    return (registry or get_registry()).get("metric", metric).factory(**dict(options or {}))
+
+
+def stimulus_order(stimuli: StimulusSet, stimulus_ids: Sequence[str], what: str) -> np.ndarray:
+    """Positions in ``stimulus_ids`` of each of the stimuli, in the stimuli's order; clear errors."""
+    positions = {str(s): i for i, s in enumerate(stimulus_ids)}
+    wanted = stimuli.stimulus_ids().tolist()
+    missing = [s for s in wanted if s not in positions]
+    extra = sorted(set(positions) - set(wanted))
+    if missing or extra:
+        raise DataError(f"{what} and the images do not match: "
+                        + (f"no {what} for {missing[:5]} " if missing else "")
+                        + (f"no image for {extra[:5]}" if extra else "")
+                        + f" ({len(missing)} and {len(extra)} in all)")
+    return np.array([positions[s] for s in wanted])
+
+
+def neural_benchmark(identifier: str, dataset: str, stimuli: StimulusSet, responses: NeuroidAssembly,
+                     metric: Union[str, Metric] = "srp_ridge", metric_options: Optional[Mapping] = None,
+                     n_splits: int = 20, seed: int = 0, references: Optional[Mapping] = None,
+                     metadata: Optional[Mapping] = None, registry: Optional[Registry] = None) -> Benchmark:
+    """Per-neuron benchmark; with a ``repetition`` dim the ceiling is each neuron's split-half
+    reliability (Spearman–Brown, ``n_splits`` random splits of the repeats)."""
+    order = stimulus_order(stimuli, responses.stimulus_ids(), "responses")
+    if "repetition" in responses.dims:
+        responses = responses.transpose("presentation", "neuroid", "repetition")
+        ceilings = split_half_reliability(responses.values[order], n_splits=n_splits, seed=seed)
+        kind = (f"split-half reliability per neuron over repeats (Spearman-Brown, {n_splits} random "
+                f"splits), mean over neurons")
+    else:
+        ceilings = np.full(responses.sizes["neuroid"], np.nan)
+        kind = "none: the responses have no repeats"
+    target = responses.trial_mean().transpose("presentation", "neuroid").values[order]
+    return Benchmark(identifier=identifier, dataset=dataset, metric=_metric(metric, metric_options, registry),
+                     stimuli=stimuli, target=target, unit_ids=list(responses["neuroid_id"].values),
+                     unit_ceilings=ceilings, ceiling_kind=kind, references=dict(references or {}),
+                     metadata=dict(metadata or {}))
+
+
+def rdm_benchmark(identifier: str, dataset: str, stimuli: StimulusSet, rdms: np.ndarray,
+                  rdm_stimulus_ids: Sequence[str], unit_ids: Sequence[str], unit_ceilings,
+                  ceiling_kind: str, references: Optional[Mapping] = None,
+                  metadata: Optional[Mapping] = None, registry: Optional[Registry] = None) -> Benchmark:
+    """RSA benchmark against one or more neural RDMs (sites × n × n, 1 − r), one committed layer."""
+    rdms = np.asarray(rdms, dtype=np.float64)
+    if rdms.ndim == 2:
+        rdms = rdms[None]
+    order = stimulus_order(stimuli, rdm_stimulus_ids, "RDM rows")
+    return Benchmark(identifier=identifier, dataset=dataset, metric=_metric("rsa", None, registry), stimuli=stimuli,
+                     target=rdms[:, order][:, :, order], unit_ids=list(unit_ids),
+                     unit_ceilings=np.asarray(unit_ceilings, dtype=np.float64), ceiling_kind=ceiling_kind,
+                     references=dict(references or {}), metadata=dict(metadata or {}))

