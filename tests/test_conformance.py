@@ -26,7 +26,7 @@ SPECS = {kind: [REGISTRY.get(kind, i) for i in REGISTRY.identifiers(kind)]
 MODELS = ["alexnet-random", "semnasnet_100-random", "gabor", "efficientnet_lite0-random",
           "resnet50_moco_v2-random", "taskonomy_autoencoding-random"]
 # One benchmark per benchmark plugin whose data is in the offline mirror (majajhong2015 is not).
-BENCHMARKS = ["allen.VISp-rsa", "allen_surrogate.VISl_layer4-srp_ridge", "cowley2023.V4-srp_ridge",
+BENCHMARKS = ["allen.VISp-rsa", "allen_surrogate.VISl_layer4-srp_ridge", "antolik2016.V1-srp_ridge", "cowley2023.V4-srp_ridge",
               "kriegeskorte2008.IT-rsa"]
 
 

@@ -20,7 +20,7 @@ import torch
 
 from mousescore import get_registry, score_model
 
-OFFLINE_BENCHMARKS = ["allen.*", "allen_surrogate.*", "cowley2023.*", "kriegeskorte2008.*"]
+OFFLINE_BENCHMARKS = ["allen.*", "allen_surrogate.*", "antolik2016.*", "cowley2023.*", "kriegeskorte2008.*"]
 
 
 def offline_models(registry):

@@ -25,7 +25,8 @@ ASSET_DIR = Path(__file__).parent / "assets"
 ASSETS = ("style.css", "leaderboard.js")
 GENERATED = {"models": ("*.html",), "benchmarks": ("*.html",), "figures": ("*.svg", "*.json")}
 CI_SUFFIXES = ("_ci95_low", "_ci95_high")
-REFERENCE_LABELS = {"intermouse": "inter-mouse", "surrogate_vs_real_similarity_r": "surrogate vs real RDM r"}
+REFERENCE_LABELS = {"intermouse": "inter-mouse", "inter_region": "inter-region", "inter_region_rdm_r": "inter-region RDM r",
+                    "surrogate_vs_real_similarity_r": "surrogate vs real RDM r"}
 SURROGATE_TEXT = ("SURROGATE data: a per-trial population generated from the real Allen site RDMs, not "
                   "recordings (allen_surrogate).")
 FIGURE_CAPTIONS = {

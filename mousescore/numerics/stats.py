@@ -61,23 +61,38 @@ def split_half_means(responses: np.ndarray, n_splits: int = 20, seed: int = 0):
     """Yield (first half mean, second half mean), each (presentation × neuroid), for random splits.
 
     ``responses``: (presentation, neuroid, repetition), NaN where a presentation had fewer repeats.
-    Each split shuffles the valid repeats of every presentation (the same split for all neurons, since
-    they were recorded together): 25/25 for 50 repeats, 3/4 for 7.
+    Neurons recorded together share their missing repeats and one split of them (25/25 for 50
+    repeats, 3/4 for 7); neurons with another pattern of missing repeats (another recording, pooled
+    into one assembly: 10 repeats here, 8 there) are split on their own repeats, never on repeats they
+    lack. Each split shuffles, per group and presentation, the group's valid repeats.
     """
     responses = np.asarray(responses, dtype=np.float64)
-    valid = ~np.isnan(responses).all(axis=1)                     # (presentation, repetition)
-    counts = valid.sum(axis=1)
-    if (counts < 2).any():
+    missing = np.isnan(responses)
+    patterns, group_of = np.unique(missing.transpose(1, 0, 2).reshape(responses.shape[1], -1), axis=0,
+                                   return_inverse=True)
+    groups = [np.flatnonzero(group_of.ravel() == g) for g in range(len(patterns))]
+    # A group's valid repeats: those where any of its neurons has a value (a sporadic NaN of one neuron
+    # in a shared repeat is left out of that neuron's mean alone).
+    valid = [~missing[:, members, :].all(axis=1) for members in groups]       # (presentation, repetition)
+    if any((v.sum(axis=1) < 2).any() for v in valid):
         raise ValueError("split halves need at least 2 repeats of every presentation")
     filled = np.nan_to_num(responses)
+    present = ~missing
     rng = np.random.default_rng(seed)
     for _ in range(n_splits):
-        keys = np.where(valid, rng.random(valid.shape), np.inf)
-        ranks = keys.argsort(axis=1).argsort(axis=1)
-        first = valid & (ranks < (counts // 2)[:, None])
-        second = valid & ~first
-        yield ((filled * first[:, None, :]).sum(-1) / first.sum(1)[:, None],
-               (filled * second[:, None, :]).sum(-1) / second.sum(1)[:, None])
+        first_mean = np.empty(responses.shape[:2])
+        second_mean = np.empty(responses.shape[:2])
+        for members, group_valid in zip(groups, valid):
+            counts = group_valid.sum(axis=1)
+            keys = np.where(group_valid, rng.random(group_valid.shape), np.inf)
+            ranks = keys.argsort(axis=1).argsort(axis=1)
+            first = group_valid & (ranks < (counts // 2)[:, None])
+            second = group_valid & ~first
+            for half, mean in ((first, first_mean), (second, second_mean)):
+                taken = present[:, members, :] & half[:, None, :]
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    mean[:, members] = (filled[:, members, :] * taken).sum(-1) / taken.sum(-1)
+        yield first_mean, second_mean
 
 
 @disk_memo

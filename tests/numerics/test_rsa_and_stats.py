@@ -3,7 +3,13 @@ import pytest
 
 from mousescore.numerics import reductions
 from mousescore.numerics.rsa import compare_rdms, correlation_matrix, rdm, upper_triangle
-from mousescore.numerics.stats import pearson_columns, pearson_rows, spearman_brown, split_half_reliability
+from mousescore.numerics.stats import (
+    pearson_columns,
+    pearson_rows,
+    spearman_brown,
+    split_half_means,
+    split_half_reliability,
+)
 
 
 def test_rdm_equals_numpy_reference_in_float64_and_close_in_float32():
@@ -77,3 +83,34 @@ def test_split_half_reliability_matches_theory_with_unequal_repeats():
     reliability = split_half_reliability(responses, n_splits=5)
     half = 1 / (1 + noise_sd ** 2 / 4.5)    # about 4.5 repeats per half on average
     np.testing.assert_allclose(reliability, 2 * half / (1 + half), atol=0.02)
+
+
+def test_split_halves_of_a_pool_with_unequal_repeat_counts_use_each_neurons_own_repeats():
+    """Two recordings pooled into one assembly, 10 and 8 repeats (NaN-padded to 10): noiseless
+    neurons are perfectly reliable in both. Splitting the second group's padding as if it held
+    zeros (one split for the whole pool) would pull its half means apart."""
+    rng = np.random.default_rng(5)
+    signal = rng.normal(size=(30, 7)) + 3.0
+    responses = np.repeat(signal[:, :, None], 10, axis=2)
+    responses[:, 4:, 8:] = np.nan                       # neurons 4-6: recorded with 8 repeats
+    np.testing.assert_allclose(split_half_reliability(responses, n_splits=5), 1.0, atol=1e-12)
+    halves = list(split_half_means(responses, n_splits=3))
+    for first, second in halves:
+        np.testing.assert_allclose(first, signal, atol=1e-12)
+        np.testing.assert_allclose(second, signal, atol=1e-12)
+
+
+def test_split_halves_of_one_recording_equal_a_plain_loop():
+    """One recording (every neuron shares its missing repeats): each split shuffles each
+    presentation's valid repeats with one draw, the first ⌊k/2⌋ going to the first half."""
+    rng = np.random.default_rng(6)
+    responses = rng.normal(size=(12, 5, 7))
+    responses[3, :, 5:] = np.nan                          # presentation 3 had 5 repeats
+    draws = np.random.default_rng(0)
+    for first, second in split_half_means(responses, n_splits=4, seed=0):
+        keys = draws.random((12, 7))
+        for p in range(12):
+            valid = np.flatnonzero(~np.isnan(responses[p, 0]))
+            order = valid[np.argsort(keys[p, valid])]
+            np.testing.assert_allclose(first[p], responses[p][:, order[:len(valid) // 2]].mean(axis=1))
+            np.testing.assert_allclose(second[p], responses[p][:, order[len(valid) // 2:]].mean(axis=1))
