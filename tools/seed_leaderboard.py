@@ -46,16 +46,22 @@ def main() -> None:
     parser.add_argument("--budget-minutes", type=float, default=90)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--log", default="leaderboard/seed_log.json")
+    parser.add_argument("--models", nargs="+", help="only the offline models matching these (globs)")
+    parser.add_argument("--benchmarks", nargs="+", default=OFFLINE_BENCHMARKS,
+                        help="benchmarks (globs; default: every offline one)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     registry = get_registry()
     models = offline_models(registry)
+    if args.models:
+        wanted = set(registry.match("model", args.models))
+        models = [identifier for identifier in models if identifier in wanted]
     log_path = Path(args.log)
     log = json.loads(log_path.read_text()) if log_path.exists() else {"runs": []}
     run = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
            "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads",
-           "budget_minutes": args.budget_minutes, "benchmarks": OFFLINE_BENCHMARKS,
+           "budget_minutes": args.budget_minutes, "benchmarks": args.benchmarks,
            "candidates": len(models), "models": {}, "failed": {}}
     log["runs"].append(run)
     started = time.perf_counter()
@@ -64,7 +70,7 @@ def main() -> None:
             break
         begun = time.perf_counter()
         try:
-            scores = score_model(identifier, OFFLINE_BENCHMARKS, registry=registry, progress=False)
+            scores = score_model(identifier, args.benchmarks, registry=registry, progress=False)
             run["models"][identifier] = {"seconds": round(time.perf_counter() - begun, 1),
                                          "benchmarks": len(scores)}
         except Exception as error:  # one model's failure must not stop the seeding

@@ -1,11 +1,9 @@
-import inspect
 import textwrap
 
 import pytest
 
 from mousescore import hookimpl
 from mousescore.errors import DuplicateIdentifier, UnknownIdentifier
-from mousescore.registry import hookspecs
 from mousescore.registry.plugins import Registry
 from mousescore.registry.specs import ModelSpec
 
