@@ -64,7 +64,9 @@ def split_half_means(responses: np.ndarray, n_splits: int = 20, seed: int = 0):
     Neurons recorded together share their missing repeats and one split of them (25/25 for 50
     repeats, 3/4 for 7); neurons with another pattern of missing repeats (another recording, pooled
     into one assembly: 10 repeats here, 8 there) are split on their own repeats, never on repeats they
-    lack. Each split shuffles, per group and presentation, the group's valid repeats.
+    lack. Each split shuffles, per group and presentation, the group's valid repeats; a neuron without
+    any response gets NaN halves (it cannot be scored). At least 2 repeats of every presentation are
+    needed.
     """
     responses = np.asarray(responses, dtype=np.float64)
     missing = np.isnan(responses)
@@ -74,15 +76,17 @@ def split_half_means(responses: np.ndarray, n_splits: int = 20, seed: int = 0):
     # A group's valid repeats: those where any of its neurons has a value (a sporadic NaN of one neuron
     # in a shared repeat is left out of that neuron's mean alone).
     valid = [~missing[:, members, :].all(axis=1) for members in groups]       # (presentation, repetition)
-    if any((v.sum(axis=1) < 2).any() for v in valid):
+    if (np.any(valid, axis=0).sum(axis=1) < 2).any():   # the old rule, over all neurons together
         raise ValueError("split halves need at least 2 repeats of every presentation")
     filled = np.nan_to_num(responses)
     present = ~missing
     rng = np.random.default_rng(seed)
     for _ in range(n_splits):
-        first_mean = np.empty(responses.shape[:2])
-        second_mean = np.empty(responses.shape[:2])
+        first_mean = np.full(responses.shape[:2], np.nan)    # stays NaN for neurons with no response at all
+        second_mean = np.full(responses.shape[:2], np.nan)
         for members, group_valid in zip(groups, valid):
+            if not group_valid.any():
+                continue
             counts = group_valid.sum(axis=1)
             keys = np.where(group_valid, rng.random(group_valid.shape), np.inf)
             ranks = keys.argsort(axis=1).argsort(axis=1)
@@ -90,7 +94,7 @@ def split_half_means(responses: np.ndarray, n_splits: int = 20, seed: int = 0):
             second = group_valid & ~first
             for half, mean in ((first, first_mean), (second, second_mean)):
                 taken = present[:, members, :] & half[:, None, :]
-                with np.errstate(invalid="ignore", divide="ignore"):
+                with np.errstate(invalid="ignore", divide="ignore"):   # a half without a repeat: NaN
                     mean[:, members] = (filled[:, members, :] * taken).sum(-1) / taken.sum(-1)
         yield first_mean, second_mean
 
