@@ -95,9 +95,8 @@ def override(**changes) -> Iterator[Settings]:
     unknown = set(changes) - {f.name for f in fields(Settings)}
     if unknown:
         raise TypeError(f"unknown settings {sorted(unknown)}; known: {[f.name for f in fields(Settings)]}")
-    for name in ("home",):
-        if name in changes:
-            changes[name] = Path(changes[name])
+    if "home" in changes:
+        changes["home"] = Path(changes["home"])
     for name in ("data_path", "weights_path"):
         if name in changes:
             changes[name] = tuple(Path(p) for p in changes[name])

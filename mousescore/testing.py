@@ -46,25 +46,33 @@ class _ModelRun:
     """A spec built once and run twice on the probe stimuli, shared by the model checks."""
 
     def __init__(self, spec: ModelSpec, stimuli: StimulusSet):
-        self.spec, self.stimuli = spec, stimuli
         self.loaded = spec.factory()
         assert isinstance(self.loaded, LoadedModel), f"{spec.identifier}: factory must return a LoadedModel"
         self.first = extract(self.loaded, stimuli, {_PROBE}, progress=False)
         self.second = extract(self.loaded, stimuli, {_PROBE}, progress=False)
 
 
-_runs: Dict[int, _ModelRun] = {}
+_shared: Dict[Tuple[str, int], Tuple[object, object, object]] = {}   # (kind, id(spec)) -> (spec, key, value)
+
+
+def _once(kind: str, spec, key, make, keep: int):
+    """What ``make()`` gives for this spec (and ``key``), made once and shared by a kind's checks; the
+    last ``keep`` of a kind are kept (networks can be large)."""
+    entry = _shared.get((kind, id(spec)))
+    if entry is None or entry[0] is not spec or entry[1] is not key:
+        entry = _shared[(kind, id(spec))] = (spec, key, make())
+        mine = [k for k in _shared if k[0] == kind]
+        for old in mine[:max(len(mine) - keep, 0)]:
+            del _shared[old]
+    return entry[2]
 
 
 def _run(spec: ModelSpec, stimuli: Optional[StimulusSet] = None) -> _ModelRun:
-    """The shared run of this spec (the last two specs are kept: networks can be large)."""
-    run = _runs.get(id(spec))
-    if run is None or run.spec is not spec or (stimuli is not None and run.stimuli is not stimuli):
-        run = _ModelRun(spec, stimuli if stimuli is not None else probe_stimuli())
-        _runs[id(spec)] = run
-        while len(_runs) > 2:
-            _runs.pop(next(iter(_runs)))
-    return run
+    """The shared run of this spec, on ``stimuli`` if given (else on whatever it last ran on)."""
+    entry = _shared.get(("model", id(spec)))
+    if stimuli is None:
+        stimuli = entry[1] if entry is not None and entry[0] is spec else probe_stimuli()
+    return _once("model", spec, stimuli, lambda: _ModelRun(spec, stimuli), keep=2)
 
 
 def check_model_metadata(spec: ModelSpec) -> None:
@@ -253,19 +261,11 @@ def check_benchmark_metadata(spec: BenchmarkSpec) -> None:
     assert said == (dataset, site, metric), f"benchmark {spec.identifier}: metadata says {said}"
 
 
-_built: Dict[int, Tuple[BenchmarkSpec, Benchmark]] = {}
-
-
 def _benchmark(spec: BenchmarkSpec) -> Benchmark:
-    """The spec's benchmark, built once for the benchmark checks (the last few are kept)."""
-    spec_and_benchmark = _built.get(id(spec))
-    if spec_and_benchmark is None or spec_and_benchmark[0] is not spec:
-        benchmark = spec.factory()
-        assert isinstance(benchmark, Benchmark), f"benchmark {spec.identifier}: factory must return a Benchmark"
-        _built[id(spec)] = spec_and_benchmark = (spec, benchmark)
-        while len(_built) > 4:
-            _built.pop(next(iter(_built)))
-    return spec_and_benchmark[1]
+    """The spec's benchmark, built once for the benchmark checks."""
+    benchmark = _once("benchmark", spec, None, spec.factory, keep=4)
+    assert isinstance(benchmark, Benchmark), f"benchmark {spec.identifier}: factory must return a Benchmark"
+    return benchmark
 
 
 def check_benchmark_builds(spec: BenchmarkSpec) -> None:

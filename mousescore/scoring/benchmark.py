@@ -7,7 +7,7 @@ benchmark's units (neurons, or sites for RSA) wins, and its mean is the score ("
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -63,10 +63,8 @@ class Benchmark:
             references=dict(self.references))
 
 
-def _metric(metric, options: Optional[Mapping], registry: Optional[Registry]) -> Metric:
-    """A metric object as given, or the registered metric of that identifier built with ``options``."""
-    if not isinstance(metric, str):
-        return metric
+def _metric(metric: str, options: Optional[Mapping], registry: Optional[Registry]) -> Metric:
+    """The registered metric of that identifier, built with ``options``."""
     return (registry or get_registry()).get("metric", metric).factory(**dict(options or {}))
 
 
@@ -85,7 +83,7 @@ def stimulus_order(stimuli: StimulusSet, stimulus_ids: Sequence[str], what: str)
 
 
 def neural_benchmark(identifier: str, dataset: str, stimuli: StimulusSet, responses: NeuroidAssembly,
-                     metric: Union[str, Metric] = "srp_ridge", metric_options: Optional[Mapping] = None,
+                     metric: str = "srp_ridge", metric_options: Optional[Mapping] = None,
                      n_splits: int = 20, seed: int = 0, references: Optional[Mapping] = None,
                      metadata: Optional[Mapping] = None, registry: Optional[Registry] = None) -> Benchmark:
     """Per-neuron benchmark; with a ``repetition`` dim the ceiling is each neuron's split-half
