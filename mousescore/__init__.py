@@ -10,7 +10,7 @@ import importlib
 
 import pluggy
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 #: Decorator marking a plugin's hook implementations (``@hookimpl def mousescore_models(): ...``).
 hookimpl = pluggy.HookimplMarker("mousescore")
@@ -26,6 +26,7 @@ _PUBLIC = {
     "LoadedModel": ("registry.specs", "LoadedModel"),
     "trained_and_random": ("registry.specs", "trained_and_random"),
     "Metric": ("registry.contracts", "Metric"),
+    "ResamplableMetric": ("registry.contracts", "ResamplableMetric"),
     "MODEL_METADATA": ("registry.contracts", "MODEL_METADATA"),
     "BENCHMARK_METADATA": ("registry.contracts", "BENCHMARK_METADATA"),
     "PUBLIC_MODULES": ("registry.contracts", "PUBLIC_MODULES"),

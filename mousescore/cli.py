@@ -228,7 +228,11 @@ def _score(args) -> None:
         print(json.dumps([asdict(s) for s in scores], indent=2))
         return
     for s in scores:
-        print(f"{s.benchmark}  score {s.value:.4f} ± {s.error:.4f}  ceiling {s.ceiling:.4f}  "
+        interval = s.interval()
+        print(f"{s.benchmark}  score {s.value:.4f} ± {s.error:.4f}"
+              + (f" [95% {interval[0]:.4f}, {interval[1]:.4f}]" if interval else "")
+              + (f"  cross-validated {s.cv_value:.4f}" if math.isfinite(s.cv_value) else "")
+              + f"  ceiling {s.ceiling:.4f}  "
               f"ceiled {s.ceiled_value:.4f}  best layer {s.best_layer} "
               f"(relative depth {s.best_layer_depth:.2f})  units {s.n_units}"
               + (f" ({s.n_excluded} excluded)" if s.n_excluded else "")
@@ -339,7 +343,7 @@ def _results(args) -> None:
         scores = [s for s in scores if s.model in wanted]
     written = export_records(scores, args.out, registry)
     print(f"wrote {len(written)} result record(s) under {args.out} "
-          f"({len({p.parent.name for p in written})} model(s))")
+          f"({len({record['model'] for record in written})} model file(s))")
 
 
 def _leaderboard(args) -> int:

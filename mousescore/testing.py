@@ -26,7 +26,7 @@ import numpy as np
 from .data.assemblies import StimulusSet
 from .extraction.extract import LayerFeatures, extract
 from .numerics import reductions
-from .registry.contracts import BENCHMARK_METADATA, MODEL_METADATA, Metric
+from .registry.contracts import BENCHMARK_METADATA, MODEL_METADATA, Metric, ResamplableMetric
 from .registry.specs import BenchmarkSpec, DatasetSpec, LoadedModel, MetricSpec, ModelSpec
 from .results.score import Score
 from .scoring.benchmark import Benchmark
@@ -237,8 +237,29 @@ def check_metric_error(spec: MetricSpec) -> None:
     assert isinstance(kind, str) and kind, f"metric {spec.identifier}: error() must say how it was estimated"
 
 
+def check_metric_evidence(spec: MetricSpec) -> None:
+    """A ResamplableMetric's evidence scores all stimuli as ``layer_scores`` does, and any rows of
+    stimulus weights (here: two halves) one row of unit scores each."""
+    metric = _metric(spec)
+    if not isinstance(metric, ResamplableMetric):
+        return      # optional: such a metric's scores have the Max alone
+    informative, _, responses, rdms = _metric_problem(seed=3)
+    target = _target(spec, responses, rdms)
+    reduced = _reduced(metric, informative)
+    scores = np.asarray(metric.layer_scores(reduced, target))
+    evidence = metric.layer_evidence(reduced, target)
+    assert isinstance(evidence.resample_units, bool), f"metric {spec.identifier}: resample_units must be a bool"
+    whole = np.asarray(evidence.scores(None))
+    assert whole.shape == (1,) + scores.shape and np.allclose(whole[0], scores, atol=1e-10, equal_nan=True), \
+        f"metric {spec.identifier}: its evidence scores all stimuli differently from layer_scores"
+    halves = np.zeros((2, len(informative)))
+    halves[0, ::2] = halves[1, 1::2] = 1.0
+    assert np.asarray(evidence.scores(halves)).shape == (2,) + scores.shape, \
+        f"metric {spec.identifier}: scores(weights) must give one row of unit scores per row of weights"
+
+
 METRIC_CHECKS = (check_metric_metadata, check_metric_interface, check_metric_detects_signal,
-                 check_metric_deterministic, check_metric_error)
+                 check_metric_deterministic, check_metric_error, check_metric_evidence)
 
 
 def check_metric(spec: MetricSpec) -> None:

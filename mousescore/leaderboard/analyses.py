@@ -1,4 +1,5 @@
-"""The leaderboard's numbers: the overview ranking and four analyses of Conwell et al. (NeurIPS 2021).
+"""The leaderboard's numbers: the overview ranking, four analyses of Conwell et al. (NeurIPS 2021), and
+how much the Max owes to choosing its layer on the data it reports (Max − CV against layer count).
 
 Pure functions over result records (see :mod:`mousescore.results.records`), each returning a JSON-serialisable
 dict that :mod:`mousescore.leaderboard.figures` draws and :mod:`mousescore.leaderboard.site` shows. A missing or NaN value is
@@ -10,6 +11,13 @@ of ``allen.<area>-srp_ridge``. The real per-neuron SRP-Ridge benchmarks exist on
 them from the Allen NWB files; without all six, the SURROGATE population's ``allen_surrogate`` records
 stand in and everything derived from them carries ``surrogate: True``. A model missing an area for a
 metric gets None for that metric's mean (the missing areas are listed), not a mean over fewer areas.
+
+Uncertainty: every record carries bootstrap draws made with the same resampling indices for every
+model on that benchmark (and, for the six areas, the same stimulus indices: they share the 118
+scenes). An area mean's draws are the mean of its areas' draws, draw by draw; the mouse score's the
+mean of those. A paired difference of two models is the percentile interval of their draws'
+differences. The ranking's tie groups: walking down the ranking, a model starts a new group when its
+difference from the model above is significant (95% interval excluding 0).
 """
 from __future__ import annotations
 
@@ -18,7 +26,10 @@ import statistics
 from collections import defaultdict
 from typing import Dict, Iterable, List, Optional, Tuple
 
+import numpy as np
 from scipy.stats import spearmanr
+
+from ..results.score import paired_difference, percentile_interval
 
 AREAS = ("VISp", "VISl", "VISal", "VISrl", "VISam", "VISpm")
 HIERARCHY = ("VISp", "VISl", "VISrl", "VISal", "VISpm", "VISam")   # Fig. 2's order, lowest first
@@ -89,6 +100,30 @@ def area_mean(records: Dict[str, Record]) -> Tuple[Optional[float], List[str]]:
     return (None if missing else statistics.fmean(values[area] for area in AREAS)), missing
 
 
+def area_draws(records: Dict[str, Record]) -> Optional[np.ndarray]:
+    """Draw-by-draw mean over the six areas, or None unless every area has draws of one length."""
+    draws = [records[area].get("draws") or [] for area in AREAS if area in records]
+    if len(draws) != len(AREAS) or not draws[0] or len({len(d) for d in draws}) != 1:
+        return None
+    return np.mean(np.array(draws, dtype=np.float64), axis=0)
+
+
+def summary_draws(benchmarks: ModelRecords) -> Dict[str, Optional[np.ndarray]]:
+    """Draws of each area mean and of the mouse score (the mean of the available area means, as
+    the score itself); None where a needed record has no draws."""
+    draws = {metric: area_draws(area_records(benchmarks, metric)[0]) for metric in AREA_METRICS}
+    summary = area_summary(benchmarks)
+    needed = [draws[metric] for metric in AREA_METRICS if summary[metric] is not None]
+    usable = needed and all(d is not None for d in needed) and len({len(d) for d in needed}) == 1
+    draws["mouse_score"] = np.mean(needed, axis=0) if usable else None
+    return draws
+
+
+def interval(draws: Optional[np.ndarray]) -> Optional[List[float]]:
+    found = percentile_interval(draws) if draws is not None else None
+    return list(found) if found else None
+
+
 def area_summary(benchmarks: ModelRecords) -> Dict:
     """A model's area means per metric, whether each is the surrogate's, and the missing areas."""
     summary = {"surrogate": {}, "missing_areas": {}}
@@ -116,9 +151,17 @@ def overview_row(model: str, benchmarks: ModelRecords, extra_benchmarks: List[st
         "rsa": summary["rsa"], "srp_ridge": summary["srp_ridge"],
         "mouse_score": mean_of_available(summary[metric] for metric in AREA_METRICS),
         "surrogate": summary["surrogate"], "missing_areas": summary["missing_areas"],
+        "cv": {metric: _area_cv(benchmarks, metric) for metric in AREA_METRICS},
         "benchmarks": {name: number(benchmarks[name]["value"]) if name in benchmarks else None
                        for name in extra_benchmarks},
     }
+
+
+def _area_cv(benchmarks: ModelRecords, metric: str) -> Optional[float]:
+    """The mean over the six areas of the cross-validated values (None unless all six have one)."""
+    records, _ = area_records(benchmarks, metric)
+    values = [number(records[area].get("cv_value")) if area in records else None for area in AREAS]
+    return None if None in values else statistics.fmean(values)
 
 
 def best_first(value: Optional[float], name: str):
@@ -134,9 +177,43 @@ def overview(records: List[Record]) -> Dict:
                     if benchmark_parts(name)[0] not in ALLEN_DATASETS})
     rows = [overview_row(model, benchmarks, extra) for model, benchmarks in models.items()]
     rows.sort(key=lambda row: best_first(row["mouse_score"], row["model"]))
+    draws = {model: summary_draws(benchmarks) for model, benchmarks in models.items()}
+    for row in rows:
+        row["intervals"] = {name: interval(value) for name, value in draws[row["model"]].items()}
+    steps = _tie_groups(rows, draws)
     surrogate_rows = [row["model"] for row in rows if row["surrogate"]["srp_ridge"] and row["srp_ridge"] is not None]
     return {"areas": list(AREAS), "metrics": {metric: METRIC_LABELS[metric] for metric in AREA_METRICS},
-            "extra_benchmarks": extra, "rows": rows, "srp_ridge_surrogate_models": surrogate_rows}
+            "extra_benchmarks": extra, "rows": rows, "srp_ridge_surrogate_models": surrogate_rows,
+            "adjacent_pairs": steps}
+
+
+def mouse_score_difference(row_a: Dict, row_b: Dict, draws: Dict) -> Optional[Dict]:
+    return paired_difference(draws[row_a["model"]]["mouse_score"], draws[row_b["model"]]["mouse_score"],
+                             row_a["mouse_score"] or 0.0, row_b["mouse_score"] or 0.0)
+
+
+def _tie_groups(rows: List[Dict], draws: Dict) -> Dict:
+    """Number the tie groups down the ranking (see the module's docstring) and list, per model, the
+    models it cannot be told apart from; returns how many adjacent pairs differ significantly."""
+    group, significant, tested = 0, 0, 0
+    for index, row in enumerate(rows):
+        comparable = row["mouse_score"] is not None and draws[row["model"]]["mouse_score"] is not None
+        if not comparable:
+            row["tie_group"], row["indistinguishable"], row["difference_from_above"] = None, [], None
+            continue
+        above = rows[index - 1] if index else None
+        step = mouse_score_difference(above, row, draws) if above and above.get("tie_group") else None
+        row["difference_from_above"] = step
+        if step is None or step["significant"]:
+            group += 1
+        tested += step is not None
+        significant += bool(step and step["significant"])
+        row["tie_group"] = group
+        row["indistinguishable"] = [
+            other["model"] for other in rows if other is not row and other["mouse_score"] is not None
+            and draws[other["model"]]["mouse_score"] is not None
+            and not mouse_score_difference(row, other, draws)["significant"]]
+    return {"tested": tested, "significant": significant}
 
 
 def trained_vs_random(records: List[Record]) -> Dict:
@@ -144,6 +221,7 @@ def trained_vs_random(records: List[Record]) -> Dict:
     per metric, and per metric how many pairs the trained network wins."""
     models = by_model(records)
     summaries = {model: area_summary(benchmarks) for model, benchmarks in models.items()}
+    draws = {model: summary_draws(benchmarks) for model, benchmarks in models.items()}
     pairs = []
     for model in summaries:
         partner = f"{model}-random"
@@ -152,6 +230,9 @@ def trained_vs_random(records: List[Record]) -> Dict:
         pair = {"trained": model, "random": partner, "family": model_metadata(models[model]).get("family")}
         for metric in AREA_METRICS:
             pair[metric] = {"trained": summaries[model][metric], "random": summaries[partner][metric]}
+            both = None not in pair[metric].values()
+            pair.setdefault("difference", {})[metric] = paired_difference(
+                draws[model][metric], draws[partner][metric], *pair[metric].values()) if both else None
         pair["surrogate"] = {metric: summaries[model]["surrogate"][metric] or summaries[partner]["surrogate"][metric]
                              for metric in AREA_METRICS}
         pairs.append(pair)
@@ -161,8 +242,11 @@ def trained_vs_random(records: List[Record]) -> Dict:
 
 
 def _wins(pairs: List[Dict], metric: str) -> Dict:
-    complete = [pair[metric] for pair in pairs if None not in pair[metric].values()]
-    return {"wins": sum(values["trained"] > values["random"] for values in complete), "n": len(complete)}
+    complete = [pair for pair in pairs if None not in pair[metric].values()]
+    differences = [pair["difference"][metric] for pair in complete if pair["difference"][metric]]
+    return {"wins": sum(pair[metric]["trained"] > pair[metric]["random"] for pair in complete), "n": len(complete),
+            "significant_wins": sum(d["low"] > 0 for d in differences),
+            "significant_losses": sum(d["high"] < 0 for d in differences), "with_intervals": len(differences)}
 
 
 def depth_by_area(records: List[Record]) -> Dict:
@@ -267,5 +351,31 @@ def layer_profiles(benchmarks: ModelRecords) -> Dict:
     return {"metrics": metrics}
 
 
+def max_vs_cv(records: List[Record]) -> Dict:
+    """How much the Max gains from choosing its layer on the data it reports: per model and metric,
+    the mean over the six Allen areas of Max − CV value, against the model's number of layers, with
+    the Spearman correlation across models and the least-squares slope per doubling of layers."""
+    models = by_model(records)
+    metrics = {}
+    for metric in AREA_METRICS:
+        points = []
+        for model, benchmarks in models.items():
+            per_area, _ = area_records(benchmarks, metric)
+            gaps = [number(r["value"]) - number(r.get("cv_value")) for r in per_area.values()
+                    if number(r["value"]) is not None and number(r.get("cv_value")) is not None]
+            if len(gaps) == len(AREAS):
+                layers = len(next(iter(per_area.values())).get("layer_profile") or {})
+                points.append({"model": model, "layers": layers, "gap": statistics.fmean(gaps),
+                               "category": category(model_metadata(benchmarks))})
+        rho = slope = None
+        if len(points) >= 3 and len({p["layers"] for p in points}) > 1:
+            rho = number(spearmanr([p["layers"] for p in points], [p["gap"] for p in points])[0])
+            slope = number(np.polyfit(np.log2([p["layers"] for p in points]), [p["gap"] for p in points], 1)[0])
+        metrics[metric] = {"label": METRIC_LABELS[metric], "points": points,
+                           "mean_gap": statistics.fmean(p["gap"] for p in points) if points else None,
+                           "spearman_rho": rho, "slope_per_doubling": slope}
+    return {"metrics": metrics}
+
+
 ANALYSES = {"trained-vs-random": trained_vs_random, "depth-by-area": depth_by_area,
-            "family-mosaic": family_mosaic, "rsa-vs-srp-ridge": rsa_vs_srp_ridge}
+            "family-mosaic": family_mosaic, "rsa-vs-srp-ridge": rsa_vs_srp_ridge, "max-vs-cv": max_vs_cv}

@@ -75,7 +75,10 @@ def render_trained_vs_random(data: Dict) -> str:
             pairs = [pair for pair in data["pairs"] if None not in pair[metric].values()]
             surrogate = any(pair["surrogate"][metric] for pair in pairs)
             wins = data["trained_wins"][metric]
-            axis.set_title(_title(f"{label}: trained > random in {wins['wins']} of {wins['n']} pairs", surrogate))
+            significant = (f", {wins['significant_wins']} of {wins['with_intervals']} significantly"
+                           if wins.get("with_intervals") else "")
+            axis.set_title(_title(f"{label}: trained > random in {wins['wins']} of {wins['n']} pairs{significant}",
+                                  surrogate))
             if not pairs:
                 _empty(axis, "no trained / random pair with all areas")
                 continue
@@ -85,6 +88,13 @@ def render_trained_vs_random(data: Dict) -> str:
             margin = 0.05 * (high - low or 1.0)
             axis.plot([low - margin, high + margin], [low - margin, high + margin], color="#b0b0b0", lw=1,
                       label="trained = random")
+            # The paired 95% interval of trained − random, drawn at the pair's x from random + low to
+            # random + high: a bar that crosses the diagonal is a difference not told apart from 0.
+            for x, pair in zip(xs, pairs):
+                difference = (pair.get("difference") or {}).get(metric)
+                if difference:
+                    axis.plot([x, x], [x + difference["low"], x + difference["high"]],
+                              color=CATEGORY_STYLE["trained"]["color"], lw=1.2, alpha=0.7)
             axis.scatter(xs, ys, color=CATEGORY_STYLE["trained"]["color"], zorder=3)
             _label_points(axis, [pair["trained"] for pair in pairs], xs, ys)
             axis.set_xlabel(f"random init ({label})")
@@ -171,6 +181,30 @@ def render_rsa_vs_srp_ridge(data: Dict) -> str:
         return _svg(figure)
 
 
+def render_max_vs_cv(data: Dict) -> str:
+    """Max − CV value (mean over the six areas) against the number of layers, a panel per metric."""
+    with matplotlib.rc_context(STYLE):
+        figure, axes = _panels(len(data["metrics"]))
+        for axis, panel in zip(axes, data["metrics"].values()):
+            rho = "n/a" if panel["spearman_rho"] is None else f"{panel['spearman_rho']:.2f}"
+            axis.set_title(f"{panel['label']} − CV: Spearman rho with layers = {rho}")
+            if not panel["points"]:
+                _empty(axis, "no model with CV values on all six areas")
+                continue
+            for kind in CATEGORIES:
+                points = [p for p in panel["points"] if p["category"] == kind]
+                if points:
+                    axis.scatter([p["layers"] for p in points], [p["gap"] for p in points], s=20,
+                                 marker=CATEGORY_STYLE[kind]["marker"], color=CATEGORY_STYLE[kind]["color"],
+                                 label=CATEGORY_STYLE[kind]["label"], zorder=3)
+            axis.axhline(0, color="#b0b0b0", lw=1)
+            axis.set_xscale("log", base=2)
+            axis.set_xlabel("layers scored (log scale)")
+            axis.set_ylabel("Max − cross-validated value")
+            axis.legend(loc="best", frameon=False, fontsize=7)
+        return _svg(figure)
+
+
 def render_layer_profile(data: Dict, model: str) -> str:
     """One model's score per layer (x: relative depth in execution order), a line per area and a panel
     per metric; the best layer of each area is starred."""
@@ -197,4 +231,5 @@ def render_layer_profile(data: Dict, model: str) -> str:
 
 
 RENDERERS = {"trained-vs-random": render_trained_vs_random, "depth-by-area": render_depth_by_area,
-             "family-mosaic": render_family_mosaic, "rsa-vs-srp-ridge": render_rsa_vs_srp_ridge}
+             "family-mosaic": render_family_mosaic, "rsa-vs-srp-ridge": render_rsa_vs_srp_ridge,
+             "max-vs-cv": render_max_vs_cv}

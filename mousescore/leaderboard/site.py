@@ -1,7 +1,8 @@
 """The static leaderboard site, built from result records (``mousescore leaderboard build``).
 
 Layout under the output folder: ``index.html`` (the overview ranking, sortable and filterable),
-``benchmarks/<benchmark>.html``, ``models/<model>.html``, ``analyses.html`` (the paper's four analyses),
+``benchmarks/<benchmark>.html``, ``models/<model>.html``, ``analyses.html`` (the paper's four analyses
+and Max against its cross-validated value),
 ``figures/<name>.svg`` beside ``figures/<name>.json`` (the data each figure was drawn from) and
 ``assets/``. Tables are rendered here and only sorted and filtered by ``leaderboard.js``, so the site
 works from ``file://`` with no server. The same records always give the same bytes.
@@ -17,7 +18,8 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 from urllib.parse import quote
 
 from ..errors import MousescoreError
-from ..results.records import record_path
+from ..results.records import check_name
+from ..results.score import percentile_interval
 from . import analyses, figures
 from .analyses import AREA_METRICS, METRIC_LABELS, benchmark_parts, best_first, by_model, is_surrogate, number
 
@@ -32,7 +34,9 @@ SURROGATE_TEXT = ("SURROGATE data: a per-trial population generated from the rea
 FIGURE_CAPTIONS = {
     "trained-vs-random": ("Trained vs random init (Fig. 1)",
                           "Each point is a network: its area-mean score trained (y) against its random-init "
-                          "variant (x); above the diagonal, training helped."),
+                          "variant (x); above the diagonal, training helped. Vertical bars: the paired 95% "
+                          "interval of trained − random (same resampling for both); a bar crossing the "
+                          "diagonal is a difference not told apart from 0."),
     "depth-by-area": ("Best-layer depth by area (Fig. 2)",
                       "Relative depth (0 first layer, 1 last) of the layer each model commits to per area, "
                       "areas from VISp up the hierarchy; bars are medians."),
@@ -40,6 +44,10 @@ FIGURE_CAPTIONS = {
                       "Area-mean scores grouped by task cluster (else family); black bars are group medians, "
                       "the grey band spans the areas' ceilings; marker shape tells trained, random init "
                       "and baseline models apart."),
+    "max-vs-cv": ("Max vs its cross-validated value",
+                  "Per model, the mean over the six areas of Max − CV value (the layer chosen on half "
+                  "the stimuli, scored on the other half) against its number of layers: what the Max "
+                  "owes to choosing its layer on the data it reports."),
     "rsa-vs-srp-ridge": ("RSA vs SRP-Ridge (§3.8)",
                          "Each model's RSA Max against its SRP-Ridge Max, with their Spearman rank correlation "
                          "across models."),
@@ -56,7 +64,7 @@ def build_site(records: Iterable[Dict], out_dir) -> Path:
                               "(`mousescore results export` writes them)")
     out = Path(out_dir)
     for record in records:   # names become file names: refuse any that could leave their folder
-        record_path(out, record["model"], record["benchmark"])
+        check_name(record["model"]), check_name(record["benchmark"])
     _remove_generated(out)
     for folder in ("assets", "models", "benchmarks", "figures"):
         (out / folder).mkdir(parents=True, exist_ok=True)
@@ -201,13 +209,23 @@ def _index_page(overview: Dict, benchmarks: List[str], n_records: int) -> str:
             f"<b>RSA Max</b> and <b>SRP-Ridge Max</b> are each model's best-layer scores averaged over the six "
             f"Allen areas ({esc(', '.join(overview['areas']))}); a model missing an area has no mean for "
             f"that metric (hover its n/a for the missing areas). The <b>mouse score</b> is the mean of the two, or the one "
-            f"available. Click a column header to sort.</p>\n{note}\n"
+            f"available, with its 95% bootstrap interval. <b>Tie group</b>: models in one group cannot be told "
+            f"apart from their neighbour above (the paired 95% interval of their difference, resampled with the "
+            f"same stimuli and neurons for every model, contains 0); "
+            f"{_steps_text(overview['adjacent_pairs'])}. <b>CV</b> columns: the area means with the layer chosen "
+            f"on half of the stimuli and scored on the other half (Max picks and reports on the same stimuli). "
+            f"Click a column header to sort.</p>\n{note}\n"
             f"{_filters(overview['rows'])}\n"
             f'<p id="row-count" aria-live="polite">{len(overview["rows"])} models</p>\n'
             f"{_overview_table(overview)}\n"
             f"<h2>Benchmarks</h2>\n{_benchmark_list(benchmarks)}\n"
             f'<footer><p>Built from {n_records} result records.</p></footer>')
     return _page("Overview", body)
+
+
+def _steps_text(steps: Dict) -> str:
+    return (f"{steps['significant']} of {steps['tested']} adjacent pairs in the ranking differ significantly"
+            if steps["tested"] else "no model has bootstrap draws yet")
 
 
 def _filters(rows: List[Dict]) -> str:
@@ -227,9 +245,11 @@ def _filter_value(row: Dict, key: str) -> str:
 
 
 def _overview_table(overview: Dict) -> str:
-    columns = [("Rank", "number"), ("Model", "text"), ("Mouse score", "number")]
+    columns = [("Rank", "number"), ("Model", "text"), ("Mouse score", "number"), ("95% interval", "number"),
+               ("Tie group", "number")]
     columns += [(METRIC_LABELS[metric] + (" (S = surrogate)" if metric == "srp_ridge" and overview[
         "srp_ridge_surrogate_models"] else ""), "number") for metric in AREA_METRICS]
+    columns += [(METRIC_LABELS[metric].replace("Max", "CV"), "number") for metric in AREA_METRICS]
     columns += [(name, "number") for name in overview["extra_benchmarks"]]
     columns += [("Family", "text"), ("Training", "text"), ("Trained", "text"), ("Task cluster", "text"),
                 ("Parameters", "number")]
@@ -239,8 +259,8 @@ def _overview_table(overview: Dict) -> str:
 
 
 def _overview_row_attributes(row: Dict) -> Dict[str, str]:
-    return {"data-model": row["model"], **{f"data-{key}": _filter_value(row, key)
-                                           for key in ("family", "training", "trained")}}
+    return {"data-model": row["model"], "data-tie-group": str(row.get("tie_group") or ""),
+            **{f"data-{key}": _filter_value(row, key) for key in ("family", "training", "trained")}}
 
 
 def _overview_cells(rank: int, row: Dict, extra_benchmarks: List[str]) -> List[Cell]:
@@ -248,13 +268,23 @@ def _overview_cells(rank: int, row: Dict, extra_benchmarks: List[str]) -> List[C
     if row["display_name"] and row["display_name"] != row["model"]:
         name += f' <span class="display-name">{esc(row["display_name"])}</span>'
     any_surrogate = row["surrogate"]["srp_ridge"] and row["srp_ridge"] is not None
-    cells = [(str(rank), rank), (name, row["model"]), _score_cell(row["mouse_score"], any_surrogate)]
+    cells = [(str(rank), rank), (name, row["model"]), _score_cell(row["mouse_score"], any_surrogate),
+             _interval_cell(row["intervals"]["mouse_score"]),
+             (str(row["tie_group"]) if row.get("tie_group") else "", row.get("tie_group"))]
     cells += [_area_mean_cell(row, metric) for metric in AREA_METRICS]
+    cells += [_number_cell(row["cv"][metric]) for metric in AREA_METRICS]
     cells += [_number_cell(row["benchmarks"][name]) for name in extra_benchmarks]
     cells += [_text_cell(row["family"]), _text_cell(row["training"]),
               _text_cell(_filter_value(row, "trained")), _text_cell(row["task_cluster"]),
               (esc(_parameters(row["parameters"])), number(row["parameters"]))]
     return cells
+
+
+def _interval_cell(interval: Optional[List[float]]) -> Cell:
+    """"[low, high]", sorted by the low end; empty without draws."""
+    if not interval:
+        return "", None
+    return f'<span class="interval">[{fmt(interval[0])}, {fmt(interval[1])}]</span>', interval[0]
 
 
 def _score_cell(value: Optional[float], surrogate: bool) -> Cell:
@@ -361,31 +391,51 @@ def _model_page(model: str, benchmarks: Dict[str, Dict], row: Dict, figure: str)
             f'one line per area, per metric">'
             f'<figcaption>Score per layer (relative depth in execution order), one line per area; ★ marks '
             f'the best layer. <a href="../{href("figures", figure + ".json")}">Data (JSON)</a></figcaption>'
-            f"</figure>\n<h2>Benchmarks</h2>\n{_model_benchmarks_table(benchmarks)}\n"
+            f"</figure>\n<h2>Cannot be told apart from</h2>\n{_indistinguishable(row)}\n"
+            f"<h2>Benchmarks</h2>\n{_model_benchmarks_table(benchmarks)}\n"
             f"<h2>Model metadata</h2>\n{_definition_list(metadata)}\n"
             f"<h2>Provenance</h2>\n{_provenance(benchmarks)}")
     return _page(model, body, "../")
 
 
 def _model_summary(row: Dict) -> Dict[str, str]:
-    summary = {"mouse score": fmt(row["mouse_score"]) or "n/a"}
+    summary = {"mouse score": (fmt(row["mouse_score"]) or "n/a") + _interval_text(row["intervals"]["mouse_score"])}
     for metric in AREA_METRICS:
         label = METRIC_LABELS[metric] + (" (SURROGATE)" if row["surrogate"][metric] else "")
         missing = ", ".join(row["missing_areas"][metric])
-        summary[label] = fmt(row[metric]) or f"n/a (missing areas: {missing})"
+        summary[label] = ((fmt(row[metric]) + _interval_text(row["intervals"][metric])) if row[metric] is not None
+                          else f"n/a (missing areas: {missing})")
+        summary[METRIC_LABELS[metric].replace("Max", "CV")] = fmt(row["cv"][metric]) or "n/a"
+    summary["tie group"] = str(row["tie_group"]) if row.get("tie_group") else "n/a (no bootstrap draws)"
     return summary
 
 
+def _interval_text(interval: Optional[List[float]]) -> str:
+    return f" [95% {fmt(interval[0])}, {fmt(interval[1])}]" if interval else ""
+
+
+def _indistinguishable(row: Dict) -> str:
+    """The models whose mouse score this one cannot be told apart from (paired 95% interval ∋ 0)."""
+    if row.get("tie_group") is None:
+        return "<p>No bootstrap draws: not compared.</p>"
+    if not row["indistinguishable"]:
+        return '<p id="indistinguishable">None: every other model differs significantly.</p>'
+    links = ", ".join(_model_link(model, "../") for model in row["indistinguishable"])
+    return (f'<p id="indistinguishable">{len(row["indistinguishable"])} model(s) whose mouse score differs '
+            f"from this one's by a paired 95% interval that contains 0: {links}</p>")
+
+
 def _model_benchmarks_table(benchmarks: Dict[str, Dict]) -> str:
-    columns = [("Benchmark", "text"), ("Value ± error", "number"), ("Ceiling", "number"),
-               ("Ceiled value", "number"), ("Best layer", "text"), ("Depth", "number")]
+    columns = [("Benchmark", "text"), ("Value ± error", "number"), ("95% interval", "number"), ("CV", "number"),
+               ("Ceiling", "number"), ("Ceiled value", "number"), ("Best layer", "text"), ("Depth", "number")]
     rows = []
     for name, record in benchmarks.items():
         link = _benchmark_link(name, "../") + (" " + _surrogate_mark() if is_surrogate(record) else "")
         value = number(record["value"])
         shown = "" if value is None else f"{fmt(value)} ± {fmt(record.get('error'))}"
         rows.append(({"data-benchmark": name},
-                     [(link, name), (esc(shown), value), _number_cell(record.get("ceiling")),
+                     [(link, name), (esc(shown), value), _interval_cell(percentile_interval(record.get("draws"))),
+                      _number_cell(record.get("cv_value")), _number_cell(record.get("ceiling")),
                       _number_cell(record.get("ceiled_value")), _text_cell(record.get("best_layer")),
                       _number_cell(record.get("best_layer_depth"), 2)]))
     return _table("model-benchmarks", columns, rows)
@@ -428,4 +478,8 @@ def _analysis_note(name: str, data: Dict) -> str:
         rho = "n/a (fewer than 3 models or constant scores)" if spearman["rho"] is None else f"{spearman['rho']:.3f}"
         surrogate = " SRP-Ridge from the SURROGATE population." if data["surrogate"] else ""
         return esc(f" Spearman rho = {rho}, n = {spearman['n']} models.{surrogate}")
-    return esc(" SRP-Ridge panels use the SURROGATE population.") if data["surrogate"] else ""
+    if name == "max-vs-cv":
+        return esc("".join(f" {panel['label']}: mean gap {fmt(panel['mean_gap']) or 'n/a'} over "
+                           f"{len(panel['points'])} models, {fmt(panel['slope_per_doubling']) or 'n/a'} per "
+                           f"doubling of layers." for panel in data["metrics"].values()))
+    return esc(" SRP-Ridge panels use the SURROGATE population.") if data.get("surrogate") else ""

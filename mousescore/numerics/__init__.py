@@ -1,9 +1,30 @@
 """The numerical kernels, plain numpy (torch twins in ``torch_kernels``): sparse random projection,
-ridge with exact leave-one-out predictions, RSA, correlations and reliabilities, and the reductions
+ridge with exact leave-one-out predictions, RSA, correlations and reliabilities, resampling (CV halves,
+bootstrap draws), and the reductions
 (named keys and their dispatcher) that extraction computes for the metrics."""
 from . import reductions
 from .projection import project, sparse_projection_matrix
-from .ridge import centered_gram, complement_eigh, decompose, gram_of, loo_predictions, primal_eigh, ridge_summary
+from .resampling import (
+    PredictionEvidence,
+    RDMEvidence,
+    StimulusWeights,
+    half_splits,
+    model_triangle,
+    seeded_resamples,
+    stimulus_resamples,
+    unit_resamples,
+    weighted_pearson,
+)
+from .ridge import (
+    centered_gram,
+    complement_eigh,
+    decompose,
+    gram_of,
+    loo_operators,
+    loo_predictions,
+    primal_eigh,
+    ridge_summary,
+)
 from .rsa import compare_rdms, correlation_matrix, rdm, split_half_rdm_reliability, triangle_positions, upper_triangle
 from .stats import (
     pearson_columns,
@@ -15,9 +36,9 @@ from .stats import (
 )
 
 __all__ = [
-    "centered_gram", "compare_rdms", "complement_eigh", "correlation_matrix", "decompose", "gram_of",
-    "loo_predictions", "pearson_columns", "pearson_rows", "primal_eigh", "project", "rdm", "reductions",
+    "PredictionEvidence", "RDMEvidence", "centered_gram", "compare_rdms", "complement_eigh", "correlation_matrix", "decompose", "gram_of",
+    "loo_operators", "loo_predictions", "pearson_columns", "pearson_rows", "primal_eigh", "project", "rdm", "reductions",
     "ridge_summary", "sparse_projection_matrix", "spearman_brown", "split_half_means",
     "split_half_rdm_reliability", "split_half_reliability", "triangle_positions", "upper_triangle",
-    "working_array"
+    "StimulusWeights", "half_splits", "model_triangle", "seeded_resamples", "stimulus_resamples", "unit_resamples", "weighted_pearson", "working_array"
 ]

@@ -12,7 +12,7 @@ decomposed through their p × p covariance, which gives the same nonzero eigenpa
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -78,39 +78,56 @@ def complement_eigh(gram: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     return np.clip(eigenvalues, 0.0, None), reflection[:, 1:] @ eigenvectors
 
 
+def loo_operators(decomposition: Tuple[np.ndarray, np.ndarray], n: int,
+                  alphas: Sequence[float] = (1.0,)) -> List[Tuple[np.ndarray, np.ndarray]]:
+    """Per α, the residual operator R (n × n) and leverage complements h (n) with which the
+    leave-one-out residuals of any targets Y are R Y / h: one product per target set, so that every
+    benchmark on a layer (27 Allen sites, say) pays one n × n × t product instead of two.
+
+    With (w, V) the eigenpairs off the intercept direction and d = α / (w + α): R = V diag(d) Vᵀ and
+    hᵢ = Σⱼ Vᵢⱼ² dⱼ. A primal decomposition (:func:`primal_eigh`) lacks the directions with w = 0,
+    where d = 1: then R = I − 11ᵀ/n − V diag(1 − d) Vᵀ and hᵢ = 1 − 1/n − Σⱼ Vᵢⱼ² (1 − dⱼ), whose
+    subtraction is safe there since the leverages sum to at most p/n.
+    """
+    if min(alphas) <= 0:
+        raise ValueError("ridge penalties must be positive")
+    eigenvalues, eigenvectors = decomposition
+    complete = eigenvectors.shape[1] == n - 1
+    squared_vectors = eigenvectors ** 2
+    operators = []
+    for alpha in alphas:
+        if complete:
+            damping = alpha / (eigenvalues + alpha)
+            operators.append(((eigenvectors * damping) @ eigenvectors.T, squared_vectors @ damping))
+        else:
+            fit = eigenvalues / (eigenvalues + alpha)
+            residual = np.eye(n) - 1.0 / n - (eigenvectors * fit) @ eigenvectors.T
+            operators.append((residual, 1.0 - 1.0 / n - squared_vectors @ fit))
+    return operators
+
+
 def loo_predictions(gram: Optional[np.ndarray], targets: np.ndarray, alphas: Sequence[float] = (1.0,),
-                    decomposition: Optional[Tuple[np.ndarray, np.ndarray]] = None
+                    decomposition: Optional[Tuple[np.ndarray, np.ndarray]] = None,
+                    operators: Optional[List[Tuple[np.ndarray, np.ndarray]]] = None,
                     ) -> Tuple[np.ndarray, np.ndarray]:
     """Leave-one-out predictions (n × t) and the α chosen per target (lowest LOO squared error).
 
     ``gram`` is :func:`centered_gram` of the regressors, or pass its :func:`complement_eigh` as
-    ``decomposition`` (one serves every target set and α); ``targets`` is (n × t). With (w, V) the
-    eigenpairs off the intercept direction and d = α / (w + α): y − ŷ = V diag(d) Vᵀ y and
-    1 − Hᵢᵢ = Σⱼ Vᵢⱼ² dⱼ. A primal decomposition (:func:`primal_eigh`) lacks the directions with
-    w = 0, where d = 1: then y − ŷ = (y − ȳ) − V diag(1 − d) Vᵀ y and 1 − Hᵢᵢ = 1 − 1/n − Σⱼ Vᵢⱼ² (1 − dⱼ),
-    whose subtraction is safe there since the leverages sum to at most p/n.
+    ``decomposition`` (one serves every target set and α), or that decomposition's
+    :func:`loo_operators` for ``alphas`` as ``operators``; ``targets`` is (n × t).
     """
-    if min(alphas) <= 0:
-        raise ValueError("ridge penalties must be positive")
     targets = np.asarray(targets, dtype=np.float64)
     if targets.ndim == 1:
         targets = targets[:, None]
-    eigenvalues, eigenvectors = decomposition or complement_eigh(np.asarray(gram, dtype=np.float64))
     n = targets.shape[0]
-    complete = eigenvectors.shape[1] == n - 1
-    rotated = eigenvectors.T @ targets
-    squared_vectors = eigenvectors ** 2
+    if operators is None:
+        decomposition = decomposition or complement_eigh(np.asarray(gram, dtype=np.float64))
+        operators = loo_operators(decomposition, n, alphas)
     best = np.full(targets.shape, np.nan)
     best_error = np.full(targets.shape[1], np.inf)
     chosen = np.full(targets.shape[1], np.nan)
-    for alpha in alphas:
-        damping = alpha / (eigenvalues + alpha)
-        if complete:
-            residuals = (eigenvectors @ (damping[:, None] * rotated)) / (squared_vectors @ damping)[:, None]
-        else:
-            fit = eigenvalues / (eigenvalues + alpha)
-            residuals = ((targets - targets.mean(axis=0)) - eigenvectors @ (fit[:, None] * rotated)) \
-                / (1.0 - 1.0 / n - squared_vectors @ fit)[:, None]
+    for alpha, (residual, leverage) in zip(alphas, operators):
+        residuals = (residual @ targets) / leverage[:, None]
         error = (residuals ** 2).sum(axis=0)
         better = error < best_error
         best[:, better] = (targets - residuals)[:, better]

@@ -6,7 +6,7 @@ import functools
 import numpy as np
 
 from .disk_memo import disk_memo
-from .stats import pearson_rows, spearman_brown, split_half_means, working_array
+from .stats import pearson_rows, split_half_correction, split_half_means, split_half_sizes, working_array
 
 # Layers up to this width are correlated in float64: it costs little there, and their stimuli can
 # correlate at r ≈ 0.99, where float32 products move an RSA score by up to 1e-5 (measured by
@@ -60,9 +60,11 @@ def compare_rdms(model_rdm: np.ndarray, neural_rdms: np.ndarray) -> np.ndarray:
 @disk_memo
 def split_half_rdm_reliability(responses: np.ndarray, n_splits: int = 20, seed: int = 0) -> float:
     """Reliability of a population RDM: RDMs of two random halves of the repeats, Pearson r of their
-    upper triangles, Spearman–Brown corrected, averaged over splits.
+    upper triangles, corrected to all repeats (:func:`~.stats.split_half_correction` with the
+    population's mean half sizes: plain Spearman–Brown for equal halves), averaged over splits.
 
     ``responses``: (presentation, neuroid, repetition), NaN-padded.
     """
+    first, second = split_half_sizes(responses)
     estimates = [compare_rdms(rdm(a), rdm(b)[None])[0] for a, b in split_half_means(responses, n_splits, seed)]
-    return float(np.mean(spearman_brown(np.asarray(estimates))))
+    return float(np.mean(split_half_correction(np.asarray(estimates), np.nanmean(first), np.nanmean(second))))

@@ -57,6 +57,53 @@ def spearman_brown(r, factor: float = 2.0):
     return factor * r / (1 + (factor - 1) * r)
 
 
+def split_half_correction(r, first_size, second_size):
+    """Reliability of the mean of all k = n₁ + n₂ repeats from the correlation ``r`` of the means of
+    two halves of n₁ and n₂ repeats (Spearman–Brown generalised to unequal halves).
+
+    Under the classical model (every repeat = signal + independent noise of one variance), the
+    half means correlate as r = √(ρ(n₁)·ρ(n₂)) with ρ(n) = n·ρ₁ / (1 + (n − 1)·ρ₁): solve for the
+    single-repeat reliability ρ₁, then return ρ(k). Equal halves give exactly Spearman–Brown with
+    factor 2; the factor-2 rule on unequal halves (7 repeats as 3 + 4) misstates the reliability of
+    k repeats. r ≤ 0, which that model cannot produce, keeps the factor-2 rule (noise stays signed,
+    so a mean over neurons is not biased upwards).
+    """
+    r = np.asarray(r, dtype=np.float64)
+    n1 = np.broadcast_to(np.asarray(first_size, dtype=np.float64), r.shape)
+    n2 = np.broadcast_to(np.asarray(second_size, dtype=np.float64), r.shape)
+    k, r2 = n1 + n2, r * r
+    a = n1 * n2 - r2 * (n1 - 1) * (n2 - 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        single = (r2 * (k - 2) + np.sqrt(r2 * r2 * (k - 2) ** 2 + 4 * a * r2)) / (2 * a)
+        general = k * single / (1 + (k - 1) * single)
+    return np.where((r > 0) & (n1 != n2), general, spearman_brown(r))
+
+
+def split_half_sizes(responses: np.ndarray):
+    """Per neuron, the mean number of repeats in the first and the second half of
+    :func:`split_half_means` (⌊c/2⌋ and ⌈c/2⌉ of its group's c valid repeats of each presentation);
+    the same for every split."""
+    responses = np.asarray(responses, dtype=np.float64)
+    first = np.full(responses.shape[1], np.nan)
+    second = np.full(responses.shape[1], np.nan)
+    for members, group_valid in _repeat_groups(responses):
+        counts = group_valid.sum(axis=1)
+        if counts.any():
+            first[members], second[members] = np.mean(counts // 2), np.mean(counts - counts // 2)
+    return first, second
+
+
+def _repeat_groups(responses: np.ndarray):
+    """(neuron indices, valid repeats (presentation × repetition)) per pattern of missing repeats."""
+    missing = np.isnan(responses)
+    patterns, group_of = np.unique(missing.transpose(1, 0, 2).reshape(responses.shape[1], -1), axis=0,
+                                   return_inverse=True)
+    groups = [np.flatnonzero(group_of.ravel() == g) for g in range(len(patterns))]
+    # A group's valid repeats: those where any of its neurons has a value (a sporadic NaN of one neuron
+    # in a shared repeat is left out of that neuron's mean alone).
+    return [(members, ~missing[:, members, :].all(axis=1)) for members in groups]
+
+
 def split_half_means(responses: np.ndarray, n_splits: int = 20, seed: int = 0):
     """Yield (first half mean, second half mean), each (presentation × neuroid), for random splits.
 
@@ -70,13 +117,8 @@ def split_half_means(responses: np.ndarray, n_splits: int = 20, seed: int = 0):
     """
     responses = np.asarray(responses, dtype=np.float64)
     missing = np.isnan(responses)
-    patterns, group_of = np.unique(missing.transpose(1, 0, 2).reshape(responses.shape[1], -1), axis=0,
-                                   return_inverse=True)
-    groups = [np.flatnonzero(group_of.ravel() == g) for g in range(len(patterns))]
-    # A group's valid repeats: those where any of its neurons has a value (a sporadic NaN of one neuron
-    # in a shared repeat is left out of that neuron's mean alone).
-    valid = [~missing[:, members, :].all(axis=1) for members in groups]       # (presentation, repetition)
-    if (np.any(valid, axis=0).sum(axis=1) < 2).any():   # the old rule, over all neurons together
+    groups = _repeat_groups(responses)
+    if (np.any([valid for _, valid in groups], axis=0).sum(axis=1) < 2).any():   # over all neurons together
         raise ValueError("split halves need at least 2 repeats of every presentation")
     filled = np.nan_to_num(responses)
     present = ~missing
@@ -84,7 +126,7 @@ def split_half_means(responses: np.ndarray, n_splits: int = 20, seed: int = 0):
     for _ in range(n_splits):
         first_mean = np.full(responses.shape[:2], np.nan)    # stays NaN for neurons with no response at all
         second_mean = np.full(responses.shape[:2], np.nan)
-        for members, group_valid in zip(groups, valid):
+        for members, group_valid in groups:
             if not group_valid.any():
                 continue
             counts = group_valid.sum(axis=1)
@@ -101,7 +143,9 @@ def split_half_means(responses: np.ndarray, n_splits: int = 20, seed: int = 0):
 
 @disk_memo
 def split_half_reliability(responses: np.ndarray, n_splits: int = 20, seed: int = 0) -> np.ndarray:
-    """Per-neuron split-half reliability, Spearman–Brown corrected, averaged over random splits:
-    the two half means correlated across presentations (see :func:`split_half_means`)."""
-    return np.mean([spearman_brown(pearson_columns(a, b))
+    """Per-neuron split-half reliability, averaged over random splits: the two half means correlated
+    across presentations (see :func:`split_half_means`), corrected to all repeats by
+    :func:`split_half_correction` (Spearman–Brown, exact for unequal halves)."""
+    first, second = split_half_sizes(responses)
+    return np.mean([split_half_correction(pearson_columns(a, b), first, second)
                     for a, b in split_half_means(responses, n_splits, seed)], axis=0)

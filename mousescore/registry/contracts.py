@@ -51,3 +51,20 @@ class Metric(Protocol):
     def error(self, reduced: Mapping[Reduction, np.ndarray], target: Any,
               unit_scores: np.ndarray) -> Tuple[float, str]:
         ...
+
+
+@runtime_checkable
+class ResamplableMetric(Metric, Protocol):
+    """A Metric that also exposes the evidence its per-unit scores come from, so that a benchmark
+    can give every score a cross-validated layer selection and bootstrap draws (without it, a score
+    has the Max alone).
+
+    ``layer_evidence(reduced, target)`` returns a :class:`mousescore.numerics.PredictionEvidence`
+    (out-of-sample predictions beside the responses) or :class:`mousescore.numerics.RDMEvidence` (the
+    layer's RDM beside the sites'), or any object with their ``scores(weights)`` (per-unit scores under
+    each row of stimulus weights; all stimuli once for None, equal to ``layer_scores``) and
+    ``resample_units`` (whether bootstrap draws resample the units too).
+    """
+
+    def layer_evidence(self, reduced: Mapping[Reduction, np.ndarray], target: Any) -> Any:
+        ...

@@ -54,6 +54,8 @@ def mousescore_metrics() -> Iterable[MetricSpec]:
     ``options``, ``reductions()`` (what it needs of each layer's activations),
     ``layer_scores(reduced, target)`` (one score per neuron or site) and
     ``error(reduced, target, unit_scores)`` (the error at the committed layer and how it was estimated).
+    A metric that is also a :class:`mousescore.ResamplableMetric` (all the built-in ones) exposes its
+    evidence, and its scores get a cross-validated value and bootstrap draws.
     """
 
 

@@ -1,28 +1,43 @@
-"""Result records for the leaderboard: one small, diffable JSON file per (model, benchmark).
+"""Result records for the leaderboard: one compact, diffable JSON file per model.
 
-``leaderboard/results/<model>/<benchmark>.json`` holds a Score (without per-unit scores, which would
-make a record megabytes) plus the model's and the benchmark's metadata, so that the site is built from
-the records alone. Strict JSON: NaN is written as null and read back as NaN.
+``leaderboard/results/<model>.json`` holds the model's Scores on every benchmark (without per-unit
+scores, which would make a record megabytes) plus the model's and each benchmark's metadata, so that
+the site is built from the records alone. To stay small with ~160 models × ~100 benchmarks, a model
+file says once what its benchmarks share: the model's metadata, the provenance that every benchmark
+has in common, the checksums of each dataset and each distinct list of layer names; each benchmark
+is then one line, its layer profile and its bootstrap draws int16 multiples of :data:`PRECISION`
+(1e-4: half a step is below :data:`VERIFY_TOLERANCE`, and a score's sampling error is 0.01–0.06),
+base64-encoded. Strict JSON: NaN is written as null.
+
+Readers see one flat record per (model, benchmark), the same dict whatever the file layout
+(:func:`read_records`).
 """
 from __future__ import annotations
 
+import base64
 import json
 import math
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional
 
+import numpy as np
+
 from ..errors import MousescoreError
 from ..registry.plugins import get_registry
 from .score import Score
 
-RECORD_VERSION = 1
+RECORD_VERSION = 2
 DEFAULT_RESULTS_DIR = Path("leaderboard") / "results"
 # Scores are deterministic for a seeded model on one machine; across machines and BLAS thread counts
 # float32 sums reorder, which moves scores by ~1e-6. 1e-4 is well above that and far below any
 # difference that would change a ranking.
 VERIFY_TOLERANCE = 1e-4
+PRECISION = 1e-4               # of the stored layer profiles and bootstrap draws (scores lie in [-1, 1])
+_MISSING = -32768              # int16 code for NaN
 _SCORE_FIELDS = {f.name for f in fields(Score)}
+_PER_BENCHMARK = ("value", "error", "error_kind", "ceiling", "ceiling_kind", "ceiled_value", "best_layer",
+                  "best_layer_depth", "n_units", "n_excluded", "references", "cv_value", "cv_kind", "draws_kind")
 
 
 def _strict(value: Any) -> Any:
@@ -46,6 +61,7 @@ def _plain_metadata(metadata: Dict) -> Dict:
 
 
 def make_record(score: Score, model_metadata: Dict, benchmark_metadata: Dict) -> Dict:
+    """The flat record of one score (what :func:`read_records` returns)."""
     record = {"record_version": RECORD_VERSION}
     record.update({k: v for k, v in asdict(score).items() if k != "unit_scores"})
     record["model_metadata"] = _plain_metadata(model_metadata)
@@ -55,27 +71,136 @@ def make_record(score: Score, model_metadata: Dict, benchmark_metadata: Dict) ->
 
 def record_to_score(record: Dict) -> Score:
     values = {k: v for k, v in record.items() if k in _SCORE_FIELDS}
-    for name in ("value", "error", "ceiling", "ceiled_value", "best_layer_depth"):
+    for name in ("value", "error", "ceiling", "ceiled_value", "best_layer_depth", "cv_value"):
         values[name] = _number(values.get(name))
     values["layer_profile"] = {k: _number(v) for k, v in values.get("layer_profile", {}).items()}
     values["references"] = {k: _number(v) for k, v in values.get("references", {}).items()}
+    values["draws"] = [_number(v) for v in values.get("draws") or []]
     return Score(**values)
 
 
-def record_path(results_dir: Path, model: str, benchmark: str) -> Path:
-    for name in (model, benchmark):
-        if not name or "/" in name or "\\" in name or name.startswith("."):
-            raise MousescoreError(f"'{name}' cannot name a record file")
-    return Path(results_dir) / model / f"{benchmark}.json"
+def check_name(name: str) -> str:
+    """A model or benchmark identifier that can name a file (no folders, not hidden)."""
+    if not name or "/" in name or "\\" in name or name.startswith("."):
+        raise MousescoreError(f"'{name}' cannot name a record file")
+    return name
+
+
+def record_path(results_dir: Path, model: str) -> Path:
+    return Path(results_dir) / f"{check_name(model)}.json"
+
+
+def encode_values(values) -> str:
+    """Values in [-1, 1] (NaN allowed) as base64 of little-endian int16 multiples of PRECISION."""
+    values = np.asarray([_number(v) for v in values], dtype=np.float64)
+    codes = np.where(np.isfinite(values), np.round(np.nan_to_num(values) / PRECISION), _MISSING)
+    codes = np.where(codes == _MISSING, _MISSING, np.clip(codes, -32767, 32767))
+    return base64.b64encode(codes.astype("<i2").tobytes()).decode("ascii")
+
+
+def decode_values(text: str) -> List[float]:
+    codes = np.frombuffer(base64.b64decode(text), dtype="<i2").astype(np.float64)
+    return [math.nan if code == _MISSING else round(code * PRECISION, 4) for code in codes]
+
+
+def pack_model(records: List[Dict]) -> Dict:
+    """One model file from its flat records (any order; written sorted by benchmark)."""
+    records = sorted(records, key=lambda r: r["benchmark"])
+    model = records[0]["model"]
+    if any(r["model"] != model for r in records):
+        raise MousescoreError("a model file holds the records of one model")
+    provenances = [dict(r.get("provenance") or {}) for r in records]
+    shared = {k: v for k, v in provenances[0].items()
+              if k != "dataset_files" and all(p.get(k, object()) == v for p in provenances)}
+    layer_lists: List[List[str]] = []
+    dataset_files: Dict[str, Dict] = {}    # the data's checksums, once per dataset
+    benchmarks = {}
+    for record, provenance in zip(records, provenances):
+        layers = list(record.get("layer_profile") or {})
+        if layers not in layer_lists:
+            layer_lists.append(layers)
+        entry = {k: record.get(k) for k in _PER_BENCHMARK}
+        entry["layers"] = layer_lists.index(layers)
+        entry["profile"] = encode_values(record["layer_profile"].values())
+        entry["draws"] = encode_values(record.get("draws") or [])
+        entry["provenance"] = {k: v for k, v in provenance.items() if k not in shared}
+        if "dataset_files" in entry["provenance"] and "dataset" in provenance:
+            dataset_files[provenance["dataset"]] = entry["provenance"].pop("dataset_files")
+        entry["benchmark_metadata"] = record.get("benchmark_metadata") or {}
+        benchmarks[record["benchmark"]] = entry
+    return _strict({"record_version": RECORD_VERSION, "model": model,
+                    "model_metadata": records[0].get("model_metadata") or {}, "provenance": shared,
+                    "dataset_files": dataset_files, "layers": layer_lists, "benchmarks": benchmarks})
+
+
+def unpack_model(packed: Dict) -> List[Dict]:
+    """The flat records of one model file."""
+    records = []
+    for benchmark, entry in packed["benchmarks"].items():
+        record = {"record_version": packed["record_version"], "model": packed["model"], "benchmark": benchmark}
+        record.update({k: entry.get(k) for k in _PER_BENCHMARK})
+        layers, profile = packed["layers"][entry["layers"]], decode_values(entry["profile"])
+        if len(layers) != len(profile):
+            raise ValueError(f"{benchmark}: {len(profile)} profile values for {len(layers)} layers")
+        record["layer_profile"] = dict(zip(layers, profile))
+        record["draws"] = decode_values(entry.get("draws") or "")
+        record["provenance"] = {**packed["provenance"], **entry.get("provenance", {})}
+        dataset = record["provenance"].get("dataset")
+        if dataset in packed.get("dataset_files", {}):
+            record["provenance"]["dataset_files"] = packed["dataset_files"][dataset]
+        record["model_metadata"] = packed["model_metadata"]
+        record["benchmark_metadata"] = entry.get("benchmark_metadata", {})
+        records.append(record)
+    return records
+
+
+def _dump(packed: Dict) -> str:
+    """Indented head; one line per benchmark, so that a re-scored benchmark is a one-line diff."""
+    head = {k: v for k, v in packed.items() if k != "benchmarks"}
+    lines = json.dumps(head, indent=1, allow_nan=False)[:-2].rstrip("\n") + ',\n "benchmarks": {\n'
+    entries = [f" {json.dumps(name)}: {json.dumps(entry, allow_nan=False, separators=(',', ':'))}"
+               for name, entry in packed["benchmarks"].items()]
+    return lines + ",\n".join(entries) + "\n }\n}\n"
+
+
+def write_records(results_dir: Path, records: List[Dict]) -> List[Path]:
+    """Write flat records into their models' files, keeping the other benchmarks already there."""
+    by_model: Dict[str, Dict[str, Dict]] = {}
+    for record in records:
+        check_name(record["benchmark"])
+        by_model.setdefault(record["model"], {})[record["benchmark"]] = record
+    written = []
+    for model, new in by_model.items():
+        path = record_path(results_dir, model)
+        kept = {r["benchmark"]: r for r in _read_model_file(path)} if path.exists() else {}
+        kept.update(new)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".json.tmp")
+        temporary.write_text(_dump(pack_model(list(kept.values()))))
+        temporary.replace(path)
+        written.append(path)
+    return written
 
 
 def write_record(results_dir: Path, record: Dict) -> Path:
-    path = record_path(results_dir, record["model"], record["benchmark"])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".json.tmp")
-    temporary.write_text(json.dumps(record, indent=1, allow_nan=False) + "\n")
-    temporary.replace(path)
-    return path
+    return write_records(results_dir, [record])[0]
+
+
+def _read_model_file(path: Path) -> List[Dict]:
+    try:
+        packed = json.loads(path.read_text())
+        if packed.get("record_version") != RECORD_VERSION:
+            raise ValueError(f"record_version {packed.get('record_version')}, not {RECORD_VERSION} "
+                             f"(re-score it and `mousescore results export`)")
+        missing = {"model", "model_metadata", "provenance", "layers", "benchmarks"} - set(packed)
+        if missing:
+            raise ValueError(f"missing {sorted(missing)}")
+        records = unpack_model(packed)
+    except (ValueError, KeyError, IndexError, TypeError) as error:
+        raise MousescoreError(f"malformed result record {path}: {error}") from error
+    if packed["model"] != path.stem:
+        raise MousescoreError(f"result record {path} is for {packed['model']}: the file is misplaced")
+    return records
 
 
 def read_records(results_dir: Path, models: Optional[Iterable[str]] = None) -> List[Dict]:
@@ -84,36 +209,33 @@ def read_records(results_dir: Path, models: Optional[Iterable[str]] = None) -> L
     results_dir = Path(results_dir)
     if not results_dir.is_dir():
         raise MousescoreError(f"no result records at {results_dir} (`mousescore results export` writes them)")
+    old = sorted(path.parent.name for path in results_dir.glob("*/*.json"))
+    if old:
+        raise MousescoreError(f"{results_dir} holds record_version 1 folders ({old[0]}/, …): re-score those "
+                              f"models and `mousescore results export` them, then remove the folders")
     wanted = set(models) if models is not None else None
     records = []
-    for path in sorted(results_dir.glob("*/*.json")):
-        if wanted is not None and path.parent.name not in wanted:
+    for path in sorted(results_dir.glob("*.json")):
+        if wanted is not None and path.stem not in wanted:
             continue
-        try:
-            record = json.loads(path.read_text())
-            missing = {"model", "benchmark", "value", "ceiling", "layer_profile"} - set(record)
-            if missing:
-                raise ValueError(f"missing {sorted(missing)}")
-        except ValueError as error:
-            raise MousescoreError(f"malformed result record {path}: {error}") from error
-        if (record["model"], record["benchmark"]) != (path.parent.name, path.stem):
-            raise MousescoreError(f"result record {path} is for {record['model']} on "
-                                  f"{record['benchmark']}: the file is misplaced")
-        records.append(record)
+        records.extend(_read_model_file(path))
     return records
 
 
-def export_records(scores: Iterable[Score], results_dir: Path, registry=None) -> List[Path]:
-    """Write a record for each score, with model and benchmark metadata from the registry (custom
-    benchmarks, which are not registered, are not leaderboard material and are skipped)."""
+def export_records(scores: Iterable[Score], results_dir: Path, registry=None) -> List[Dict]:
+    """Write the scores into their models' record files (returns the records written), with model and benchmark metadata from the
+    registry (custom benchmarks, which are not registered, are not leaderboard material and are
+    skipped)."""
     registry = registry or get_registry()
     known_models = set(registry.identifiers("model"))
     known_benchmarks = set(registry.identifiers("benchmark"))
-    written = []
+    records = []
     for score in scores:
         if score.benchmark not in known_benchmarks:
             continue
         model_metadata = registry.get("model", score.model).metadata if score.model in known_models else {}
         benchmark_metadata = registry.get("benchmark", score.benchmark).metadata
-        written.append(write_record(results_dir, make_record(score, model_metadata, benchmark_metadata)))
-    return written
+        records.append(make_record(score, model_metadata, benchmark_metadata))
+    if records:
+        write_records(results_dir, records)
+    return records

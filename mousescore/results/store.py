@@ -40,10 +40,13 @@ class ResultStore:
         return Score.from_json(row[0]) if row else None
 
     def put(self, score: Score) -> None:
+        self.put_all([score])
+
+    def put_all(self, scores: List[Score]) -> None:
+        """Store scores in one transaction: all of them or, after a crash, none."""
+        rows = [(s.model, s.benchmark, s.to_json(), s.provenance.get("time", "")) for s in scores]
         with self._connect() as db:
-            db.execute("INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?)",
-                       (score.model, score.benchmark, score.to_json(),
-                        score.provenance.get("time", "")))
+            db.executemany("INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?)", rows)
             checkpoint("store-write")   # a crash here must leave the previous state intact
 
     def all(self) -> List[Score]:

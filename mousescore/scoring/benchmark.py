@@ -2,7 +2,9 @@
 
 The model commits one layer: every layer is scored, the layer with the highest mean over the
 benchmark's units (neurons, or sites for RSA) wins, and its mean is the score ("SRP-Ridge Max",
-"RSA Max" in the paper).
+"RSA Max" in the paper). Beside it, for metrics that expose their evidence (the built-in ones): the
+cross-validated value (:mod:`.layer_selection`) and bootstrap draws of the score at the committed
+layer, resampled with the same indices for every model (common random numbers).
 """
 from __future__ import annotations
 
@@ -14,10 +16,21 @@ import numpy as np
 from ..data.assemblies import NeuroidAssembly, StimulusSet
 from ..errors import DataError
 from ..extraction.extract import LayerFeatures
+from ..numerics.resampling import N_SPLITS, half_splits, stimulus_resamples, unit_resamples
 from ..numerics.stats import split_half_reliability
-from ..registry.contracts import Metric
+from ..registry.contracts import Metric, ResamplableMetric
 from ..registry.plugins import Registry, get_registry
 from ..results.score import Score
+from .layer_selection import CV_KIND, cross_validated_value
+
+# An area's ceiled value divides its mean score by the mean of its units' ceilings (a ratio of means):
+# the mean of per-unit ratios lets a unit with a ceiling near zero dominate (Allen VISrl: 0.115 as a
+# ratio of means, 0.223 as a mean of per-site ratios, from one unreliable site).
+CEILED_RULE = "; ceiled value = mean score / mean ceiling of the scored units (ratio of means)"
+DRAWS_KIND = {True: "bootstrap over stimuli and neurons ({n} draws, the same indices for every model; "
+                    "mapping not refit: its out-of-sample predictions are resampled)",
+              False: "bootstrap over stimuli ({n} draws, the same indices for every model; pairs of a "
+                     "stimulus with its own duplicate left out)"}
 
 
 @dataclass
@@ -38,29 +51,76 @@ class Benchmark:
         if not np.array_equal(features.stimulus_ids, expected):
             raise DataError(f"{self.identifier}: features were extracted for different stimuli "
                             f"than the benchmark's ({len(features.stimulus_ids)} vs {len(expected)})")
-        per_layer = {layer: (np.full(len(self.unit_ids), np.nan) if layer in features.nonfinite
-                             else self.metric.layer_scores(features.reduced[layer], self.target))
-                     for layer in features.layers}
-        with np.errstate(all="ignore"):
-            profile = {layer: float(np.nanmean(s)) if np.isfinite(s).any() else float("nan")
-                       for layer, s in per_layer.items()}
+        if isinstance(self.metric, ResamplableMetric):
+            profile, units, cv, draws, draws_kind = self._score_with_evidence(features)
+        else:   # a metric that only scores: Max alone
+            per_layer = {layer: (np.full(len(self.unit_ids), np.nan) if layer in features.nonfinite
+                                 else self.metric.layer_scores(features.reduced[layer], self.target))
+                         for layer in features.layers}
+            profile = {layer: _mean(s) for layer, s in per_layer.items()}
+            units, cv, draws, draws_kind = None, float("nan"), [], ""
         finite = {layer: v for layer, v in profile.items() if np.isfinite(v)}
         if not finite:
             raise DataError(f"{self.identifier}: no layer gave a finite score (constant features?)")
         best = max(finite, key=finite.get)      # first layer wins ties (execution order)
-        units = per_layer[best]
+        units = per_layer[best] if units is None else units
         scored = np.isfinite(units)
         error, error_kind = self.metric.error(features.reduced[best], self.target, units)
         with np.errstate(all="ignore"):
             ceiling = float(np.mean(self.unit_ceilings[scored]))
         return Score(
             model=model, benchmark=self.identifier, value=finite[best], error=float(error),
-            error_kind=error_kind, ceiling=ceiling, ceiling_kind=self.ceiling_kind,
+            error_kind=error_kind, ceiling=ceiling, ceiling_kind=self.ceiling_kind + CEILED_RULE,
             ceiled_value=finite[best] / ceiling, best_layer=best,
             best_layer_depth=features.relative_depth(best), layer_profile=profile,
             unit_scores={str(u): float(s) for u, s in zip(self.unit_ids, units)},
             n_units=int(scored.sum()), n_excluded=int((~scored).sum()),
-            references=dict(self.references))
+            references=dict(self.references), cv_value=cv,
+            cv_kind=CV_KIND.format(n_splits=N_SPLITS) if np.isfinite(cv) else "",
+            draws=draws, draws_kind=draws_kind)
+
+    def _score_with_evidence(self, features: LayerFeatures):
+        """Every layer's mean over units on all stimuli (the profile) and on the CV halves; the
+        committed layer's unit scores and bootstrap draws. One weighted product per layer."""
+        n = len(self.stimuli.stimulus_ids())
+        key = str(self.stimuli.identifier)
+        weights = half_splits(n, key, with_all=True)
+        profile, halves, best, best_value = {}, {}, None, -np.inf
+        for layer in features.layers:
+            if layer in features.nonfinite:
+                profile[layer], halves[layer] = float("nan"), np.full(len(weights) - 1, np.nan)
+                continue
+            evidence = self.metric.layer_evidence(features.reduced[layer], self.target)
+            per_unit = evidence.scores(weights)
+            finite = np.isfinite(per_unit)
+            counts = finite.sum(axis=1)
+            with np.errstate(all="ignore"):   # mean over the finite units of each row; NaN for none
+                means = np.where(counts > 0, np.where(finite, per_unit, 0.0).sum(axis=1) / counts, np.nan)
+            profile[layer], halves[layer] = float(means[0]), means[1:]
+            if np.isfinite(profile[layer]) and profile[layer] > best_value:   # first layer wins ties
+                best, best_value, best_units = (evidence, layer), profile[layer], per_unit[0]
+        if best is None:
+            return profile, None, float("nan"), [], ""
+        draws = _draws(best[0], n, key, self.identifier)
+        return (profile, best_units, cross_validated_value(halves), draws,
+                DRAWS_KIND[best[0].resample_units].format(n=len(draws)))
+
+
+def _mean(unit_scores: np.ndarray) -> float:
+    with np.errstate(all="ignore"):
+        return float(np.nanmean(unit_scores)) if np.isfinite(unit_scores).any() else float("nan")
+
+
+def _draws(evidence, n_stimuli: int, stimulus_key: str, benchmark_key: str) -> list:
+    """Bootstrap draws of the mean score at the committed layer: stimuli resampled with counts keyed
+    by the stimulus set (shared by every benchmark on those stimuli), neurons keyed by the benchmark."""
+    per_unit = evidence.scores(stimulus_resamples(n_stimuli, stimulus_key))     # draws × units
+    finite = np.isfinite(per_unit)
+    unit_weights = (unit_resamples(per_unit.shape[1], benchmark_key) if evidence.resample_units
+                    else np.ones_like(per_unit))
+    with np.errstate(all="ignore"):
+        draws = (np.where(finite, per_unit, 0.0) * unit_weights).sum(axis=1) / (finite * unit_weights).sum(axis=1)
+    return [float(d) for d in draws]
 
 
 def _metric(metric: str, options: Optional[Mapping], registry: Optional[Registry]) -> Metric:
@@ -92,8 +152,8 @@ def neural_benchmark(identifier: str, dataset: str, stimuli: StimulusSet, respon
     if "repetition" in responses.dims:
         responses = responses.transpose("presentation", "neuroid", "repetition")
         ceilings = split_half_reliability(responses.values[order], n_splits=n_splits, seed=seed)
-        kind = (f"split-half reliability per neuron over repeats (Spearman-Brown, {n_splits} random "
-                f"splits), mean over neurons")
+        kind = (f"split-half reliability per neuron over repeats (Spearman-Brown, exact for unequal "
+                f"halves; {n_splits} random splits), mean over neurons")
     else:
         ceilings = np.full(responses.sizes["neuroid"], np.nan)
         kind = "none: the responses have no repeats"

@@ -12,7 +12,7 @@ from typing import Dict, List, Sequence
 from .. import __version__, config
 from ..errors import MousescoreError
 from ..registry.plugins import get_registry
-from ..results.records import VERIFY_TOLERANCE, read_records, record_to_score
+from ..results.records import PRECISION, VERIFY_TOLERANCE, read_records, record_to_score
 from ..results.score import Score
 from ..results.store import ResultStore
 from .score_model import score_model
@@ -37,10 +37,17 @@ def _close(a: float, b: float, tolerance: float) -> bool:
 def compare(recorded: Score, fresh: Score, tolerance: float) -> List[str]:
     """What differs between a record and a fresh score, beyond ``tolerance``."""
     problems = []
-    for name in ("value", "error", "ceiling"):
+    for name in ("value", "error", "ceiling", "cv_value"):
         a, b = getattr(recorded, name), getattr(fresh, name)
+        if name == "cv_value" and math.isnan(a):    # converted from record_version 1: none recorded
+            continue
         if not _close(a, b, tolerance):
             problems.append(f"{name} {b:.6f} vs recorded {a:.6f}")
+    if recorded.draws:   # stored at PRECISION: half a step more than the tolerance
+        if len(recorded.draws) != len(fresh.draws):
+            problems.append(f"{len(fresh.draws)} bootstrap draws vs {len(recorded.draws)} recorded")
+        elif not all(_close(a, b, tolerance + PRECISION / 2) for a, b in zip(recorded.draws, fresh.draws)):
+            problems.append("bootstrap draws differ")
     if list(recorded.layer_profile) != list(fresh.layer_profile):
         problems.append(f"layers differ ({len(fresh.layer_profile)} now, {len(recorded.layer_profile)} recorded)")
     else:

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_site import RANKING, synthetic_records
+from test_site import RANKING, records_with_a_tie
 
 from mousescore.leaderboard.site import build_site
 
@@ -56,7 +56,7 @@ def driver(request):
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    return build_site(synthetic_records(), tmp_path_factory.mktemp("site")).parent
+    return build_site(records_with_a_tie(), tmp_path_factory.mktemp("site")).parent
 
 
 @pytest.fixture
@@ -115,6 +115,34 @@ def test_filters_hide_the_other_rows(overview):
     assert visible_models(overview) == ["gabor"]
 
 
+def column_texts(driver, label):
+    from selenium.webdriver.common.by import By
+    headers = [th.text.strip() for th in driver.find_elements(By.CSS_SELECTOR, "#overview thead th")]
+    index = headers.index(label) + 1
+    return [cell.text for cell in driver.find_elements(By.CSS_SELECTOR, f"#overview tbody td:nth-child({index})")
+            if cell.is_displayed()]
+
+
+def test_intervals_and_tie_groups_are_shown_and_sort(overview):
+    from selenium.webdriver.common.by import By
+    intervals = column_texts(overview, "95% interval")
+    assert len(intervals) == 5 and all(text.startswith("[") and ", " in text for text in intervals)
+    low, high = (float(v) for v in intervals[0].strip("[]").split(", "))
+    assert low < 0.35 < high                                      # resnet18's mouse score inside its interval
+    assert column_texts(overview, "Tie group") == ["1", "2", "2", "2", "3"]
+    assert "2 of 4 adjacent pairs in the ranking differ significantly" in overview.find_element(By.TAG_NAME, "p").text
+    click_header(overview, "Tie group")           # best first = largest group number first
+    assert visible_models(overview)[0] == "gabor"
+
+
+def test_a_model_page_lists_the_models_it_cannot_be_told_apart_from(overview):
+    from selenium.webdriver.common.by import By
+    overview.find_element(By.LINK_TEXT, "taskonomy_depth").click()
+    listed = overview.find_element(By.ID, "indistinguishable")
+    assert [a.text for a in listed.find_elements(By.TAG_NAME, "a")] == ["alexnet", "alexnet-random"]
+    assert "95%" in overview.find_element(By.TAG_NAME, "dl").text
+
+
 def test_a_model_link_opens_its_page(overview):
     from selenium.webdriver.common.by import By
     overview.find_element(By.LINK_TEXT, "taskonomy_depth").click()
@@ -123,11 +151,11 @@ def test_a_model_link_opens_its_page(overview):
     assert image_loaded(overview, overview.find_element(By.CSS_SELECTOR, "figure img"))
 
 
-def test_the_analyses_page_shows_four_figures(driver, site):
+def test_the_analyses_page_shows_five_figures(driver, site):
     from selenium.webdriver.common.by import By
     driver.get((site / "analyses.html").as_uri())
     images = driver.find_elements(By.CSS_SELECTOR, "figure img")
-    assert len(images) == 4
+    assert len(images) == 5
     assert all(image_loaded(driver, image) for image in images)
     assert_no_severe_logs(driver)
 

@@ -5,6 +5,7 @@ import statistics
 from pathlib import Path
 from urllib.parse import unquote
 
+import numpy as np
 import pytest
 from scipy.stats import spearmanr
 
@@ -56,6 +57,15 @@ def synthetic_record(model, metadata, benchmark, value, ceiling, best_index, ref
     return make_record(Score(**fields), metadata, benchmark_metadata)
 
 
+def synthetic_draws(model, benchmark, value, private_sd=0.003):
+    """200 bootstrap draws as common random numbers make them: a benchmark's shared resampling
+    noise (the same for every model) plus a little of the model's own."""
+    import zlib
+    common = np.random.default_rng(zlib.crc32(benchmark.encode())).normal(0, 0.03, 200)
+    private = np.random.default_rng(zlib.crc32(f"{model} {benchmark}".encode())).normal(0, private_sd, 200)
+    return list(value + common + private)
+
+
 def area_value(mean, area):
     return round(mean + AREA_OFFSETS[AREAS.index(area)], 6)
 
@@ -68,10 +78,12 @@ def synthetic_records(skip=()):
                             "surrogate_vs_real_similarity_r": 0.90}
     for model, (metadata, rsa, srp, best) in MODELS.items():
         for area in AREAS:
-            records.append(synthetic_record(model, metadata, f"allen.{area}-rsa", area_value(rsa, area),
-                                            RSA_CEILINGS[area], best))
-            records.append(synthetic_record(model, metadata, f"allen_surrogate.{area}-srp_ridge",
-                                            area_value(srp, area), SRP_CEILING, best, surrogate_references))
+            for benchmark, value, ceiling, references in (
+                    (f"allen.{area}-rsa", area_value(rsa, area), RSA_CEILINGS[area], None),
+                    (f"allen_surrogate.{area}-srp_ridge", area_value(srp, area), SRP_CEILING, surrogate_references)):
+                records.append(synthetic_record(model, metadata, benchmark, value, ceiling, best, references,
+                                                draws=synthetic_draws(model, benchmark, value),
+                                                cv_value=value - 0.02))
         if model in COWLEY:
             records.append(synthetic_record(model, metadata, "cowley2023.V4-srp_ridge", COWLEY[model], 0.8, best))
     skip = set(skip) | {("resnet18", "allen.VISam-rsa")}
@@ -179,7 +191,78 @@ def test_trained_vs_random_pairs_each_network_with_its_random_init():
     pair = data["pairs"][0]
     assert pair["rsa"] == {"trained": pytest.approx(0.25), "random": pytest.approx(0.15)}
     assert pair["srp_ridge"] == {"trained": pytest.approx(0.30), "random": pytest.approx(0.22)}
-    assert data["trained_wins"] == {"rsa": {"wins": 1, "n": 1}, "srp_ridge": {"wins": 1, "n": 1}}
+    assert data["trained_wins"] == {metric: {"wins": 1, "n": 1, "significant_wins": 1, "significant_losses": 0,
+                                             "with_intervals": 1} for metric in ("rsa", "srp_ridge")}
+    difference = pair["difference"]["rsa"]
+    assert difference["difference"] == pytest.approx(0.10) and difference["low"] < 0.10 < difference["high"]
+
+
+def _plain_mouse_draws(records, model):
+    """The mouse score's draws, computed plainly: per metric the mean over the six areas, then the
+    mean over the metrics that have all six."""
+    per_metric = []
+    for dataset, metric in (("allen", "rsa"), ("allen_surrogate", "srp_ridge")):
+        draws = [r["draws"] for r in records if r["model"] == model and r["benchmark"] in
+                 {f"{dataset}.{area}-{metric}" for area in AREAS}]
+        if len(draws) == 6:
+            per_metric.append(np.mean(draws, axis=0))
+    return np.mean(per_metric, axis=0)
+
+
+def records_with_a_tie():
+    """The synthetic records with wide draws of taskonomy_depth's own: its neighbours tie with it
+    (tie groups 1, 2, 2, 2, 3 down the ranking)."""
+    records = synthetic_records()
+    for area in AREAS:
+        for benchmark in (f"allen.{area}-rsa", f"allen_surrogate.{area}-srp_ridge"):
+            record = next(r for r in records if (r["model"], r["benchmark"]) == ("taskonomy_depth", benchmark))
+            record["draws"] = synthetic_draws("taskonomy_depth", benchmark, record["value"], private_sd=0.16)
+    return records
+
+
+def test_intervals_and_tie_groups_follow_the_paired_draws():
+    records = records_with_a_tie()
+    overview = analyses.overview(records)
+    assert [row["model"] for row in overview["rows"]] == RANKING
+    plain = {model: _plain_mouse_draws(records, model) for model in RANKING}
+    for row in overview["rows"]:
+        assert row["intervals"]["mouse_score"] == pytest.approx(list(np.percentile(plain[row["model"]], [2.5, 97.5])))
+
+    def ties(a, b):
+        low, high = np.percentile(plain[a] - plain[b], [2.5, 97.5])
+        return low <= 0 <= high
+
+    assert [ties(a, b) for a, b in zip(RANKING, RANKING[1:])] == [False, True, True, False]
+    assert [row["tie_group"] for row in overview["rows"]] == [1, 2, 2, 2, 3]
+    assert overview["adjacent_pairs"] == {"tested": 4, "significant": 2}
+    for row in overview["rows"]:
+        assert row["indistinguishable"] == [m for m in RANKING if m != row["model"] and ties(row["model"], m)]
+    assert row_of(overview, "alexnet")["indistinguishable"] == ["taskonomy_depth"]
+    assert row_of(overview, "taskonomy_depth")["indistinguishable"] == ["alexnet", "alexnet-random"]
+    assert row_of(overview, "alexnet")["difference_from_above"]["significant"] is True
+
+
+def test_max_vs_cv_is_the_plain_mean_gap_against_layer_count():
+    records = synthetic_records()
+    for record in records:     # a gap that grows with the model's (pretended) layer count
+        if record["model"] == "gabor":
+            record["layer_profile"] = dict(list(record["layer_profile"].items())[:2])
+        record["cv_value"] = record["value"] - 0.01 * len(record["layer_profile"])
+    data = analyses.max_vs_cv(records)["metrics"]["rsa"]
+    points = {p["model"]: p for p in data["points"]}
+    assert "resnet18" not in points                           # no VISam RSA record
+    assert points["gabor"]["layers"] == 2 and points["gabor"]["gap"] == pytest.approx(0.02)
+    assert points["alexnet"]["layers"] == len(LAYERS) and points["alexnet"]["gap"] == pytest.approx(0.01 * len(LAYERS))
+    assert data["spearman_rho"] == pytest.approx(spearmanr([p["layers"] for p in data["points"]],
+                                                           [p["gap"] for p in data["points"]])[0])
+    assert data["slope_per_doubling"] == pytest.approx(
+        np.polyfit(np.log2([p["layers"] for p in data["points"]]), [p["gap"] for p in data["points"]], 1)[0])
+
+
+def test_a_model_without_draws_has_no_interval_and_no_tie_group():
+    records = [dict(r, draws=[]) if r["model"] == "gabor" else r for r in synthetic_records()]
+    gabor = row_of(analyses.overview(records), "gabor")
+    assert gabor["intervals"]["mouse_score"] is None and gabor["tie_group"] is None
 
 
 def test_depth_by_area_splits_trained_random_and_baseline_in_hierarchy_order():
@@ -249,7 +332,7 @@ def test_every_model_and_benchmark_has_a_page_and_every_figure_its_data(site):
         assert (site / "figures" / f"profile-{model}.svg").is_file()
     assert (site / "assets" / "style.css").is_file() and (site / "assets" / "leaderboard.js").is_file()
     analyses_page = (site / "analyses.html").read_text()
-    assert analyses_page.count("<img ") == 4
+    assert analyses_page.count("<img ") == 5
     assert "Spearman rho = 0.800, n = 4 models" in analyses_page
 
 

@@ -4,11 +4,12 @@ import math
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mousescore.cli import main
 from mousescore.errors import MousescoreError
-from mousescore.results.records import make_record, read_records, record_to_score, write_record
+from mousescore.results.records import PRECISION, RECORD_VERSION, make_record, read_records, record_to_score, write_record
 from mousescore.results.score import Score
 from mousescore.results.store import ResultStore
 
@@ -26,36 +27,71 @@ def _score(**changes):
 
 
 def test_record_is_strict_json_without_unit_scores_and_reads_back(tmp_path):
-    score = _score(value=math.nan, layer_profile={"a": math.nan, "b": 0.2})
+    score = _score(value=math.nan, layer_profile={"a": math.nan, "b": 0.2}, cv_value=0.15,
+                   draws=[0.19, math.nan, 0.2131])
     path = write_record(tmp_path, make_record(score, {"family": "f", "build": print}, {"metric": "rsa"}))
-    assert path == tmp_path / "m-random" / "allen.VISp-rsa.json"
+    assert path == tmp_path / "m-random.json"
     text = path.read_text()
     assert "NaN" not in text and "unit_scores" not in text and "build" not in text
+    assert json.loads(text)["record_version"] == RECORD_VERSION == 2
     (record,) = read_records(tmp_path)
     assert record["model_metadata"] == {"family": "f"} and record["benchmark_metadata"] == {"metric": "rsa"}
     again = record_to_score(record)
     assert math.isnan(again.value) and math.isnan(again.layer_profile["a"]) and again.layer_profile["b"] == 0.2
     assert list(again.layer_profile) == ["a", "b"] and again.references == {"intermouse": 0.5}
+    assert again.cv_value == 0.15 and again.draws[0] == 0.19 and math.isnan(again.draws[1])
+    assert again.draws[2] == 0.2131 and again.provenance == {"mousescore_version": "x"}
 
 
-def test_malformed_and_misplaced_records_are_named(tmp_path):
+def test_a_model_file_holds_every_benchmark_once_with_what_they_share_said_once(tmp_path):
+    provenance = {"mousescore_version": "x", "dataset": "allen", "dataset_files": {"rdms": "sha256:1"}}
+    first = _score(provenance=dict(provenance, time="t1"), draws=[0.1] * 200)
+    second = _score(benchmark="allen.VISl-rsa", provenance=dict(provenance, time="t2"))
+    write_record(tmp_path, make_record(first, {"family": "f"}, {}))
+    write_record(tmp_path, make_record(second, {"family": "f"}, {}))     # added beside the first
+    packed = json.loads((tmp_path / "m-random.json").read_text())
+    assert list(packed["benchmarks"]) == ["allen.VISl-rsa", "allen.VISp-rsa"]
+    assert packed["layers"] == [["a", "b"]] and packed["dataset_files"] == {"allen": {"rdms": "sha256:1"}}
+    assert packed["provenance"] == {"mousescore_version": "x", "dataset": "allen"}
+    assert len(packed["benchmarks"]["allen.VISp-rsa"]["draws"]) == 536        # 200 int16, base64
+    assert [r["provenance"] for r in read_records(tmp_path)] == [dict(provenance, time="t2"),
+                                                                 dict(provenance, time="t1")]
+    # every benchmark is one line: re-scoring one is a one-line diff
+    assert sum(line.startswith(' "allen.') for line in (tmp_path / "m-random.json").read_text().splitlines()) == 2
+
+
+def test_malformed_misplaced_and_old_records_are_named(tmp_path):
     write_record(tmp_path, make_record(_score(), {}, {}))
-    moved = tmp_path / "other-model"
-    moved.mkdir()
-    (tmp_path / "m-random" / "allen.VISp-rsa.json").rename(moved / "allen.VISp-rsa.json")
+    (tmp_path / "m-random.json").rename(tmp_path / "other-model.json")
     with pytest.raises(MousescoreError, match="misplaced"):
         read_records(tmp_path)
-    (moved / "allen.VISp-rsa.json").write_text("{not json")
-    with pytest.raises(MousescoreError, match="malformed result record .*allen.VISp-rsa.json"):
+    (tmp_path / "other-model.json").write_text("{not json")
+    with pytest.raises(MousescoreError, match="malformed result record .*other-model.json"):
+        read_records(tmp_path)
+    (tmp_path / "other-model.json").write_text(json.dumps({"record_version": 1, "model": "other-model"}))
+    with pytest.raises(MousescoreError, match="record_version 1, not 2"):
+        read_records(tmp_path)
+    (tmp_path / "other-model.json").unlink()
+    (tmp_path / "old-model").mkdir()
+    (tmp_path / "old-model" / "allen.VISp-rsa.json").write_text("{}")
+    with pytest.raises(MousescoreError, match="record_version 1 folders"):
         read_records(tmp_path)
     with pytest.raises(MousescoreError, match="mousescore results export"):
         read_records(tmp_path / "nowhere")
 
 
-def _edit(path: Path, **changes):
-    record = json.loads(path.read_text())
-    record.update(changes)
-    path.write_text(json.dumps(record))
+def test_committed_records_stay_under_the_size_budget():
+    """About 160 models × 100 benchmarks must fit in 40 MB: the committed bytes per record, scaled."""
+    files = list(COMMITTED.glob("*.json"))
+    records = sum(len(json.loads(path.read_text())["benchmarks"]) for path in files)
+    per_record = sum(path.stat().st_size for path in files) / records
+    assert per_record * 160 * 100 < 40e6, f"{per_record:.0f} bytes per record"
+
+
+def _edit(path: Path, benchmark: str, **changes):
+    packed = json.loads(path.read_text())
+    packed["benchmarks"][benchmark].update(changes)
+    path.write_text(json.dumps(packed))
 
 
 def test_export_then_verify_reproduces_and_flags_a_changed_record(real_data, fresh_home, tmp_path, capsys):
@@ -69,8 +105,14 @@ def test_export_then_verify_reproduces_and_flags_a_changed_record(real_data, fre
     records = read_records(results)
     for record in records:
         expected = asdict(stored[record["benchmark"]])
-        expected.pop("unit_scores")
-        assert asdict(record_to_score(record)) | {"unit_scores": {}} == expected | {"unit_scores": {}}
+        again = asdict(record_to_score(record))
+        for name in ("layer_profile", "draws", "unit_scores"):       # stored at PRECISION; not stored
+            expected_values, values = expected.pop(name), again.pop(name)
+            if name != "unit_scores":
+                values = list(values.values()) if isinstance(values, dict) else values
+                expected_values = list(expected_values.values()) if isinstance(expected_values, dict) else expected_values
+                np.testing.assert_allclose(values, expected_values, atol=PRECISION / 2 + 1e-12)
+        assert again == expected
         assert record["model_metadata"]["family"] == "torchvision"
         assert record["benchmark_metadata"]["dataset"] == "allen"
 
@@ -78,11 +120,11 @@ def test_export_then_verify_reproduces_and_flags_a_changed_record(real_data, fre
     out = capsys.readouterr().out
     assert out.count("ok      allen.VISp") == 3 and "3/3 record(s) of alexnet-random reproduce" in out
 
-    target = results / "alexnet-random" / "allen.VISp-rsa.json"
-    recorded = json.loads(target.read_text())["value"]
-    _edit(target, value=recorded + 5e-5)           # within the tolerance: still reproduces
+    target = results / "alexnet-random.json"
+    recorded = json.loads(target.read_text())["benchmarks"]["allen.VISp-rsa"]["value"]
+    _edit(target, "allen.VISp-rsa", value=recorded + 5e-5)           # within the tolerance: still reproduces
     assert main(["leaderboard", "verify", "alexnet-random", "--results", str(results)]) == 0
-    _edit(target, value=recorded + 0.01)
+    _edit(target, "allen.VISp-rsa", value=recorded + 0.01)
     capsys.readouterr()
     assert main(["leaderboard", "verify", "alexnet-random", "--results", str(results)]) == 1
     out = capsys.readouterr().out
@@ -98,8 +140,8 @@ def test_export_then_verify_reproduces_and_flags_a_changed_record(real_data, fre
 
 def test_committed_records_of_a_seeded_model_reproduce(real_data, fresh_home, capsys):
     """Check 3 of the leaderboard issue, on the committed records of the Gabor baseline."""
-    assert (COMMITTED / "gabor").is_dir(), "the seeded records are committed under leaderboard/results"
-    count = len(list((COMMITTED / "gabor").glob("*.json")))
+    assert (COMMITTED / "gabor.json").is_file(), "the seeded records are committed under leaderboard/results"
+    count = len(json.loads((COMMITTED / "gabor.json").read_text())["benchmarks"])
     assert count >= 80
     assert main(["leaderboard", "verify", "gabor", "--results", str(COMMITTED)]) == 0
     assert f"{count}/{count} record(s) of gabor reproduce" in capsys.readouterr().out

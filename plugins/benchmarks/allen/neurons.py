@@ -63,5 +63,5 @@ def rsa_site(identifier: str, dataset: str, **site) -> Benchmark:
     ceiling = split_half_rdm_reliability(responses.values, n_splits=N_SPLITS)
     return rdm_benchmark(identifier, dataset, products["stimuli"], population, responses.stimulus_ids(),
                          [identifier.split(".", 1)[1].rsplit("-", 1)[0]], [ceiling],
-                         f"split-half RDM reliability over repeats (Spearman-Brown, {N_SPLITS} splits)",
+                         f"split-half RDM reliability over repeats (Spearman-Brown, exact for unequal halves; {N_SPLITS} splits)",
                          metadata=site)

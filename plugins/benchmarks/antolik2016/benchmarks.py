@@ -57,5 +57,5 @@ def rsa_site(identifier: str, region: Optional[str]) -> Benchmark:
     reference = float(compare_rdms(first, second)[0])
     return rdm_benchmark(identifier, "antolik2016", products["stimuli"], population, site.stimulus_ids(),
                          [identifier.split(".", 1)[1].rsplit("-", 1)[0]], [ceiling],
-                         f"split-half RDM reliability over repeats (Spearman-Brown, {N_SPLITS} splits)",
+                         f"split-half RDM reliability over repeats (Spearman-Brown, exact for unequal halves; {N_SPLITS} splits)",
                          references={f"{REFERENCE}_rdm_r": reference}, metadata={"region": region or "both"})

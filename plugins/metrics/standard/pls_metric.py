@@ -11,7 +11,7 @@ from sklearn.cross_decomposition import PLSRegression
 from sklearn.model_selection import KFold
 
 from mousescore import Metric
-from mousescore.numerics import gram_of, pearson_columns, reductions
+from mousescore.numerics import PredictionEvidence, gram_of, reductions
 
 FULL_GRAM = reductions.centered_gram()
 
@@ -35,6 +35,10 @@ class PLS(Metric):
 
     def layer_scores(self, reduced, target: np.ndarray) -> np.ndarray:
         """Pearson r per neuron between out-of-fold predictions and the responses (stimuli × neurons)."""
+        return self.layer_evidence(reduced, target).scores()[0]
+
+    def layer_evidence(self, reduced, target: np.ndarray) -> PredictionEvidence:
+        """The pooled out-of-fold predictions beside the responses."""
         scores = principal_components(gram_of(np.asarray(reduced[FULL_GRAM], dtype=np.float64)), self.options["n_pca"])
         responses = np.asarray(target, dtype=np.float64)
         predictions = np.empty_like(responses)
@@ -43,7 +47,7 @@ class PLS(Metric):
             components = max(1, min(self.options["n_components"], scores.shape[1], len(train) - 1))
             model = PLSRegression(n_components=components, scale=False).fit(scores[train], responses[train])
             predictions[test] = model.predict(scores[test])
-        return pearson_columns(predictions, responses)
+        return PredictionEvidence(predictions, responses)
 
     def error(self, reduced, target, unit_scores):
         finite = np.asarray(unit_scores)[np.isfinite(unit_scores)]

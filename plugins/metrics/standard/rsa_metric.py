@@ -2,9 +2,10 @@
 import numpy as np
 
 from mousescore import Metric
-from mousescore.numerics import compare_rdms, pearson_rows, reductions
+from mousescore.numerics import RDMEvidence, model_triangle, reductions, seeded_resamples
 
 REDUCTION = reductions.correlation()
+TRIANGLE = reductions.decomposition(REDUCTION)     # derived: the RDM's upper triangle
 
 
 class RSA(Metric):
@@ -18,23 +19,22 @@ class RSA(Metric):
 
     def layer_scores(self, reduced, target: np.ndarray) -> np.ndarray:
         """Pearson r between the layer's RDM and each site's RDM (sites × n × n)."""
-        return compare_rdms(1.0 - reduced[REDUCTION], target)
+        return self.layer_evidence(reduced, target).scores()[0]
+
+    def layer_evidence(self, reduced, target: np.ndarray) -> RDMEvidence:
+        """The layer's RDM (1 − r) beside the sites' RDMs; its triangle is kept beside the features,
+        for the other benchmarks on them."""
+        if TRIANGLE not in reduced:
+            reduced[TRIANGLE] = model_triangle(1.0 - reduced[REDUCTION])
+        return RDMEvidence(reduced[TRIANGLE], target)
 
     def error(self, reduced, target, unit_scores):
         """Standard deviation over bootstrap resamples of the stimuli of the mean over sites.
 
         Pairs of a stimulus with its own duplicate are left out of each resample's triangle.
         """
-        model = (1.0 - reduced[REDUCTION]).reshape(-1)
-        neural = np.asarray(target)
-        n = neural.shape[-1]
-        neural = neural.reshape(-1, n * n)
-        rng = np.random.default_rng(self.options["seed"])
-        rows, cols = np.triu_indices(n, k=1)
-        means = []
-        for _ in range(self.options["n_bootstrap"]):
-            pick = rng.integers(0, n, n)
-            a, b = pick[rows], pick[cols]
-            positions = (a * n + b)[a != b]
-            means.append(np.nanmean(pearson_rows(model[positions], neural[:, positions])))
+        evidence = self.layer_evidence(reduced, target)
+        resamples = seeded_resamples(evidence.n, self.options["n_bootstrap"], self.options["seed"])
+        with np.errstate(all="ignore"):
+            means = np.nanmean(evidence.scores(resamples), axis=1)
         return float(np.std(means, ddof=1)), f"bootstrap SD over stimuli ({len(means)} resamples)"

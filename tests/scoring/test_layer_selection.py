@@ -1,0 +1,117 @@
+"""Cross-validated layer selection beside the Max, and bootstrap draws, on benchmark objects."""
+import numpy as np
+import pytest
+
+from mousescore import StimulusSet
+from mousescore.extraction.extract import LayerFeatures
+from mousescore.numerics import reductions
+from mousescore.numerics.ridge import centered_gram
+from mousescore.numerics.rsa import correlation_matrix
+from mousescore.scoring.benchmark import rdm_benchmark
+from mousescore.scoring.layer_selection import cross_validated_value
+
+
+def _stimuli(n):
+    return StimulusSet.create(np.zeros((n, 4, 4)), [f"s{i}" for i in range(n)], attrs={"identifier": f"noise-{n}"})
+
+
+def test_cross_validated_value_chooses_on_one_half_and_reports_the_other():
+    halves = {"a": np.array([0.9, 0.1, 0.0, 0.5]), "b": np.array([0.2, 0.3, 0.8, 0.4])}
+    # split 0: a chosen on its first half (0.9), reported on the complement (0.0); both ways round
+    # split 1: b chosen (0.3 > 0.1), reported 0.4; complement 0: b chosen (0.8), reported 0.2;
+    # complement 1: a chosen (0.5), reported 0.1.
+    assert cross_validated_value(halves) == pytest.approx(np.mean([0.0, 0.4, 0.2, 0.1]))
+
+
+def test_on_layers_of_pure_noise_the_max_is_above_zero_and_the_cross_validated_value_is_not():
+    rng = np.random.default_rng(0)
+    n, n_layers = 40, 60
+    stimuli = _stimuli(n)
+    neural = 1 - correlation_matrix(rng.normal(size=(n, 200)))
+    benchmark = rdm_benchmark("noise.site-rsa", "noise", stimuli, neural, stimuli.stimulus_ids(), ["site"],
+                              [1.0], "none")
+    features = LayerFeatures(stimulus_ids=stimuli.stimulus_ids(), layers=[f"l{i}" for i in range(n_layers)])
+    features.reduced = {layer: {reductions.correlation(): correlation_matrix(rng.normal(size=(n, 100)))}
+                        for layer in features.layers}
+    score = benchmark.score("noise", features)
+    spread = np.std(list(score.layer_profile.values()))
+    assert score.value > 2 * spread > 0.05                    # the luckiest of 60 draws
+    assert abs(score.cv_value) < 0.3 * score.value            # the held-out half sees no luck
+    assert "other half" in score.cv_kind
+    assert len(score.draws) == 200 and "bootstrap over stimuli" in score.draws_kind
+    low, high = score.interval()
+    assert low < score.value < high
+
+
+def test_draws_use_the_same_indices_for_every_model_and_a_model_against_itself_differs_by_zero():
+    from mousescore.scoring.benchmark import neural_benchmark
+    from mousescore import NeuroidAssembly
+    rng = np.random.default_rng(1)
+    n = 50
+    stimuli = _stimuli(n)
+    signal = rng.normal(size=(n, 3))
+    responses = NeuroidAssembly.create(signal @ rng.normal(size=(3, 20)) + rng.normal(size=(n, 20)),
+                                       stimuli.stimulus_ids(), [f"n{i}" for i in range(20)])
+    benchmark = neural_benchmark("toy.site-ridge", "toy", stimuli, responses, metric="ridge")
+
+    def features_of(weights):
+        layer = LayerFeatures(stimulus_ids=stimuli.stimulus_ids(), layers=["only"])
+        layer.reduced = {"only": {reductions.centered_gram(): centered_gram(signal @ weights)}}
+        return layer
+
+    first = benchmark.score("a", features_of(rng.normal(size=(3, 30))))
+    again = benchmark.score("a-again", features_of(rng.normal(size=(3, 30))))
+    assert "neurons" in first.draws_kind
+    np.testing.assert_array_equal(np.subtract(first.draws, first.draws), 0.0)
+    # same signal, other weights: different values, same resampling (the draws move together)
+    assert np.corrcoef(first.draws, again.draws)[0, 1] > 0.9
+
+
+class _PredictionsAsFeatures:
+    """A metric whose 'reduced features' are already predictions: the known-difference test
+    controls each model's predictions exactly."""
+    identifier = "given_predictions"
+    options = {}
+    KEY = ("given",)
+
+    def reductions(self):
+        return {self.KEY}
+
+    def layer_scores(self, reduced, target):
+        return self.layer_evidence(reduced, target).scores()[0]
+
+    def layer_evidence(self, reduced, target):
+        from mousescore.numerics import PredictionEvidence
+        return PredictionEvidence(reduced[self.KEY], target)
+
+    def error(self, reduced, target, unit_scores):
+        return 0.0, "none"
+
+
+def test_the_paired_interval_of_two_models_covers_their_known_difference_and_is_zero_against_itself():
+    """Responses y = s + e (unit variances) and predictions s + noise of variance 0.25 (model A) or
+    1 (model B): their population r are 1/√(1.25·2) and 1/√(2·2), a known difference of 0.1325."""
+    from mousescore import Benchmark
+    from mousescore.results.score import paired_difference
+    rng = np.random.default_rng(4)
+    n, neurons = 400, 30
+    stimuli = _stimuli(n)
+    signal = rng.normal(size=(n, neurons))
+    responses = signal + rng.normal(size=(n, neurons))
+    benchmark = Benchmark("known.site-given", "known", _PredictionsAsFeatures(), stimuli, responses,
+                          [f"n{i}" for i in range(neurons)], np.ones(neurons), "none")
+
+    def scored(noise_sd):
+        features = LayerFeatures(stimulus_ids=stimuli.stimulus_ids(), layers=["only"])
+        features.reduced = {"only": {_PredictionsAsFeatures.KEY: signal + noise_sd * rng.normal(size=(n, neurons))}}
+        return benchmark.score(f"model-{noise_sd}", features)
+
+    a, b = scored(0.5), scored(1.0)
+    known = 1 / np.sqrt(1.25 * 2) - 1 / np.sqrt(2 * 2)
+    difference = paired_difference(a.draws, b.draws, a.value, b.value)
+    assert difference["low"] < known < difference["high"] and difference["significant"]
+    assert difference["high"] - difference["low"] < 0.06           # pairing removes the shared noise
+    unpaired = np.percentile(np.subtract(a.draws, np.roll(b.draws, 1)), [2.5, 97.5])
+    assert unpaired[1] - unpaired[0] > difference["high"] - difference["low"]
+    itself = paired_difference(a.draws, a.draws, a.value, a.value)
+    assert itself == {"difference": 0.0, "low": 0.0, "high": 0.0, "significant": False}
