@@ -22,6 +22,7 @@ from .rsa import triangle_positions
 
 N_DRAWS = 200        # bootstrap draws per score
 N_SPLITS = 10        # random half splits of the stimuli for cross-validated layer selection
+MEMO_ENTRIES = 512         # targets remembered per plan (~160 benchmarks × their sides)
 _CHUNK_ELEMENTS = 1 << 23   # pair weights formed at most this many at a time (64 MiB of float64)
 
 
@@ -85,6 +86,8 @@ class StimulusWeights:
 
     def remembered(self, key: Tuple, compute: Callable[[], Any]) -> Any:
         if key not in self._memo:
+            if len(self._memo) >= MEMO_ENTRIES:     # a long session of custom benchmarks: forget the oldest
+                self._memo.pop(next(iter(self._memo)))
             self._memo[key] = compute()
         return self._memo[key]
 

@@ -63,7 +63,9 @@ class ResamplableMetric(Metric, Protocol):
     (out-of-sample predictions beside the responses) or :class:`mousescore.numerics.RDMEvidence` (the
     layer's RDM beside the sites'), or any object with their ``scores(weights)`` (per-unit scores under
     each row of stimulus weights; all stimuli once for None, equal to ``layer_scores``) and
-    ``resample_units`` (whether bootstrap draws resample the units too).
+    ``resample_units`` (whether bootstrap draws resample the units too). A metric whose units are
+    scored independently of each other (each neuron's ridge depends on that neuron alone, unlike
+    PLS) may say ``independent_units = True``: benchmarks sharing neurons then score each once.
     """
 
     def layer_evidence(self, reduced: Mapping[Reduction, np.ndarray], target: Any) -> Any:

@@ -21,8 +21,6 @@ from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional
 
-import numpy as np
-
 from ..errors import MousescoreError
 from ..registry.plugins import get_registry
 from .score import Score
@@ -92,6 +90,7 @@ def record_path(results_dir: Path, model: str) -> Path:
 
 def encode_values(values) -> str:
     """Values in [-1, 1] (NaN allowed) as base64 of little-endian int16 multiples of PRECISION."""
+    import numpy as np    # here: the CLI imports the records and must start without numpy
     values = np.asarray([_number(v) for v in values], dtype=np.float64)
     codes = np.where(np.isfinite(values), np.round(np.nan_to_num(values) / PRECISION), _MISSING)
     codes = np.where(codes == _MISSING, _MISSING, np.clip(codes, -32767, 32767))
@@ -99,6 +98,7 @@ def encode_values(values) -> str:
 
 
 def decode_values(text: str) -> List[float]:
+    import numpy as np
     codes = np.frombuffer(base64.b64decode(text), dtype="<i2").astype(np.float64)
     return [math.nan if code == _MISSING else round(code * PRECISION, 4) for code in codes]
 

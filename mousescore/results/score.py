@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, fields
+import math
 from typing import Any, Dict, List, Optional, Tuple
-
-import numpy as np
 
 
 @dataclass
@@ -49,7 +48,7 @@ class Score:
         return (f"{self.model} on {self.benchmark}: {self.value:.4f} ± {self.error:.4f} "
                 f"({self.error_kind})"
                 + (f", 95% interval [{interval[0]:.4f}, {interval[1]:.4f}]" if interval else "")
-                + (f"; cross-validated {self.cv_value:.4f}" if np.isfinite(self.cv_value) else "")
+                + (f"; cross-validated {self.cv_value:.4f}" if math.isfinite(self.cv_value) else "")
                 + f"; ceiling {self.ceiling:.4f} ({self.ceiling_kind}), "
                 f"ceiled {self.ceiled_value:.4f}; best layer {self.best_layer} "
                 f"(relative depth {self.best_layer_depth:.3f}, {len(self.layer_profile)} layers)")
@@ -57,6 +56,7 @@ class Score:
 
 def percentile_interval(draws, level: float = 0.95) -> Optional[Tuple[float, float]]:
     """The central ``level`` percentile interval of bootstrap draws (NaN draws left out)."""
+    import numpy as np    # here: the CLI imports Score and must start without numpy
     values = np.asarray(draws if draws is not None else [], dtype=np.float64)
     values = values[np.isfinite(values)]
     if not len(values):
@@ -70,6 +70,7 @@ def paired_difference(draws_a, draws_b, value_a: float, value_b: float, level: f
     """A − B with the percentile interval of the paired draw differences. The draws must come from
     the same resampling plan (common random numbers): their differences then carry the uncertainty
     of the difference itself, and a model against itself differs by exactly 0. None without draws."""
+    import numpy as np
     a = np.asarray(draws_a if draws_a is not None else [], dtype=np.float64)
     b = np.asarray(draws_b if draws_b is not None else [], dtype=np.float64)
     if not len(a) or len(a) != len(b):

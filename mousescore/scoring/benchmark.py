@@ -16,6 +16,7 @@ import numpy as np
 from ..data.assemblies import NeuroidAssembly, StimulusSet
 from ..errors import DataError
 from ..extraction.extract import LayerFeatures
+from ..numerics import reductions
 from ..numerics.resampling import N_SPLITS, half_splits, stimulus_resamples, unit_resamples
 from ..numerics.stats import split_half_reliability
 from ..registry.contracts import Metric, ResamplableMetric
@@ -45,6 +46,7 @@ class Benchmark:
     ceiling_kind: str
     references: Dict[str, float] = field(default_factory=dict)  # e.g. the inter-mouse score
     metadata: Dict[str, Any] = field(default_factory=dict)
+    _unit_keys: Optional[list] = field(default=None, init=False, repr=False, compare=False)
 
     def score(self, model: str, features: LayerFeatures) -> Score:
         expected = self.stimuli.stimulus_ids()
@@ -86,12 +88,12 @@ class Benchmark:
         key = str(self.stimuli.identifier)
         weights = half_splits(n, key, with_all=True)
         profile, halves, best, best_value = {}, {}, None, -np.inf
+        slices: Dict[tuple, np.ndarray] = {}
         for layer in features.layers:
             if layer in features.nonfinite:
                 profile[layer], halves[layer] = float("nan"), np.full(len(weights) - 1, np.nan)
                 continue
-            evidence = self.metric.layer_evidence(features.reduced[layer], self.target)
-            per_unit = evidence.scores(weights)
+            evidence, per_unit = self._layer_unit_scores(features.reduced[layer], weights, slices)
             finite = np.isfinite(per_unit)
             counts = finite.sum(axis=1)
             with np.errstate(all="ignore"):   # mean over the finite units of each row; NaN for none
@@ -101,10 +103,44 @@ class Benchmark:
                 best, best_value, best_units = (evidence, layer), profile[layer], per_unit[0]
         if best is None:
             return profile, None, float("nan"), [], ""
-        draws = _draws(best[0], n, key, self.identifier)
+        evidence = best[0] or self.metric.layer_evidence(features.reduced[best[1]], self.target)
+        draws = _draws(evidence, n, key, self.identifier)
         return (profile, best_units, cross_validated_value(halves), draws,
-                DRAWS_KIND[best[0].resample_units].format(n=len(draws)))
+                DRAWS_KIND[evidence.resample_units].format(n=len(draws)))
 
+    def _layer_unit_scores(self, reduced, weights, slices):
+        """One layer's per-unit scores under the CV weights, and its evidence (None when it was not
+        needed). A metric whose units are independent (``independent_units``: each neuron's LOO
+        ridge depends on that neuron alone) shares them, through the layer's features, between the
+        benchmarks holding the same neurons (an Allen area and its layer sites, a pooled recording
+        and its regions): each neuron is scored once per layer."""
+        if not getattr(self.metric, "independent_units", False):
+            evidence = self.metric.layer_evidence(reduced, self.target)
+            return evidence, evidence.scores(weights)
+        memo = reduced.setdefault(reductions.decomposition(
+            ("unit scores", self.metric.identifier, repr(sorted(self.metric.options.items())), id(weights))), {})
+        keys = self.unit_keys()
+        missing = tuple(i for i, unit in enumerate(keys) if unit not in memo)
+        evidence = None
+        if missing:
+            if missing not in slices:      # one array per benchmark: its sides are remembered once
+                slices[missing] = self.target if len(missing) == len(keys) else self.target[:, list(missing)]
+            evidence = self.metric.layer_evidence(reduced, slices[missing])
+            computed = evidence.scores(weights)
+            for column, index in enumerate(missing):
+                memo[keys[index]] = computed[:, column]
+            if len(missing) == len(keys):
+                return evidence, computed
+        return (None, np.stack([memo[unit] for unit in keys], axis=1))
+
+    def unit_keys(self) -> list:
+        """Per unit (dataset, id, a fingerprint of its target column): equal keys, equal data."""
+        if self._unit_keys is None:
+            target = np.asarray(self.target, dtype=np.float64)
+            probe = np.random.default_rng(len(target)).standard_normal(len(target))
+            fingerprints = np.nan_to_num(target, nan=0.123456789).T @ probe
+            self._unit_keys = [(self.dataset, str(u), float(f)) for u, f in zip(self.unit_ids, fingerprints)]
+        return self._unit_keys
 
 def _mean(unit_scores: np.ndarray) -> float:
     with np.errstate(all="ignore"):

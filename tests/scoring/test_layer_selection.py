@@ -115,3 +115,37 @@ def test_the_paired_interval_of_two_models_covers_their_known_difference_and_is_
     assert unpaired[1] - unpaired[0] > difference["high"] - difference["low"]
     itself = paired_difference(a.draws, a.draws, a.value, a.value)
     assert itself == {"difference": 0.0, "low": 0.0, "high": 0.0, "significant": False}
+
+
+def test_benchmarks_sharing_neurons_score_them_once_with_the_same_numbers_as_alone():
+    """An area and one of its layer sites (a subset of its neurons) on the same features: the site's
+    units come from the area's, and every number equals the site scored on its own."""
+    from mousescore import NeuroidAssembly
+    from mousescore.scoring.benchmark import neural_benchmark
+    rng = np.random.default_rng(7)
+    n = 60
+    stimuli = _stimuli(n)
+    signal = rng.normal(size=(n, 4))
+    values = signal @ rng.normal(size=(4, 30)) + rng.normal(size=(n, 30))
+    ids = [f"n{i}" for i in range(30)]
+    area = neural_benchmark("toy.area-ridge", "toy", stimuli, NeuroidAssembly.create(values, stimuli.stimulus_ids(), ids),
+                            metric="ridge")
+    site = neural_benchmark("toy.area_layer-ridge", "toy", stimuli,
+                            NeuroidAssembly.create(values[:, 5:17], stimuli.stimulus_ids(), ids[5:17]), metric="ridge")
+
+    def features():
+        layer_features = LayerFeatures(stimulus_ids=stimuli.stimulus_ids(), layers=["a", "b", "c"])
+        layer_features.reduced = {name: {reductions.centered_gram(): centered_gram(signal @ rng_layer.normal(size=(4, 20)))}
+                                  for name, rng_layer in zip("abc", (np.random.default_rng(s) for s in (1, 2, 3)))}
+        return layer_features
+
+    shared = features()
+    area.score("m", shared)
+    together = site.score("m", shared)
+    memo = [key for key in shared.reduced["a"] if key[1:2] == ("unit scores",)]
+    assert len(memo) == 1 and len(shared.reduced["a"][memo[0]]) == 30      # the area's neurons, once
+    alone = site.score("m", features())
+    np.testing.assert_allclose(list(together.layer_profile.values()), list(alone.layer_profile.values()), atol=1e-12)
+    assert together.cv_value == pytest.approx(alone.cv_value, abs=1e-12) and together.best_layer == alone.best_layer
+    np.testing.assert_allclose(together.draws, alone.draws, atol=1e-12)
+    np.testing.assert_allclose(list(together.unit_scores.values()), list(alone.unit_scores.values()), atol=1e-12)
