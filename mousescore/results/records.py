@@ -4,7 +4,8 @@
 scores, which would make a record megabytes) plus the model's and each benchmark's metadata, so that
 the site is built from the records alone. To stay small with ~160 models × ~100 benchmarks, a model
 file says once what its benchmarks share: the model's metadata, the provenance that every benchmark
-has in common, the checksums of each dataset and each distinct list of layer names; each benchmark
+has in common, the checksums of each dataset, each distinct text (how an error, a ceiling, the CV
+value and the draws were made) and each distinct list of layer names; each benchmark
 is then one line, its layer profile and its bootstrap draws int16 multiples of :data:`PRECISION`
 (1e-4: half a step is below :data:`VERIFY_TOLERANCE`, and a score's sampling error is 0.01–0.06),
 base64-encoded. Strict JSON: NaN is written as null.
@@ -34,6 +35,7 @@ VERIFY_TOLERANCE = 1e-4
 PRECISION = 1e-4               # of the stored layer profiles and bootstrap draws (scores lie in [-1, 1])
 _MISSING = -32768              # int16 code for NaN
 _SCORE_FIELDS = {f.name for f in fields(Score)}
+_TEXTS = ("error_kind", "ceiling_kind", "cv_kind", "draws_kind")   # said once per model file, by index
 _PER_BENCHMARK = ("value", "error", "error_kind", "ceiling", "ceiling_kind", "ceiled_value", "best_layer",
                   "best_layer_depth", "n_units", "n_excluded", "references", "cv_value", "cv_kind", "draws_kind")
 
@@ -114,12 +116,18 @@ def pack_model(records: List[Dict]) -> Dict:
               if k != "dataset_files" and all(p.get(k, object()) == v for p in provenances)}
     layer_lists: List[List[str]] = []
     dataset_files: Dict[str, Dict] = {}    # the data's checksums, once per dataset
+    texts: List[str] = []
     benchmarks = {}
     for record, provenance in zip(records, provenances):
         layers = list(record.get("layer_profile") or {})
         if layers not in layer_lists:
             layer_lists.append(layers)
         entry = {k: record.get(k) for k in _PER_BENCHMARK}
+        for name in _TEXTS:
+            text = entry[name] or ""
+            if text not in texts:
+                texts.append(text)
+            entry[name] = texts.index(text)
         entry["layers"] = layer_lists.index(layers)
         entry["profile"] = encode_values(record["layer_profile"].values())
         entry["draws"] = encode_values(record.get("draws") or [])
@@ -130,7 +138,8 @@ def pack_model(records: List[Dict]) -> Dict:
         benchmarks[record["benchmark"]] = entry
     return _strict({"record_version": RECORD_VERSION, "model": model,
                     "model_metadata": records[0].get("model_metadata") or {}, "provenance": shared,
-                    "dataset_files": dataset_files, "layers": layer_lists, "benchmarks": benchmarks})
+                    "dataset_files": dataset_files, "texts": texts, "layers": layer_lists,
+                    "benchmarks": benchmarks})
 
 
 def unpack_model(packed: Dict) -> List[Dict]:
@@ -139,6 +148,8 @@ def unpack_model(packed: Dict) -> List[Dict]:
     for benchmark, entry in packed["benchmarks"].items():
         record = {"record_version": packed["record_version"], "model": packed["model"], "benchmark": benchmark}
         record.update({k: entry.get(k) for k in _PER_BENCHMARK})
+        for name in _TEXTS:
+            record[name] = packed["texts"][entry[name]]
         layers, profile = packed["layers"][entry["layers"]], decode_values(entry["profile"])
         if len(layers) != len(profile):
             raise ValueError(f"{benchmark}: {len(profile)} profile values for {len(layers)} layers")
@@ -192,7 +203,7 @@ def _read_model_file(path: Path) -> List[Dict]:
         if packed.get("record_version") != RECORD_VERSION:
             raise ValueError(f"record_version {packed.get('record_version')}, not {RECORD_VERSION} "
                              f"(re-score it and `mousescore results export`)")
-        missing = {"model", "model_metadata", "provenance", "layers", "benchmarks"} - set(packed)
+        missing = {"model", "model_metadata", "provenance", "texts", "layers", "benchmarks"} - set(packed)
         if missing:
             raise ValueError(f"missing {sorted(missing)}")
         records = unpack_model(packed)
