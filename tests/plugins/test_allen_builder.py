@@ -130,6 +130,8 @@ def direct_reliability(responses, n_splits, seed):
     rng = np.random.default_rng(seed)
     valid = ~np.isnan(responses).all(axis=1)
     estimates, sizes = [], set()
+    counts = valid.sum(axis=1)
+    n1, n2 = np.mean(counts // 2), np.mean(counts - counts // 2)
     for _ in range(n_splits):
         keys = rng.random(valid.shape)
         first = np.zeros(responses.shape[:2])
@@ -142,8 +144,19 @@ def direct_reliability(responses, n_splits, seed):
             first[scene] = responses[scene][:, a].mean(axis=1)
             second[scene] = responses[scene][:, b].mean(axis=1)
         r = np.array([np.corrcoef(first[:, c], second[:, c])[0, 1] for c in range(first.shape[1])])
-        estimates.append(2 * r / (1 + r))
+        estimates.append([unequal_halves_reliability(value, n1, n2) for value in r])
     return np.mean(estimates, axis=0), sizes
+
+
+def unequal_halves_reliability(r, n1, n2):
+    """Spearman–Brown for halves of n1 and n2 repeats, by root finding: the single-repeat reliability
+    whose half means correlate at r (classical model), extrapolated to n1 + n2 repeats."""
+    from scipy.optimize import brentq
+    if r <= 0 or n1 == n2:
+        return 2 * r / (1 + r)
+    of = lambda n, single: n * single / (1 + (n - 1) * single)      # noqa: E731
+    single = brentq(lambda x: np.sqrt(of(n1, x) * of(n2, x)) - r, 1e-15, 1.0, xtol=1e-15)
+    return of(n1 + n2, single)
 
 
 def pick(assembly, ids):
