@@ -42,10 +42,10 @@ def load_dataset(identifier: str, registry: Optional[Registry] = None) -> Mappin
     Packaged files are checked against the sha256 recorded when they were written; a corrupt package
     is reported, removed and rebuilt from the (verified) upstream files.
     """
-    if identifier in _loaded:
-        return _loaded[identifier]
     spec = (registry or get_registry()).get("dataset", identifier)
     folder = config.home() / "packaged" / f"{identifier}-{package_key(spec)}"
+    if str(folder) in _loaded:   # keyed by folder: another MOUSESCORE_HOME packages its own copy
+        return _loaded[str(folder)]
     try:
         products = _read_products(folder)
     except DataError as error:
@@ -55,7 +55,7 @@ def load_dataset(identifier: str, registry: Optional[Registry] = None) -> Mappin
     if products is None:
         _write_products(folder, spec.packager(fetch_files(spec)))
         products = _read_products(folder)
-    _loaded[identifier] = products
+    _loaded[str(folder)] = products
     return products
 
 

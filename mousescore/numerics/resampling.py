@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import zlib
-from typing import Any, Callable, Dict, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import numpy as np
 
@@ -22,7 +22,7 @@ from .rsa import triangle_positions
 
 N_DRAWS = 200        # bootstrap draws per score
 N_SPLITS = 10        # random half splits of the stimuli for cross-validated layer selection
-MEMO_ENTRIES = 512         # targets remembered per plan (~160 benchmarks × their sides)
+MEMO_ENTRIES = 256         # targets remembered per plan (a run's ~100 benchmarks and their sides)
 _CHUNK_ELEMENTS = 1 << 23   # pair weights formed at most this many at a time (64 MiB of float64)
 
 
@@ -147,6 +147,13 @@ class PredictionEvidence:
         return _correlate(layer, target, weights.matrix @ (layer.centred * target.centred))
 
 
+def _model_side(model: np.ndarray, pair_weights: np.ndarray):
+    """The model's side of the correlation, and its centred pairs times the pair weights (so that a
+    site's cross term is one product)."""
+    side = _Side(model[:, None], pair_weights)
+    return side, pair_weights * side.centred[:, 0]
+
+
 def model_triangle(model_rdm: np.ndarray) -> np.ndarray:
     """The upper triangle (diagonal excluded, row by row) of an n × n RDM, float64."""
     n = model_rdm.shape[0]
@@ -165,14 +172,16 @@ class RDMEvidence:
 
     resample_units = False    # the sites are the benchmark's fixed sites, not a sample
 
-    def __init__(self, model_rdm: np.ndarray, neural_rdms: np.ndarray):
-        """``model_rdm``: n × n, or its upper triangle (row by row, as :func:`model_triangle` gives):
-        a triangle kept beside the layer's features is shared by every benchmark on them, and so is
-        its side of the correlation under each set of weights."""
+    def __init__(self, model_rdm: np.ndarray, neural_rdms: np.ndarray, layer_memo: Optional[dict] = None):
+        """``model_rdm``: n × n, or its upper triangle (row by row, as :func:`model_triangle` gives).
+        ``layer_memo``: a dict kept beside the layer's features (and freed with them), where the
+        model's side of the correlation under each set of weights is kept for every benchmark on
+        that layer."""
         model_rdm = np.asarray(model_rdm)
         self.n = np.shape(neural_rdms)[-1]
         self.model = model_rdm if model_rdm.ndim == 1 else model_triangle(model_rdm)
         self.neural_rdms = neural_rdms
+        self.layer_memo = layer_memo
 
     def _neural_pairs(self) -> np.ndarray:
         neural = np.asarray(self.neural_rdms, dtype=np.float64)
@@ -195,9 +204,13 @@ class RDMEvidence:
             target = (weights.remembered(("rdm side", id(self.neural_rdms)),
                                          lambda: (self.neural_rdms, _Side(neural, pair_weights)))[1] if whole
                       else _Side(neural, pair_weights))
-            layer = (weights.remembered(("rdm layer", id(self.model)), lambda: (self.model, _Side(
-                self.model[:, None], pair_weights)))[1] if whole else _Side(self.model[:, None], pair_weights))
-            parts.append(_correlate(layer, target, pair_weights @ (layer.centred * target.centred)))
+            if whole and self.layer_memo is not None:    # once for every benchmark on the layer
+                if id(weights) not in self.layer_memo:
+                    self.layer_memo[id(weights)] = (weights, *_model_side(self.model, pair_weights))
+                layer, weighted = self.layer_memo[id(weights)][1:]
+            else:
+                layer, weighted = _model_side(self.model, pair_weights)
+            parts.append(_correlate(layer, target, weighted @ target.centred))
         return np.concatenate(parts)
 
 

@@ -111,9 +111,9 @@ class Benchmark:
     def _layer_unit_scores(self, reduced, weights, slices):
         """One layer's per-unit scores under the CV weights, and its evidence (None when it was not
         needed). A metric whose units are independent (``independent_units``: each neuron's LOO
-        ridge depends on that neuron alone) shares them, through the layer's features, between the
-        benchmarks holding the same neurons (an Allen area and its layer sites, a pooled recording
-        and its regions): each neuron is scored once per layer."""
+        ridge depends on that neuron alone, each site's RSA on that site's RDM) shares them, through
+        the layer's features, between the benchmarks holding the same units (an Allen area and its
+        layer sites): each unit is scored once per layer."""
         if not getattr(self.metric, "independent_units", False):
             evidence = self.metric.layer_evidence(reduced, self.target)
             return evidence, evidence.scores(weights)
@@ -124,7 +124,7 @@ class Benchmark:
         evidence = None
         if missing:
             if missing not in slices:      # one array per benchmark: its sides are remembered once
-                slices[missing] = self.target if len(missing) == len(keys) else self.target[:, list(missing)]
+                slices[missing] = self.target if len(missing) == len(keys) else _units_of(self.target, list(missing))
             evidence = self.metric.layer_evidence(reduced, slices[missing])
             computed = evidence.scores(weights)
             for column, index in enumerate(missing):
@@ -137,10 +137,17 @@ class Benchmark:
         """Per unit (dataset, id, a fingerprint of its target column): equal keys, equal data."""
         if self._unit_keys is None:
             target = np.asarray(self.target, dtype=np.float64)
-            probe = np.random.default_rng(len(target)).standard_normal(len(target))
-            fingerprints = np.nan_to_num(target, nan=0.123456789).T @ probe
+            rows = target.T if target.ndim == 2 else target.reshape(len(target), -1)   # one row per unit
+            probe = np.random.default_rng(rows.shape[1]).standard_normal(rows.shape[1])
+            fingerprints = np.nan_to_num(rows, nan=0.123456789) @ probe
             self._unit_keys = [(self.dataset, str(u), float(f)) for u, f in zip(self.unit_ids, fingerprints)]
         return self._unit_keys
+
+
+def _units_of(target: np.ndarray, units: list) -> np.ndarray:
+    """Those units of a target: columns of responses (stimuli × neurons), or RDMs (sites × n × n)."""
+    return target[:, units] if np.ndim(target) == 2 else target[units]
+
 
 def _mean(unit_scores: np.ndarray) -> float:
     with np.errstate(all="ignore"):

@@ -5,11 +5,12 @@ from mousescore import Metric
 from mousescore.numerics import RDMEvidence, model_triangle, reductions, seeded_resamples
 
 REDUCTION = reductions.correlation()
-TRIANGLE = reductions.decomposition(REDUCTION)     # derived: the RDM's upper triangle
+TRIANGLE = reductions.decomposition(REDUCTION)     # derived: the RDM's upper triangle and its memo
 
 
 class RSA(Metric):
     identifier = "rsa"
+    independent_units = True   # each site's score depends on its own RDM alone
 
     def __init__(self, n_bootstrap: int = 100, seed: int = 0):
         self.options = {"n_bootstrap": n_bootstrap, "seed": seed}
@@ -25,8 +26,9 @@ class RSA(Metric):
         """The layer's RDM (1 − r) beside the sites' RDMs; its triangle is kept beside the features,
         for the other benchmarks on them."""
         if TRIANGLE not in reduced:
-            reduced[TRIANGLE] = model_triangle(1.0 - reduced[REDUCTION])
-        return RDMEvidence(reduced[TRIANGLE], target)
+            reduced[TRIANGLE] = (model_triangle(1.0 - reduced[REDUCTION]), {})
+        triangle, layer_memo = reduced[TRIANGLE]
+        return RDMEvidence(triangle, target, layer_memo)
 
     def error(self, reduced, target, unit_scores):
         """Standard deviation over bootstrap resamples of the stimuli of the mean over sites.
