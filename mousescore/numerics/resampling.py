@@ -52,10 +52,13 @@ def seeded_resamples(n: int, n_draws: int, seed: int) -> "StimulusWeights":
     return StimulusWeights(_counts(np.random.default_rng(seed).integers(0, n, size=(n_draws, n)), n))
 
 
+@functools.lru_cache(maxsize=256)     # one per benchmark of a run, read-only
 def unit_resamples(n_units: int, key: str, n_draws: int = N_DRAWS) -> np.ndarray:
     """Bootstrap counts (draws × units) of the neurons, drawn with replacement."""
     rng = np.random.default_rng(plan_seed(f"units:{key}", "stimuli"))
-    return _counts(rng.integers(0, n_units, size=(n_draws, n_units)), n_units)
+    counts = _counts(rng.integers(0, n_units, size=(n_draws, n_units)), n_units)
+    counts.flags.writeable = False
+    return counts
 
 
 @functools.lru_cache(maxsize=16)

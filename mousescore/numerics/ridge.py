@@ -123,6 +123,13 @@ def loo_predictions(gram: Optional[np.ndarray], targets: np.ndarray, alphas: Seq
     if operators is None:
         decomposition = decomposition or complement_eigh(np.asarray(gram, dtype=np.float64))
         operators = loo_operators(decomposition, n, alphas)
+    if len(operators) == 1:         # one α (the paper's): nothing to choose, no copies to pick from
+        residual, leverage = operators[0]
+        residuals = (residual @ targets) / leverage[:, None]
+        finite = np.einsum("ij,ij->j", residuals, residuals) < np.inf      # as the general rule below
+        predictions = targets - residuals
+        predictions[:, ~finite] = np.nan
+        return predictions, np.where(finite, float(alphas[0]), np.nan)
     best = np.full(targets.shape, np.nan)
     best_error = np.full(targets.shape[1], np.inf)
     chosen = np.full(targets.shape[1], np.nan)

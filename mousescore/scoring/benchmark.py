@@ -47,6 +47,7 @@ class Benchmark:
     references: Dict[str, float] = field(default_factory=dict)  # e.g. the inter-mouse score
     metadata: Dict[str, Any] = field(default_factory=dict)
     _unit_keys: Optional[list] = field(default=None, init=False, repr=False, compare=False)
+    _pool: Optional[tuple] = field(default=None, init=False, repr=False, compare=False)   # share_units
 
     def score(self, model: str, features: LayerFeatures) -> Score:
         expected = self.stimuli.stimulus_ids()
@@ -87,51 +88,38 @@ class Benchmark:
         n = len(self.stimuli.stimulus_ids())
         key = str(self.stimuli.identifier)
         weights = half_splits(n, key, with_all=True)
-        profile, halves, best, best_value = {}, {}, None, -np.inf
-        slices: Dict[tuple, np.ndarray] = {}
-        for layer in features.layers:
-            if layer in features.nonfinite:
-                profile[layer], halves[layer] = float("nan"), np.full(len(weights) - 1, np.nan)
-                continue
-            evidence, per_unit = self._layer_unit_scores(features.reduced[layer], weights, slices)
-            finite = np.isfinite(per_unit)
-            counts = finite.sum(axis=1)
-            with np.errstate(all="ignore"):   # mean over the finite units of each row; NaN for none
-                means = np.where(counts > 0, np.where(finite, per_unit, 0.0).sum(axis=1) / counts, np.nan)
-            profile[layer], halves[layer] = float(means[0]), means[1:]
-            if np.isfinite(profile[layer]) and profile[layer] > best_value:   # first layer wins ties
-                best, best_value, best_units = (evidence, layer), profile[layer], per_unit[0]
-        if best is None:
+        scored = [layer for layer in features.layers if layer not in features.nonfinite]
+        table = np.stack([self._layer_unit_scores(features.reduced[layer], weights)
+                          for layer in scored]) if scored else np.empty((0, len(weights), 0))
+        finite = np.isfinite(table)                              # layers × weights × units
+        counts = finite.sum(axis=2)
+        with np.errstate(all="ignore"):   # mean over the finite units of each row; NaN for none
+            means = np.where(counts > 0, np.where(finite, table, 0.0).sum(axis=2) / counts, np.nan)
+        row = dict(zip(scored, means))
+        empty = np.full(len(weights), np.nan)
+        profile = {layer: float(row.get(layer, empty)[0]) for layer in features.layers}
+        halves = {layer: row.get(layer, empty)[1:] for layer in features.layers}
+        if not np.isfinite(means[:, 0]).any():
             return profile, None, float("nan"), [], ""
-        evidence = best[0] or self.metric.layer_evidence(features.reduced[best[1]], self.target)
+        best = int(np.nanargmax(means[:, 0]))                    # first layer wins ties
+        evidence = self.metric.layer_evidence(features.reduced[scored[best]], self.target)
         draws = _draws(evidence, n, key, self.identifier)
-        return (profile, best_units, cross_validated_value(halves), draws,
+        return (profile, table[best, 0], cross_validated_value(halves), draws,
                 DRAWS_KIND[evidence.resample_units].format(n=len(draws)))
 
-    def _layer_unit_scores(self, reduced, weights, slices):
-        """One layer's per-unit scores under the CV weights, and its evidence (None when it was not
-        needed). A metric whose units are independent (``independent_units``: each neuron's LOO
-        ridge depends on that neuron alone, each site's RSA on that site's RDM) shares them, through
-        the layer's features, between the benchmarks holding the same units (an Allen area and its
-        layer sites): each unit is scored once per layer."""
-        if not getattr(self.metric, "independent_units", False):
-            evidence = self.metric.layer_evidence(reduced, self.target)
-            return evidence, evidence.scores(weights)
-        memo = reduced.setdefault(reductions.decomposition(
-            ("unit scores", self.metric.identifier, repr(sorted(self.metric.options.items())), id(weights))), {})
-        keys = self.unit_keys()
-        missing = tuple(i for i, unit in enumerate(keys) if unit not in memo)
-        evidence = None
-        if missing:
-            if missing not in slices:      # one array per benchmark: its sides are remembered once
-                slices[missing] = self.target if len(missing) == len(keys) else _units_of(self.target, list(missing))
-            evidence = self.metric.layer_evidence(reduced, slices[missing])
-            computed = evidence.scores(weights)
-            for column, index in enumerate(missing):
-                memo[keys[index]] = computed[:, column]
-            if len(missing) == len(keys):
-                return evidence, computed
-        return (None, np.stack([memo[unit] for unit in keys], axis=1))
+    def _layer_unit_scores(self, reduced, weights) -> np.ndarray:
+        """One layer's per-unit scores under the CV weights (weights × units); from the benchmark's
+        unit pool when it has one (:func:`share_units`): one call per layer scores the units of every
+        benchmark in the pool, and each takes its columns."""
+        pool = self._pool
+        if pool is None:
+            return self.metric.layer_evidence(reduced, self.target).scores(weights)
+        key = reductions.decomposition(("unit scores", id(pool[0]), id(weights)))
+        entry = reduced.get(key)
+        if entry is None or entry[0] is not pool[0] or entry[1] is not weights:   # ids can be reused
+            entry = (pool[0], weights, self.metric.layer_evidence(reduced, pool[0].target).scores(weights))
+            reduced[key] = entry
+        return entry[2][:, pool[1]]
 
     def unit_keys(self) -> list:
         """Per unit (dataset, id, a fingerprint of its target column): equal keys, equal data."""
@@ -142,6 +130,50 @@ class Benchmark:
             fingerprints = np.nan_to_num(rows, nan=0.123456789) @ probe
             self._unit_keys = [(self.dataset, str(u), float(f)) for u, f in zip(self.unit_ids, fingerprints)]
         return self._unit_keys
+
+
+@dataclass(eq=False)
+class UnitPool:
+    """The distinct units of benchmarks with one metric (identifier and options) on one stimulus set:
+    responses (stimuli × neurons) side by side, or RDMs (sites × n × n) stacked."""
+    members: tuple
+    target: np.ndarray
+
+
+def share_units(benchmarks: Sequence[Benchmark]) -> None:
+    """Let benchmarks on the same stimuli whose metric scores each unit on its own
+    (``independent_units``: a neuron's LOO ridge depends on that neuron alone, a site's RSA on that
+    site's RDM) score their units together: per layer, one metric call on the pool of their distinct
+    units (an Allen area and its layer and cre sites hold the same neurons; so do a pooled recording
+    and its regions) instead of one per benchmark. The numbers are those of each benchmark alone."""
+    groups: Dict[tuple, list] = {}
+    for benchmark in benchmarks:
+        metric, shape = benchmark.metric, np.shape(benchmark.target)
+        # responses (stimuli × neurons) or RDMs (sites × n × n), one unit per neuron or site
+        layout = {2: (shape[1:], shape[:1]), 3: (shape[:1], shape[1:])}.get(len(shape))
+        if (getattr(metric, "independent_units", False) and isinstance(metric, ResamplableMetric)
+                and layout and layout[0] == (len(benchmark.unit_ids),)):
+            groups.setdefault((metric.identifier, repr(sorted(metric.options.items())),
+                               str(benchmark.stimuli.identifier), len(shape), layout[1]), []).append(benchmark)
+    for members in groups.values():
+        if len(members) < 2:
+            members[0]._pool = None
+            continue
+        if all(b._pool and b._pool[0].members == tuple(members) for b in members):
+            continue       # pooled already (built benchmarks are kept per process)
+        position: Dict[tuple, int] = {}
+        parts, columns = [], {}
+        for benchmark in members:
+            new = [i for i, unit in enumerate(benchmark.unit_keys()) if unit not in position]
+            for i in new:
+                position[benchmark.unit_keys()[i]] = len(position)
+            if new:
+                parts.append(_units_of(benchmark.target, new))
+            columns[id(benchmark)] = np.array([position[unit] for unit in benchmark.unit_keys()])
+        axis = 1 if np.ndim(parts[0]) == 2 else 0
+        pool = UnitPool(tuple(members), np.concatenate([np.asarray(p, dtype=np.float64) for p in parts], axis=axis))
+        for benchmark in members:
+            benchmark._pool = (pool, columns[id(benchmark)])
 
 
 def _units_of(target: np.ndarray, units: list) -> np.ndarray:

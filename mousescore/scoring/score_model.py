@@ -18,7 +18,7 @@ from ..extraction.memory_budget import check_memory
 from ..registry.plugins import Registry, get_registry
 from ..results.score import Score
 from ..results.store import ResultStore
-from .benchmark import Benchmark
+from .benchmark import Benchmark, share_units
 
 
 def log_to_stderr(message: str) -> None:
@@ -122,6 +122,7 @@ def score_benchmarks(model_id: str, benchmarks: Sequence[Benchmark], registry: O
         log(f"extraction {extraction_number}: {model_id} on {stimulus_set} "
             f"({len(features.stimulus_ids)} stimuli, {len(features.layers)} layers) {how}, "
             f"shared by {len(group)} benchmark(s)")
+        share_units(group)
         scored = []
         with _small_matrix_threads(len(features.stimulus_ids)):   # set once: it costs 5 ms a time
             for benchmark in group:

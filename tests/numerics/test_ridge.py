@@ -39,6 +39,18 @@ def test_several_alphas_chosen_per_target_like_ridgecv(problem):
     assert len(set(chosen)) > 1  # the problem is built so that targets differ
 
 
+def test_one_alpha_takes_the_same_values_as_choosing_among_several(problem):
+    """One α skips the choice; a target column with a NaN gets NaN predictions and no α either way."""
+    features, targets = problem
+    targets = targets.copy()
+    targets[3, 2] = np.nan
+    one, one_alpha = loo_predictions(centered_gram(features), targets, [2.0])
+    chosen, chosen_alpha = loo_predictions(centered_gram(features), targets, [2.0, 2.0])
+    np.testing.assert_allclose(one, chosen, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(one_alpha, chosen_alpha)
+    assert np.isnan(one[:, 2]).all() and np.isnan(one_alpha[2]) and np.isfinite(one[:, [0, 1, 3]]).all()
+
+
 def test_more_samples_than_features_and_float32_gram_close(problem):
     features, targets = problem
     narrow = features[:, :20]

@@ -121,7 +121,7 @@ def test_benchmarks_sharing_neurons_score_them_once_with_the_same_numbers_as_alo
     """An area and one of its layer sites (a subset of its neurons) on the same features: the site's
     units come from the area's, and every number equals the site scored on its own."""
     from mousescore import NeuroidAssembly
-    from mousescore.scoring.benchmark import neural_benchmark
+    from mousescore.scoring.benchmark import neural_benchmark, share_units
     rng = np.random.default_rng(7)
     n = 60
     stimuli = _stimuli(n)
@@ -139,12 +139,13 @@ def test_benchmarks_sharing_neurons_score_them_once_with_the_same_numbers_as_alo
                                   for name, rng_layer in zip("abc", (np.random.default_rng(s) for s in (1, 2, 3)))}
         return layer_features
 
+    alone = site.score("m", features())
+    share_units([area, site])
     shared = features()
     area.score("m", shared)
     together = site.score("m", shared)
-    memo = [key for key in shared.reduced["a"] if key[1:2] == ("unit scores",)]
-    assert len(memo) == 1 and len(shared.reduced["a"][memo[0]]) == 30      # the area's neurons, once
-    alone = site.score("m", features())
+    memo = [value for key, value in shared.reduced["a"].items() if key[1:2] == ("unit scores",)]
+    assert len(memo) == 1 and memo[0][2].shape == (21, 30)       # the area's 30 neurons, scored once
     np.testing.assert_allclose(list(together.layer_profile.values()), list(alone.layer_profile.values()), atol=1e-12)
     assert together.cv_value == pytest.approx(alone.cv_value, abs=1e-12) and together.best_layer == alone.best_layer
     np.testing.assert_allclose(together.draws, alone.draws, atol=1e-12)

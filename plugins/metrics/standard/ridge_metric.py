@@ -7,6 +7,7 @@ from mousescore.numerics import PredictionEvidence, decompose, loo_operators, lo
 
 class SRPRidge(Metric):
     independent_units = True   # each neuron's LOO ridge depends on its own responses alone
+
     def __init__(self, n_components=4096, seed: int = 0, alphas=(1.0,)):
         self.identifier = "srp_ridge" if n_components else "ridge"
         self.options = {"n_components": n_components, "seed": seed, "alphas": [float(a) for a in alphas]}
