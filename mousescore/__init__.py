@@ -71,10 +71,12 @@ _PUBLIC = {
     "score_model": ("scoring.score_model", "score_model"),
     "score_benchmarks": ("scoring.score_model", "score_benchmarks"),
     "verify_model": ("scoring.verify", "verify_model"),
+    "score": ("scoring.any_model", "score"),
     # results
     "Score": ("results.score", "Score"),
     "ResultStore": ("results.store", "ResultStore"),
     "read_records": ("results.records", "read_records"),
+    "Results": ("results.table", "Results"),
 }
 
 __all__ = ["__version__", "hookimpl", *_PUBLIC]

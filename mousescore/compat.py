@@ -20,11 +20,11 @@ MOVED = {
     "torch_reductions": "numerics.torch_kernels", "memo": "numerics.disk_memo",
     "feature_cache": "extraction.feature_cache", "memory": "extraction.memory_budget",
     "benchmark": "scoring.benchmark", "intermouse": "scoring.inter_animal", "custom": "scoring.own_data",
-    "verify": "scoring.verify", "sweep": "scoring.sweep", "score": "results.score",
+    "verify": "scoring.verify", "sweep": "scoring.sweep",
     "store": "results.store", "records": "results.records", "analyses": "leaderboard.analyses",
     "figures": "leaderboard.figures", "site": "leaderboard.site", "scaffold": "submission.scaffold",
     "paths": "config",
-}
+}   # 0.1's mousescore.score module is gone: the name is the public score() function since 0.2
 
 
 class _MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):

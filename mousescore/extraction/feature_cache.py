@@ -42,12 +42,23 @@ def stimuli_digest(stimuli) -> str:
     return digest.hexdigest()
 
 
+def callable_digest(function) -> Optional[str]:
+    """A preprocessing function's name and compiled code (an edited function gets a new key)."""
+    if function is None:
+        return None
+    code = getattr(function, "__code__", None)
+    text = f"{getattr(function, '__module__', '')}.{getattr(function, '__qualname__', repr(type(function)))}"
+    return text + (":" + hashlib.sha256(code.co_code + repr(code.co_consts).encode()).hexdigest()[:16] if code else "")
+
+
 def cache_key(model_id: str, loaded, stimuli) -> str:
     identity = {"model": model_id, "weights": weights_digest(loaded.module),
                 "provenance": loaded.provenance, "input_size": loaded.input_size,
                 "mean": list(loaded.mean), "std": list(loaded.std),
                 "layers": list(loaded.layers) if loaded.layers is not None else None,
                 "stimuli": stimuli_digest(stimuli), "mousescore": __version__}
+    if loaded.preprocess is not None:     # only then: the keys of every other model stay as they were
+        identity["preprocess"] = callable_digest(loaded.preprocess)
     text = json.dumps(identity, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 

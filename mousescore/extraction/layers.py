@@ -17,8 +17,11 @@ IDENTITY_MODULES = {"Identity", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d"
 
 
 def preprocess(images: np.ndarray, loaded: LoadedModel):
-    """(n, h, w, c) floats in [0, 1] -> normalised (n, 3, size, size) tensor; gray -> 3 channels."""
+    """(n, h, w, c) floats in [0, 1] -> normalised (n, 3, size, size) tensor; gray -> 3 channels.
+    A model with its own ``preprocess`` gets the images as they are."""
     import torch
+    if loaded.preprocess is not None:
+        return torch.as_tensor(loaded.preprocess(images))
     import torch.nn.functional as F
     batch = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).permute(0, 3, 1, 2)
     if batch.shape[1] == 1:

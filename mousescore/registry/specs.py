@@ -70,3 +70,5 @@ class LoadedModel:
     std: Sequence[float] = (0.229, 0.224, 0.225)
     provenance: Mapping[str, Any] = field(default_factory=dict)  # weights sha256 or random seed
     layers: Optional[Sequence[str]] = None  # module paths to record; None = every leaf module
+    # images (n, h, w, c) in [0, 1] -> the module's input tensor; None = resize to input_size, normalise
+    preprocess: Optional[Callable[[Any], Any]] = None

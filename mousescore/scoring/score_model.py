@@ -7,15 +7,17 @@ import sys
 import time
 from collections import OrderedDict
 from datetime import datetime, timezone
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Union
 
 from .. import __version__, config
 from ..data.datasets import file_provenance
 from ..errors import UnknownIdentifier
 from ..extraction.extract import default_batch_size, extract
 from ..extraction.feature_cache import FeatureCache, cache_key, merge
+from ..extraction.functions import FeatureFunction, extract_function
 from ..extraction.memory_budget import check_memory
 from ..registry.plugins import Registry, get_registry
+from ..registry.specs import LoadedModel
 from ..results.score import Score
 from ..results.store import ResultStore
 from .benchmark import Benchmark, share_units
@@ -103,7 +105,16 @@ def score_benchmarks(model_id: str, benchmarks: Sequence[Benchmark], registry: O
     come from the feature cache when it has them. ``device``: a torch device name, None = auto."""
     registry = registry or get_registry()
     model_spec = registry.get("model", model_id)
-    store = store or ResultStore()
+    return score_built(model_id, model_spec.factory, benchmarks, registry, store or ResultStore(), log,
+                       batch_size, progress, device)
+
+
+def score_built(model_id: str, build: Callable[[], Union[LoadedModel, FeatureFunction]],
+                benchmarks: Sequence[Benchmark], registry: Registry, store: Optional[ResultStore],
+                log: Callable[[str], None] = log_to_stderr, batch_size: Optional[int] = None,
+                progress: bool = True, device: Optional[str] = None) -> List[Score]:
+    """Score what ``build`` returns (a network, built once and only if a benchmark needs it, or a
+    feature function) on benchmark objects; ``store`` None keeps the scores out of the result store."""
     # Benchmarks on the same stimuli share one extraction with the union of their reductions.
     groups: "OrderedDict[str, list]" = OrderedDict()
     for benchmark in benchmarks:
@@ -112,7 +123,7 @@ def score_benchmarks(model_id: str, benchmarks: Sequence[Benchmark], registry: O
     for extraction_number, (stimulus_set, group) in enumerate(groups.items(), start=1):
         if loaded is None:
             started = time.perf_counter()
-            loaded = model_spec.factory()
+            loaded = build()
             log(f"built {model_id} in {time.perf_counter() - started:.1f} s")
         reductions = set().union(*(b.metric.reductions() for b in group))
         features, how = _features(model_id, loaded, group[0].stimuli, reductions, batch_size, progress, device)
@@ -129,7 +140,8 @@ def score_benchmarks(model_id: str, benchmarks: Sequence[Benchmark], registry: O
                 score = benchmark.score(model_id, features)
                 score.provenance = _provenance(model_id, loaded, benchmark, stimulus_set, features, registry)
                 scored.append(score)
-        store.put_all(scored)     # one transaction per extraction
+        if store is not None:
+            store.put_all(scored)     # one transaction per extraction
         scores.extend(scored)
     return scores
 
@@ -144,7 +156,11 @@ def _small_matrix_threads(n_stimuli: int):
 
 
 def _features(model_id, loaded, stimuli, reductions, batch_size, progress, device):
-    """The reduced features, from the feature cache where it has them; what happened, for the log."""
+    """The reduced features, from the feature cache where it has them; what happened, for the log.
+    A feature function is called every time: what it computes cannot be fingerprinted."""
+    if isinstance(loaded, FeatureFunction):
+        features = extract_function(loaded, stimuli, reductions, batch_size)
+        return features, f"in {features.seconds:.1f} s (feature function)"
     cache = FeatureCache() if config.settings().caches else None
     key = cache_key(model_id, loaded, stimuli) if cache else None
     cached, missing = cache.load(key, reductions) if cache else (None, sorted(reductions, key=repr))

@@ -1,0 +1,133 @@
+"""Scores as data: a tidy table, layer profiles, a plot and paired comparisons, for notebooks.
+
+pandas and matplotlib are imported when a table or a plot is asked for, not before.
+"""
+from __future__ import annotations
+
+import html
+import math
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence
+
+from .score import Score, paired_difference
+
+COLUMNS = ["model", "benchmark", "value", "error", "interval_low", "interval_high", "cv_value",
+           "ceiling", "ceiled_value", "best_layer", "best_layer_depth", "n_layers", "n_units",
+           "n_excluded", "error_kind", "ceiling_kind"]
+
+
+class Results(Sequence[Score]):
+    """The scores of one or more models on benchmarks, in the order they were scored."""
+
+    def __init__(self, scores: Iterable[Score]):
+        self.scores: List[Score] = list(scores)
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return Results(self.scores[index])
+        return self.scores[index]
+
+    def __iter__(self) -> Iterator[Score]:
+        return iter(self.scores)
+
+    def __add__(self, other: "Results") -> "Results":
+        return Results(self.scores + list(other))
+
+    def get(self, benchmark: str, model: Optional[str] = None) -> Score:
+        """The score on ``benchmark`` (of ``model``, where several models are in the results)."""
+        found = [s for s in self.scores if s.benchmark == benchmark and model in (None, s.model)]
+        if not found:
+            raise KeyError(f"no score on {benchmark}" + (f" for {model}" if model else "")
+                           + f"; these results hold {sorted({s.benchmark for s in self.scores})[:8]}")
+        if len(found) > 1:
+            raise KeyError(f"{len(found)} models scored on {benchmark}: pass model= one of "
+                           f"{[s.model for s in found]}")
+        return found[0]
+
+    def rows(self) -> List[Dict]:
+        """One plain dict per score, with the columns of :data:`COLUMNS`."""
+        rows = []
+        for s in self.scores:
+            interval = s.interval() or (math.nan, math.nan)
+            rows.append({"model": s.model, "benchmark": s.benchmark, "value": s.value, "error": s.error,
+                         "interval_low": interval[0], "interval_high": interval[1], "cv_value": s.cv_value,
+                         "ceiling": s.ceiling, "ceiled_value": s.ceiled_value, "best_layer": s.best_layer,
+                         "best_layer_depth": s.best_layer_depth, "n_layers": len(s.layer_profile),
+                         "n_units": s.n_units, "n_excluded": s.n_excluded, "error_kind": s.error_kind,
+                         "ceiling_kind": s.ceiling_kind})
+        return rows
+
+    def to_pandas(self):
+        """A tidy table: one row per (model, benchmark); the interval is the 95% percentile interval of
+        the score's bootstrap draws, ``cv_value`` its cross-validated layer selection."""
+        import pandas as pd
+        return pd.DataFrame(self.rows(), columns=COLUMNS)
+
+    def profiles(self):
+        """Layer profiles: rows are layers (execution order), columns (model, benchmark)."""
+        import pandas as pd
+        columns = {(s.model, s.benchmark): pd.Series(s.layer_profile, dtype=float) for s in self.scores}
+        table = pd.DataFrame(columns)
+        order: Dict[str, None] = {}
+        for s in self.scores:
+            order.update(dict.fromkeys(s.layer_profile))
+        table = table.reindex(list(order))
+        table.columns.names = ["model", "benchmark"]
+        table.index.name = "layer"
+        return table
+
+    def compare(self, model_a: str, model_b: str, level: float = 0.95):
+        """Per benchmark both models were scored on: A − B and the percentile interval of the paired
+        bootstrap differences (every model is resampled with the same indices on a benchmark);
+        ``significant`` when the interval excludes 0."""
+        import pandas as pd
+        a = {s.benchmark: s for s in self.scores if s.model == model_a}
+        b = {s.benchmark: s for s in self.scores if s.model == model_b}
+        rows = []
+        for benchmark in [name for name in a if name in b]:
+            difference = paired_difference(a[benchmark].draws, b[benchmark].draws,
+                                           a[benchmark].value, b[benchmark].value, level)
+            rows.append({"benchmark": benchmark, "a": a[benchmark].value, "b": b[benchmark].value,
+                         **(difference or {"difference": a[benchmark].value - b[benchmark].value,
+                                           "low": math.nan, "high": math.nan, "significant": False})})
+        if not rows:
+            raise KeyError(f"{model_a} and {model_b} share no benchmark in these results")
+        return pd.DataFrame(rows, columns=["benchmark", "a", "b", "difference", "low", "high", "significant"])
+
+    def plot_profile(self, benchmarks: Optional[Sequence[str]] = None, ax=None, depth: bool = True):
+        """Each score's layer profile against relative depth (or layer index), its best layer marked;
+        returns the matplotlib axes."""
+        if ax is None:
+            import matplotlib.pyplot as plt
+            _, ax = plt.subplots(figsize=(6, 3.5))
+        wanted = [benchmarks] if isinstance(benchmarks, str) else benchmarks
+        chosen = [s for s in self.scores if wanted is None or s.benchmark in wanted]
+        if not chosen:
+            raise KeyError(f"no score on {wanted}")
+        for s in chosen:
+            values = list(s.layer_profile.values())
+            x = [i / max(len(values) - 1, 1) if depth else i for i in range(len(values))]
+            line, = ax.plot(x, values, label=f"{s.model} · {s.benchmark}", linewidth=1.2)
+            best = list(s.layer_profile).index(s.best_layer) if s.best_layer in s.layer_profile else None
+            if best is not None:
+                ax.plot([x[best]], [values[best]], "o", color=line.get_color())
+        ax.set_xlabel("relative depth (0 first layer, 1 last)" if depth else "layer (execution order)")
+        ax.set_ylabel("score (mean over units)")
+        ax.legend(fontsize="small", frameon=False)
+        return ax
+
+    def _repr_html_(self) -> str:
+        if not self.scores:
+            return "<p>no scores</p>"
+        table = self.to_pandas().drop(columns=["error_kind", "ceiling_kind"])
+        return (f"<p>{len(self.scores)} score(s) of {html.escape(', '.join(sorted({s.model for s in self.scores})))}; "
+                "interval: 95% percentile interval of the bootstrap draws</p>" + table.to_html(index=False, float_format="%.4f"))
+
+    def __repr__(self) -> str:
+        lines = [f"Results: {len(self.scores)} score(s)"]
+        lines += [f"  {s.summary()}" for s in self.scores[:20]]
+        if len(self.scores) > 20:
+            lines.append(f"  ... and {len(self.scores) - 20} more (.to_pandas() shows all)")
+        return "\n".join(lines)
