@@ -77,6 +77,7 @@ _PUBLIC = {
     "ResultStore": ("results.store", "ResultStore"),
     "read_records": ("results.records", "read_records"),
     "Results": ("results.table", "Results"),
+    "load_board": ("results.table", "load_board"),
 }
 
 __all__ = ["__version__", "hookimpl", *_PUBLIC]

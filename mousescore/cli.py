@@ -7,6 +7,7 @@ import logging
 import math
 import sys
 import traceback
+from pathlib import Path
 from typing import List, Optional
 
 from .errors import MousescoreError
@@ -66,10 +67,13 @@ def _parser() -> argparse.ArgumentParser:
     results = commands.add_parser("results", help="result records for the leaderboard")
     results_commands = results.add_subparsers(dest="results_command", required=True)
     export = results_commands.add_parser("export", help="write the stored scores as result records "
-                                                        "(one JSON file per model and benchmark)")
+                                                        "(one JSON file per model), or as a table")
     export.add_argument("models", nargs="*", help="only these models (identifiers or globs)")
-    export.add_argument("--out", default=str(DEFAULT_RESULTS_DIR), help="records folder "
-                                                                        "(default: %(default)s)")
+    export.add_argument("--format", choices=["records", "csv", "json"], default="records",
+                        help="records: the leaderboard's files; csv/json: one row per score (model, "
+                             "benchmark, value, error, 95%% interval, CV value, ceiling, best layer...)")
+    export.add_argument("--out", default=None, help="records folder (default: %s), or the table's file "
+                                                    "(default: standard output)" % DEFAULT_RESULTS_DIR)
 
     board = commands.add_parser("leaderboard", help="build the static leaderboard site, or verify records")
     board_commands = board.add_subparsers(dest="leaderboard_command", required=True)
@@ -341,8 +345,19 @@ def _results(args) -> None:
     if args.models:
         wanted = set(registry.match("model", args.models))
         scores = [s for s in scores if s.model in wanted]
-    written = export_records(scores, args.out, registry)
-    print(f"wrote {len(written)} result record(s) under {args.out} "
+    if args.format != "records":
+        from .results.table import Results
+        table = Results(scores).to_pandas()
+        text = table.to_csv(index=False) if args.format == "csv" else table.to_json(orient="records", indent=1)
+        if args.out:
+            Path(args.out).write_text(text)
+            print(f"wrote {len(table)} score(s) to {args.out}")
+        else:
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    out = args.out or str(DEFAULT_RESULTS_DIR)
+    written = export_records(scores, out, registry)
+    print(f"wrote {len(written)} result record(s) under {out} "
           f"({len({record['model'] for record in written})} model file(s))")
 
 

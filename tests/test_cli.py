@@ -45,6 +45,10 @@ def test_score_prints_everything_and_is_reproducible(real_data, tmp_path):
     assert "reused" in text.stderr                                      # from the local store
     assert f"score {score['value']:.4f}" in text.stdout and "ceiling" in text.stdout
     assert f"best layer {score['best_layer']}" in text.stdout and "relative depth" in text.stdout
+    table = run("results", "export", "--format", "csv", home=tmp_path / "a")
+    header, row = table.stdout.splitlines()[:2]
+    assert header.startswith("model,benchmark,value,error,interval_low,interval_high,cv_value,ceiling")
+    assert row.startswith(f"{MODEL},allen.VISp-rsa,{score['value']}")
 
 
 def test_all_allen_rsa_benchmarks_share_one_extraction(real_data, tmp_path):

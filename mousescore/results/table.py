@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import html
 import math
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence
+from dataclasses import fields
+from pathlib import Path
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Union
 
+from .records import DEFAULT_RESULTS_DIR, read_records
 from .score import Score, paired_difference
 
 COLUMNS = ["model", "benchmark", "value", "error", "interval_low", "interval_high", "cv_value",
@@ -20,6 +23,22 @@ class Results(Sequence[Score]):
 
     def __init__(self, scores: Iterable[Score]):
         self.scores: List[Score] = list(scores)
+
+    @classmethod
+    def from_records(cls, records: Iterable[Dict]) -> "Results":
+        """Results from leaderboard records (:func:`mousescore.read_records`); records keep no
+        per-unit scores, so ``unit_scores`` is empty."""
+        names = {f.name for f in fields(Score)}
+        scores = []
+        for record in records:
+            values = {key: value for key, value in record.items() if key in names}
+            for key in ("value", "error", "ceiling", "ceiled_value", "cv_value", "best_layer_depth"):
+                values[key] = math.nan if values.get(key) is None else float(values[key])
+            values["layer_profile"] = {layer: math.nan if v is None else float(v)
+                                       for layer, v in (values.get("layer_profile") or {}).items()}
+            values["draws"] = [math.nan if v is None else float(v) for v in values.get("draws") or []]
+            scores.append(Score(**values))
+        return cls(scores)
 
     def __len__(self) -> int:
         return len(self.scores)
@@ -131,3 +150,8 @@ class Results(Sequence[Score]):
         if len(self.scores) > 20:
             lines.append(f"  ... and {len(self.scores) - 20} more (.to_pandas() shows all)")
         return "\n".join(lines)
+
+
+def load_board(results_dir: Union[str, Path] = DEFAULT_RESULTS_DIR) -> Results:
+    """The committed leaderboard (its records folder) as :class:`Results`, for analysis in pandas."""
+    return Results.from_records(read_records(Path(results_dir)))
