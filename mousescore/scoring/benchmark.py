@@ -159,7 +159,7 @@ def share_units(benchmarks: Sequence[Benchmark]) -> None:
         if len(members) < 2:
             members[0]._pool = None
             continue
-        if all(b._pool and b._pool[0].members == tuple(members) for b in members):
+        if all(b._pool and _same_objects(b._pool[0].members, members) for b in members):
             continue       # pooled already (built benchmarks are kept per process)
         position: Dict[tuple, int] = {}
         parts, columns = [], {}
@@ -174,6 +174,10 @@ def share_units(benchmarks: Sequence[Benchmark]) -> None:
         pool = UnitPool(tuple(members), np.concatenate([np.asarray(p, dtype=np.float64) for p in parts], axis=axis))
         for benchmark in members:
             benchmark._pool = (pool, columns[id(benchmark)])
+
+
+def _same_objects(a: Sequence, b: Sequence) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
 
 
 def _units_of(target: np.ndarray, units: list) -> np.ndarray:
