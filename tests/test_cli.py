@@ -24,6 +24,15 @@ def test_unknown_model_prints_suggestions_and_exits_2():
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
+def test_score_help_names_every_registered_metric():
+    from mousescore import get_registry
+    text = " ".join(run("score", "--help").stdout.split())      # argparse wraps the help text
+    metrics = [identifier for identifier, _, _ in get_registry().entries("metric")]
+    assert {"rsa", "srp_ridge", "ridge", "pls"} <= set(metrics)
+    for identifier in metrics:
+        assert f"{identifier}: " in text
+
+
 def test_unknown_benchmark_and_empty_glob_exit_2():
     assert "allen.VISp-rsa" in run("score", MODEL, "allen.VISP-rsa").stderr
     result = run("score", MODEL, "nothing.*")

@@ -1,9 +1,11 @@
 """Bring your own data: score a model on a lab's recordings without writing a plugin.
 
 Targets: a NeuroidAssembly netCDF (dims presentation × neuroid [× repetition], coords stimulus_id and
-neuroid_id), a responses array (.npy, stimuli × neuroids [× repeats]) with an optional neuroid table,
-or an RDM (.npy/.csv, square or condensed). Stimuli: a folder or zip of images whose file names (without
-extension) are the stimulus ids. Everything is validated before any model runs.
+neuroid_id) or a BrainIO assembly (one presentation per trial, read by :mod:`mousescore.data.brainio`),
+as a file or an in-memory xarray array; a responses array (.npy, stimuli × neuroids [× repeats]) with
+an optional neuroid table; or an RDM (.npy/.csv, square or condensed). Stimuli: a folder or zip of
+images whose file names (without extension) are the stimulus ids, or a BrainIO stimulus set's CSV
+(its ZIP beside it, same name). Everything is validated before any model runs.
 """
 from __future__ import annotations
 
@@ -14,7 +16,10 @@ from typing import List, Optional, Sequence
 import numpy as np
 import pandas as pd
 
+import xarray as xr
+
 from ..data.assemblies import NeuroidAssembly, StimulusSet, load_netcdf
+from ..data.brainio import from_brainio, read_stimulus_set
 from ..data.images import IMAGE_SUFFIXES, decode, stimulus_set
 from ..data.safe_loading import open_zip
 from ..errors import DataError, MousescoreError
@@ -40,10 +45,13 @@ def _image_sources(path: Path):
 
 
 def load_images(path, identifier: Optional[str] = None) -> StimulusSet:
-    """Images named by stimulus id -> StimulusSet (see :func:`mousescore.data.images.stimulus_set`)."""
+    """Images named by stimulus id -> StimulusSet (see :func:`mousescore.data.images.stimulus_set`);
+    a BrainIO stimulus set's CSV names them itself."""
     path = Path(path)
     if not path.exists():
         raise DataError(f"stimuli not found: {path}")
+    if path.suffix.lower() == ".csv":
+        return read_stimulus_set(path, path.with_suffix(".zip"), identifier=identifier or f"custom:{path.stem}")
     ids: List[str] = []
     images = []
     for stimulus_id, name, data in _image_sources(path):
@@ -109,6 +117,16 @@ def load_rdm(path, n_stimuli: int) -> np.ndarray:
     return values
 
 
+def assembly_target(assembly) -> NeuroidAssembly:
+    """A NeuroidAssembly from mousescore's netCDF (stimuli × neuroids [× repetition]) or from BrainIO's
+    layout (one presentation per trial), given as a file or as an xarray array."""
+    in_memory = isinstance(assembly, xr.DataArray)
+    array = assembly if in_memory else load_netcdf(assembly)
+    if isinstance(array, NeuroidAssembly) or "repetition" in array.dims:
+        return NeuroidAssembly(array).validate()
+    return from_brainio(array, source=f"assembly {array.name}" if in_memory else str(assembly))
+
+
 def _check_rows(assembly: NeuroidAssembly) -> None:
     values = assembly.transpose("presentation", ...).values
     empty = np.isnan(values.reshape(values.shape[0], -1)).all(axis=1)
@@ -139,10 +157,13 @@ def custom_benchmark(stimuli, assembly=None, responses=None, neuroids=None, rdm=
         raise MousescoreError("give exactly one of an assembly, a responses array or an RDM")
     images = load_images(stimuli)
     order = read_stimulus_ids(stimulus_ids) if stimulus_ids else sorted(images.stimulus_ids())
-    source = Path(targets[0])
+    in_memory = isinstance(targets[0], xr.DataArray)
+    source = Path(str(targets[0].name or "assembly") if in_memory else targets[0])
     metric = metric or ("rsa" if rdm is not None else "srp_ridge")
     identifier = f"custom.{name or source.stem}-{metric}"
-    dataset = f"custom:{_digest(source, neuroids, stimuli, stimulus_ids)}"
+    dataset = f"custom:{_digest(None if in_memory else source, neuroids, stimuli, stimulus_ids)}"
+    if in_memory:   # the array's bytes stand in for a file's
+        dataset += "-" + hashlib.sha256(np.ascontiguousarray(targets[0].values).tobytes()).hexdigest()[:12]
     if rdm is not None:
         if metric != "rsa":
             raise MousescoreError(f"an RDM can only be scored with the rsa metric, not {metric}")
@@ -151,9 +172,7 @@ def custom_benchmark(stimuli, assembly=None, responses=None, neuroids=None, rdm=
         return rdm_benchmark(identifier, dataset, images, matrix, order, [source.stem], [np.nan],
                              "none: an RDM alone has no repeats", registry=registry)
     if assembly is not None:
-        target = load_netcdf(assembly)
-        if not isinstance(target, NeuroidAssembly):
-            target = NeuroidAssembly(target).validate()
+        target = assembly_target(assembly)
     else:
         target = responses_assembly(responses, order, neuroids)
     _check_rows(target)
