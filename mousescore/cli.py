@@ -15,7 +15,9 @@ from .registry.plugins import KINDS, get_registry
 from .results.records import DEFAULT_RESULTS_DIR, VERIFY_TOLERANCE
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(help_wanted: bool = False) -> argparse.ArgumentParser:
+    """``help_wanted``: list the registered metrics in the help (loading every plugin takes seconds,
+    which no other command's parsing should pay)."""
     parser = argparse.ArgumentParser(prog="mousescore", description=(
         "Score image-computable networks against mouse visual cortex (Conwell et al., NeurIPS 2021)."))
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -29,6 +31,11 @@ def _parser() -> argparse.ArgumentParser:
     variant = listing.add_mutually_exclusive_group()
     variant.add_argument("--trained", action="store_true", help="models: only trained networks")
     variant.add_argument("--random", action="store_true", help="models: only random-init variants")
+    listing.add_argument("--available", action="store_true",
+                         help="models: only those that can be built offline now: trained weights found "
+                              "locally (cache, MOUSESCORE_WEIGHTS_PATH, the library's cache) or none needed "
+                              "(-random variants, baselines). Nothing is downloaded and only existence is "
+                              "checked: the sha256 is verified when the model is built")
 
     models = commands.add_parser("models", help="models: fetch trained weights ahead of time")
     model_commands = models.add_subparsers(dest="models_command", required=True)
@@ -44,14 +51,17 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("model")
     score.add_argument("benchmarks", nargs="*", help="identifiers or globs, e.g. 'allen.*-rsa'")
     own = score.add_argument_group("your own data (instead of benchmarks)")
-    own.add_argument("--assembly", help="NeuroidAssembly netCDF (presentation x neuroid [x repetition])")
+    own.add_argument("--assembly", help="NeuroidAssembly netCDF (presentation x neuroid [x repetition]), or a "
+                                        "BrainIO assembly (one presentation per trial)")
     own.add_argument("--responses", help="responses .npy (stimuli x neuroids [x repeats])")
     own.add_argument("--neuroids", help="CSV table, one row per neuroid (optional neuroid_id column)")
     own.add_argument("--rdm", help="RDM .npy/.csv, square or condensed (scored with rsa)")
-    own.add_argument("--stimuli", help="folder or zip of images named <stimulus_id>.<ext>")
+    own.add_argument("--stimuli", help="folder or zip of images named <stimulus_id>.<ext>, or a BrainIO "
+                                       "stimulus set's CSV (its ZIP beside it)")
     own.add_argument("--stimulus-ids", help="text file: stimulus ids in the order of the responses/RDM "
                                             "rows (default: sorted image names)")
-    own.add_argument("--metric", help="srp_ridge (default), ridge or rsa")
+    own.add_argument("--metric", help="metric for your own data (default: srp_ridge; rsa for --rdm)"
+                                      + (": " + _metric_choices() if help_wanted else ""))
     own.add_argument("--name", help="name for the custom benchmark")
     score.add_argument("--force", action="store_true", help="recompute stored results")
     score.add_argument("--json", action="store_true", help="print the scores as JSON")
@@ -118,7 +128,23 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--source", required=True, help="folder with the source files")
     build.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="builder option, e.g. min_reliability=0.8 or max_p_run_mod=none")
+    data_export = data_commands.add_parser("export", help="write a dataset's responses and stimuli as BrainIO "
+                                                          "files (assy_*.nc, stimulus_*.csv + .zip) for "
+                                                          "brainio and Brain-Score")
+    data_export.add_argument("name")
+    data_export.add_argument("--format", choices=["brainio"], default="brainio")
+    data_export.add_argument("--out", required=True, help="output folder")
     return parser
+
+
+def _metric_choices() -> str:
+    """Every registered metric, so that `score --help` names what `--metric` accepts."""
+    try:
+        entries = get_registry().entries("metric")
+    except MousescoreError as error:
+        return f"(the metric plugins could not be listed: {error})"
+    return "; ".join(f"{identifier}: {spec.metadata.get('description', '')}".rstrip(": ")
+                     for identifier, spec, _ in entries).replace("%", "%%")
 
 
 def _add_cluster_options(parser) -> None:
@@ -172,12 +198,21 @@ def _list(kind: str, as_json: bool, args=None) -> None:
         metadata = {k: v for k, v in dict(spec.metadata).items() if not callable(v)}
         if kind == "dataset":
             metadata["files"] = [{"name": f.name, "url": f.url, f.algorithm: f.digest} for f in spec.files]
+        if kind == "model":
+            try:
+                metadata["available"] = spec.available()   # existence checks only: no download, no hashing
+            except Exception as error:  # a plugin's lookup may fail in any way: then it cannot be built
+                print(f"warning: {identifier}: could not tell whether its weights are here "
+                      f"({type(error).__name__}: {error})", file=sys.stderr)
+                metadata["available"] = False
+            if getattr(args, "available", False) and not metadata["available"]:
+                continue
         rows.append({"identifier": identifier, "plugin": plugin, **metadata})
     _warn_about_broken_plugins(registry)
     if as_json:
         print(json.dumps(rows, indent=2, default=str))
         return
-    columns = {"model": ["identifier", "family", "architecture_class", "trained", "plugin"],
+    columns = {"model": ["identifier", "family", "architecture_class", "trained", "available", "plugin"],
                "benchmark": ["identifier", "dataset", "site", "metric", "plugin"],
                "metric": ["identifier", "plugin", "description"],
                "dataset": ["identifier", "plugin", "description"]}[kind]
@@ -192,6 +227,8 @@ def _list(kind: str, as_json: bool, args=None) -> None:
         for row in rows:
             families[row.get("family", "?")] = families.get(row.get("family", "?"), 0) + 1
         print("per family: " + ", ".join(f"{family} {count}" for family, count in sorted(families.items())))
+        print(f"available offline now: {sum(row['available'] for row in rows)} of {len(rows)} "
+              f"(weights found locally, or none needed)")
 
 
 def _score(args) -> None:
@@ -329,6 +366,11 @@ def _data(args) -> None:
         for step, count in counts.items():
             print(f"  {step}: {count} neurons")
         return
+    if args.data_command == "export":
+        from .data.brainio import export_products
+        for path in export_products(load_dataset(args.name), args.name, args.out):
+            print(f"{args.name}: wrote {path}")
+        return
     for name in args.names:
         spec = registry.get("dataset", name)
         for file_name, path in fetch_files(spec).items():
@@ -393,7 +435,9 @@ def _submission(args) -> int:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    args = _parser().parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else argv
+    score_help = "score" in arguments and bool({"-h", "--help"} & set(arguments))
+    args = _parser(help_wanted=score_help).parse_args(argv)
     logging.basicConfig(format="warning: %(message)s", level=logging.WARNING, stream=sys.stderr)
     try:
         if args.command == "list":

@@ -15,21 +15,19 @@ one data variable, and the two global attributes.
 """
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Mapping, Optional, Sequence
-
 import io
 import logging
 import re
 import zipfile
+from pathlib import Path
+from typing import Mapping, Optional, Sequence
 
 import numpy as np
 import pandas as pd
 import xarray as xr
-
-from ..errors import DataError
 from PIL import Image
 
+from ..errors import DataError
 from .assemblies import NeuroidAssembly, StimulusSet
 from .images import decode, stimulus_set
 from .safe_loading import open_zip
@@ -143,15 +141,13 @@ def to_brainio(assembly: NeuroidAssembly, identifier: Optional[str] = None,
 
 def write_assembly(assembly: NeuroidAssembly, path, identifier: Optional[str] = None,
                    stimulus_set_identifier: Optional[str] = None) -> Path:
-    """Write :func:`to_brainio`'s array as a BrainIO netCDF-4 file (one data variable ``data``, the
-    identifiers as global attributes, as brainio's own ``write_netcdf`` does)."""
+    """Write :func:`to_brainio`'s array as a BrainIO netCDF-4 file as brainio's own ``write_netcdf``
+    does: one compressed data variable ``data``, the identifiers as global attributes and on it."""
     array = to_brainio(assembly, identifier, stimulus_set_identifier)
-    dataset = array.to_dataset()
-    dataset.attrs = dict(array.attrs)
-    dataset["data"].attrs = {}
+    dataset = array.to_dataset(promote_attrs=True)     # the identifiers on the file and on ``data``
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    dataset.to_netcdf(path, engine="netcdf4")
+    dataset.to_netcdf(path, engine="netcdf4", encoding={"data": {"zlib": True, "complevel": 1}})
     return path
 
 

@@ -1,4 +1,5 @@
 """Resolve upstream files: the cache first, then local mirrors, then the URL; always by checksum.
+:func:`locate` looks in the same places without reading or downloading anything (cheap listings).
 
 A file whose bytes do not hash to the registered digest (sha256; sha1 where upstream publishes only
 that) is never used: a corrupt cache entry is
@@ -14,7 +15,7 @@ import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, List, Optional
 
 from ..errors import ChecksumMismatch, DataError
 from ..registry.specs import RemoteFile
@@ -57,29 +58,47 @@ def download(url: str, target: Path, digest: str, algorithm: str = "sha256") -> 
     return target
 
 
+def _local_candidates(remote: RemoteFile, mirrors: Iterable[Path], library_dirs: Iterable[Path]) -> List[Path]:
+    """Where a mirror may hold the file (at ``mirror_path``, or flat), then the library caches."""
+    name = Path(remote.mirror_path).name
+    candidates = [c for m in mirrors for c in (Path(m) / remote.mirror_path, Path(m) / name)]
+    return candidates + [Path(d) / name for d in library_dirs]
+
+
+def locate(remote: RemoteFile, cache_dir: Path, mirrors: Iterable[Path] = (),
+           library_dirs: Iterable[Path] = ()) -> Optional[Path]:
+    """The local file :func:`resolve` would use, without reading it: the cache, the mirrors, the library
+    caches, in that order; None when none holds it. Nothing is verified or downloaded (a file found may
+    still fail :func:`resolve`'s checksum): an existence check, cheap enough for every file of a listing."""
+    for candidate in [Path(cache_dir) / remote.name, *_local_candidates(remote, mirrors, library_dirs)]:
+        if candidate.is_file():
+            return candidate
+    return None
+
+
 def resolve(remote: RemoteFile, cache_dir: Path, mirrors: Iterable[Path], mirror_variable: str,
             library_dirs: Iterable[Path] = ()) -> Path:
     """A local path whose bytes hash to ``remote.digest``: cache, mirrors, library caches, then URL."""
+    cache_dir, mirrors, library_dirs = Path(cache_dir), list(mirrors), list(library_dirs)
     cached = cache_dir / remote.name
-    if cached.exists():
+    found = locate(remote, cache_dir, mirrors, library_dirs)
+    if found == cached:
         try:
             verify(cached, remote.digest, remote.algorithm)
             return cached
         except ChecksumMismatch as error:
             logger.warning("%s; removed it from the cache and fetching it again", error)
             cached.unlink()
-    mirrors = list(mirrors)
-    candidates = [c for m in mirrors for c in (m / remote.mirror_path, m / Path(remote.mirror_path).name)]
-    candidates += [Path(d) / Path(remote.mirror_path).name for d in library_dirs]
-    for candidate in candidates:
-        if candidate.is_file():
-            verify(candidate, remote.digest, remote.algorithm)  # a wrong mirror copy is an error
-            return candidate
+        found = locate(remote, cache_dir, mirrors, library_dirs)   # the mirrors, now the cache is empty
+    if found is not None:
+        verify(found, remote.digest, remote.algorithm)  # a wrong mirror copy is an error
+        return found
     try:
         return download(remote.url, cached, remote.digest, remote.algorithm)
     except ChecksumMismatch:
         raise
     except DataError as error:
+        candidates = _local_candidates(remote, mirrors, library_dirs)
         searched = ", ".join(dict.fromkeys(str(c.parent) for c in candidates)) or f"none (set {mirror_variable})"
         raise DataError(
             f"{remote.name} is not available offline and could not be downloaded ({error}). "

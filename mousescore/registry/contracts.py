@@ -36,7 +36,8 @@ class Metric(Protocol):
     stimuli × neurons, or RDMs, sites × stimuli × stimuli); it returns one score per unit, NaN where a
     unit cannot be scored. ``error(reduced, target, unit_scores)`` returns ``(error, how it was
     estimated)`` at the committed layer. ``identifier`` and ``options`` say what was computed; they
-    go into every score's provenance and into the disk memo's keys.
+    go into every score's provenance and into the disk memo's keys. A layer's score is the mean over
+    its units (see :class:`AggregatingMetric` for a metric that aggregates otherwise).
     """
 
     identifier: str
@@ -69,4 +70,16 @@ class ResamplableMetric(Metric, Protocol):
     """
 
     def layer_evidence(self, reduced: Mapping[Reduction, np.ndarray], target: Any) -> Any:
+        ...
+
+
+@runtime_checkable
+class AggregatingMetric(Metric, Protocol):
+    """A Metric whose layer score is not the mean over its units: ``layer_value(reduced, target)``
+    returns ``(score, unit_scores)``, and the benchmark takes that score as the layer's (Brain-Score's
+    PLS convention: the median over neurons per split, then the mean over splits). Such a metric has
+    the Max alone: no cross-validated value, no bootstrap draws.
+    """
+
+    def layer_value(self, reduced: Mapping[Reduction, np.ndarray], target: Any) -> Tuple[float, np.ndarray]:
         ...

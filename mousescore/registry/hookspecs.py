@@ -32,7 +32,10 @@ def mousescore_models() -> Iterable[ModelSpec]:
     input size, normalisation, provenance). Give the trained variant the architecture name
     (``alexnet``) and the seeded random-init variant the suffix ``-random`` (``alexnet-random``);
     :func:`mousescore.trained_and_random` makes both. The metadata holds every key of
-    :data:`mousescore.MODEL_METADATA`.
+    :data:`mousescore.MODEL_METADATA`. A model that needs files (trained weights) declares them with
+    ``weights=``: a cheap function returning their local path or None (:func:`mousescore.locate_weights`
+    looks where :func:`mousescore.resolve_weights` would), so ``mousescore list models --available``
+    can tell what builds offline.
     """
 
 

@@ -5,6 +5,7 @@ Nothing here imports torch: listing specs must stay cheap.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, List, Mapping, Optional, Sequence
 
 
@@ -33,16 +34,32 @@ class DatasetSpec:
 
 @dataclass(frozen=True)
 class ModelSpec:
+    """A model: ``factory()`` builds it (lazily: it may import torch, and read or download weights).
+
+    ``weights``: for a model that needs files to be built, a cheap function telling where they lie on
+    this machine now, in the places ``factory`` looks (the trained weights' path), or None while they are
+    absent. It must not download, hash or import torch: ``mousescore list models --available`` calls it
+    for every model. ``factory`` still verifies the file's checksum when it builds. The default, None,
+    declares that the model needs no files (random init, fixed filters): it can always be built offline.
+    """
     identifier: str
     factory: Callable[[], "LoadedModel"]
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    weights: Optional[Callable[[], Optional[Path]]] = None
+
+    def available(self) -> bool:
+        """Whether the model can be built offline now: it needs no files, or ``weights()`` finds them."""
+        return self.weights is None or self.weights() is not None
 
 
 def trained_and_random(identifier: str, build: Callable[[bool, int], "LoadedModel"],
-                       metadata: Mapping[str, Any], training: str, seed: int = 0) -> List[ModelSpec]:
+                       metadata: Mapping[str, Any], training: str, seed: int = 0,
+                       weights: Optional[Callable[[], Optional[Path]]] = None) -> List[ModelSpec]:
     """The two variants every network gets: ``identifier`` with its trained weights and
-    ``identifier-random``, seeded random init; ``build(trained, seed)`` makes either, lazily."""
-    return [ModelSpec(identifier, lambda: build(True, seed), {**metadata, "trained": True, "training": training}),
+    ``identifier-random``, seeded random init; ``build(trained, seed)`` makes either, lazily.
+    ``weights`` (see :class:`ModelSpec`) goes to the trained variant only: the random one needs no file."""
+    return [ModelSpec(identifier, lambda: build(True, seed), {**metadata, "trained": True, "training": training},
+                      weights=weights),
             ModelSpec(f"{identifier}-random", lambda: build(False, seed),
                       {**metadata, "trained": False, "training": "random init", "seed": seed})]
 

@@ -19,7 +19,7 @@ from ..extraction.extract import LayerFeatures
 from ..numerics import reductions
 from ..numerics.resampling import N_SPLITS, half_splits, stimulus_resamples, unit_resamples
 from ..numerics.stats import split_half_reliability
-from ..registry.contracts import Metric, ResamplableMetric
+from ..registry.contracts import AggregatingMetric, Metric, ResamplableMetric
 from ..registry.plugins import Registry, get_registry
 from ..results.score import Score
 from .layer_selection import CV_KIND, cross_validated_value
@@ -57,10 +57,11 @@ class Benchmark:
         if isinstance(self.metric, ResamplableMetric):
             profile, units, cv, draws, draws_kind = self._score_with_evidence(features)
         else:   # a metric that only scores: Max alone
-            per_layer = {layer: (np.full(len(self.unit_ids), np.nan) if layer in features.nonfinite
-                                 else self.metric.layer_scores(features.reduced[layer], self.target))
-                         for layer in features.layers}
-            profile = {layer: _mean(s) for layer, s in per_layer.items()}
+            values = {layer: ((float("nan"), np.full(len(self.unit_ids), np.nan)) if layer in features.nonfinite
+                              else _layer_value(self.metric, features.reduced[layer], self.target))
+                      for layer in features.layers}
+            profile = {layer: value for layer, (value, _) in values.items()}
+            per_layer = {layer: units for layer, (_, units) in values.items()}
             units, cv, draws, draws_kind = None, float("nan"), [], ""
         finite = {layer: v for layer, v in profile.items() if np.isfinite(v)}
         if not finite:
@@ -183,6 +184,15 @@ def _same_objects(a: Sequence, b: Sequence) -> bool:
 def _units_of(target: np.ndarray, units: list) -> np.ndarray:
     """Those units of a target: columns of responses (stimuli × neurons), or RDMs (sites × n × n)."""
     return target[:, units] if np.ndim(target) == 2 else target[units]
+
+
+def _layer_value(metric: Metric, reduced, target):
+    """(the layer's score, its per-unit scores): the mean over units, unless the metric aggregates
+    its own way (``layer_value``, e.g. Brain-Score's median over neurons per split)."""
+    if isinstance(metric, AggregatingMetric):
+        return metric.layer_value(reduced, target)
+    unit_scores = metric.layer_scores(reduced, target)
+    return _mean(unit_scores), unit_scores
 
 
 def _mean(unit_scores: np.ndarray) -> float:

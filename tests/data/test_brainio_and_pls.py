@@ -113,3 +113,59 @@ def test_srp_ridge_and_pls_run_on_the_brainio_v4_assembly(brainio_files):
     for score in scores:
         assert np.isfinite(score.value) and -1 < score.value < 1 and score.n_units == 3
         assert 0 < score.ceiling <= 1      # split-half over the repeats
+
+
+def brainscore_pls_plainly(features, responses):
+    """Brain-Score's CrossRegressedCorrelation(pls) as its sources do it (brainscore_vision 2.4.2,
+    brainscore_core 2.5.0): ShuffleSplit(10, train_size=0.9, random_state=1) over the stimuli,
+    PLSRegression(25, scale=False) on the raw features, scipy's pearsonr per neuroid on the test
+    stimuli, median over neuroids per split, mean over splits; error = population SD / sqrt(10)."""
+    from scipy.stats import pearsonr
+    from sklearn.model_selection import ShuffleSplit
+    medians = []
+    for train, test in ShuffleSplit(10, train_size=0.9, test_size=None, random_state=1).split(np.zeros(len(features))):
+        prediction = PLSRegression(n_components=25, scale=False).fit(features[train], responses[train]).predict(features[test])
+        medians.append(np.median([pearsonr(prediction[:, j], responses[test, j])[0] for j in range(responses.shape[1])]))
+    return float(np.mean(medians)), float(np.std(medians) / np.sqrt(len(medians))), medians
+
+
+def test_brainscore_pls_equals_the_plain_procedure_on_raw_features():
+    from mousescore_metrics.pls_metric import BrainScorePLS
+    from sklearn.model_selection import ShuffleSplit
+    # The splits are the real package's: split 0's first test rows for 200 stimuli, as brainscore-vision
+    # 2.4.2 drew them in its side environment (tools/brainscore_side).
+    _, test = next(ShuffleSplit(10, train_size=0.9, random_state=1).split(np.zeros(200)))
+    assert list(test[:10]) == [58, 40, 34, 102, 184, 198, 95, 4, 29, 168]
+    rng = np.random.default_rng(4)
+    features = rng.normal(size=(120, 700))                   # wider than the stimuli: PCA of the Gram
+    responses = features[:, :10] @ rng.normal(size=(10, 30)) + 3 * rng.normal(size=(120, 30))
+    metric = BrainScorePLS()
+    reduced = {reductions.centered_gram(): centered_gram(features)}
+    value, units = metric.layer_value(reduced, responses)
+    expected, expected_error, medians = brainscore_pls_plainly(features, responses)
+    assert value == pytest.approx(expected, abs=1e-8)
+    np.testing.assert_allclose(np.nanmedian(metric.split_scores(reduced, responses), axis=1), medians, atol=1e-8)
+    assert metric.error(reduced, responses, units)[0] == pytest.approx(expected_error, abs=1e-8)
+    assert 0.1 < value < 0.9
+    # Not the pooled PCA + PLS convention: on the same data it differs.
+    assert abs(PLS().layer_scores(reduced, responses).mean() - value) > 1e-3
+
+
+def test_benchmark_takes_brainscore_pls_value_not_the_mean_over_neurons():
+    from mousescore.data.assemblies import NeuroidAssembly, StimulusSet
+    from mousescore.extraction.functions import FeatureFunction, extract_function
+    from mousescore.scoring.benchmark import neural_benchmark
+    rng = np.random.default_rng(5)
+    images = rng.uniform(size=(60, 8, 8, 1)).astype(np.float32)      # as a StimulusSet holds them
+    stimuli = StimulusSet.create(images, [f"s{i}" for i in range(60)])
+    flat = images.reshape(60, -1).astype(np.float64)
+    responses = flat[:, :5] @ rng.normal(size=(5, 12)) + rng.normal(size=(60, 12))
+    assembly = NeuroidAssembly.create(responses, [f"s{i}" for i in range(60)], [f"n{i}" for i in range(12)])
+    benchmark = neural_benchmark("test.pls_brainscore", "test", stimuli, assembly, "pls_brainscore")
+    model = FeatureFunction(lambda batch: {"pixels": batch.reshape(len(batch), -1)})
+    features = extract_function(model, stimuli, benchmark.metric.reductions())
+    score = benchmark.score("pixels", features)
+    expected, expected_error, _ = brainscore_pls_plainly(flat, responses)
+    # 1e-6 here, not 1e-8: extraction forms a float32 layer's Gram from float32 products
+    assert score.value == pytest.approx(expected, abs=1e-6) and score.error == pytest.approx(expected_error, abs=1e-6)
+    assert score.value != pytest.approx(np.mean(list(score.unit_scores.values())), abs=1e-6)

@@ -5,19 +5,30 @@ stimulus set itself: Brain-Score fits it on 1,000 separate ImageNet images, whic
 offline (the paper's appendix A.3 compares both choices). PLS keeps Brain-Score's 25 components and
 10-fold cross-validation; each neuron's score is the Pearson r between its responses and the
 out-of-fold predictions, like ``srp_ridge`` with its leave-one-out predictions.
+
+``pls_brainscore`` follows Brain-Score's ``CrossRegressedCorrelation`` exactly instead: 10 shuffle
+splits of 90 % train / 10 % test (scikit-learn's ``ShuffleSplit``, ``random_state=1``), 25-component
+PLS without scaling, Pearson r per neuron on each split's test stimuli, the median over neurons per
+split, and the mean over splits (error: the population SD over splits / √splits). Splits are not
+stratified (Brain-Score's ``stratification_coord=None``, as its benchmarks without object labels
+use). It maps the layer's own
+features: all of their principal components, which gives PLS the same predictions as the raw
+features (PLS without scaling is unchanged by a rotation of the features); Brain-Score's model side
+may first reduce a layer to 1,000 components fit on ImageNet images, which is not part of the metric.
 """
 import numpy as np
 from sklearn.cross_decomposition import PLSRegression
-from sklearn.model_selection import KFold
+from sklearn.model_selection import KFold, ShuffleSplit
 
 from mousescore import Metric
-from mousescore.numerics import PredictionEvidence, gram_of, reductions
+from mousescore.numerics import PredictionEvidence, gram_of, pearson_columns, reductions
 
 FULL_GRAM = reductions.centered_gram()
 
 
-def principal_components(gram: np.ndarray, n_components: int) -> np.ndarray:
-    """PCA scores (n × c) from K = X_c X_cᵀ = U diag(w) Uᵀ: scores = U √w, largest first."""
+def principal_components(gram: np.ndarray, n_components=None) -> np.ndarray:
+    """PCA scores (n × c) from K = X_c X_cᵀ = U diag(w) Uᵀ: scores = U √w, largest first (all
+    components with a non-negligible variance when ``n_components`` is None)."""
     eigenvalues, eigenvectors = np.linalg.eigh(gram)
     order = np.argsort(eigenvalues)[::-1]
     keep = order[eigenvalues[order] > eigenvalues[order[0]] * 1e-10][:n_components]
@@ -52,3 +63,45 @@ class PLS(Metric):
     def error(self, reduced, target, unit_scores):
         finite = np.asarray(unit_scores)[np.isfinite(unit_scores)]
         return float(np.std(finite, ddof=1) / np.sqrt(len(finite))), f"SEM over {len(finite)} neurons"
+
+
+class BrainScorePLS(Metric):
+    """Brain-Score's PLS convention (see the module docstring): the score is not a mean over neurons,
+    so the metric gives the benchmark its layer value itself (``layer_value``)."""
+    identifier = "pls_brainscore"
+
+    def __init__(self, n_components: int = 25, n_splits: int = 10, train_size: float = 0.9, random_state: int = 1):
+        self.options = {"n_components": n_components, "n_splits": n_splits, "train_size": train_size,
+                        "random_state": random_state}
+
+    def reductions(self):
+        return {FULL_GRAM}
+
+    def split_scores(self, reduced, target: np.ndarray) -> np.ndarray:
+        """Pearson r per split and neuron (splits × neurons) on each split's test stimuli."""
+        features = principal_components(gram_of(np.asarray(reduced[FULL_GRAM], dtype=np.float64)))
+        responses = np.asarray(target, dtype=np.float64)
+        splits = ShuffleSplit(self.options["n_splits"], train_size=self.options["train_size"],
+                              random_state=self.options["random_state"])
+        scores = []
+        for train, test in splits.split(features):
+            components = max(1, min(self.options["n_components"], features.shape[1], len(train) - 1))
+            model = PLSRegression(n_components=components, scale=False).fit(features[train], responses[train])
+            scores.append(pearson_columns(model.predict(features[test]), responses[test]))
+        return np.array(scores)
+
+    def layer_value(self, reduced, target: np.ndarray):
+        """(mean over splits of the median over neurons, each neuron's mean r over splits)."""
+        per_split = self.split_scores(reduced, target)
+        with np.errstate(all="ignore"):
+            return float(np.mean(np.nanmedian(per_split, axis=1))), np.nanmean(per_split, axis=0)
+
+    def layer_scores(self, reduced, target: np.ndarray) -> np.ndarray:
+        return self.layer_value(reduced, target)[1]
+
+    def error(self, reduced, target, unit_scores):
+        with np.errstate(all="ignore"):
+            medians = np.nanmedian(self.split_scores(reduced, target), axis=1)
+        return (float(np.std(medians) / np.sqrt(len(medians))),
+                f"SEM over {len(medians)} splits of the median over neurons (population SD / sqrt(splits), "
+                f"as Brain-Score)")

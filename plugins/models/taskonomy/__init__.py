@@ -14,7 +14,8 @@ Metadata: ``task`` (visualpriors key), ``task_name``, ``task_cluster`` — the p
 (2D, 3D, Semantic, Geometric; the denoising autoencoder, Taskonomy's only 'Other', lumped into 2D) —
 and ``task_category``, the five-way Taskonomic category before lumping.
 
-Listing imports neither torch nor visualpriors; :mod:`.build` is imported only when a model is built.
+Listing imports neither torch nor visualpriors; :mod:`.build` is imported only when a model is built or
+its weights looked for (``list models --available``), and imports neither at the top.
 """
 from dataclasses import replace
 
@@ -36,6 +37,13 @@ def _builder(task: str):
     return build
 
 
+def _locate(task: str):
+    def locate():
+        from .build import locate as locate_weights_file   # imports no torch
+        return locate_weights_file(task)
+    return locate
+
+
 def identifier(task: str) -> str:
     return f"taskonomy_{task}"
 
@@ -50,7 +58,7 @@ def mousescore_models():
                     "task_cluster": task.cluster, "task_category": task.category,
                     "training_data": "taskonomy", "input_size": INPUT_SIZE, "parameters": PARAMETERS}
         trained, random = trained_and_random(identifier(task.key), _builder(task.key), metadata,
-                                             f"Taskonomy: {task.key}", seed=SEED)
+                                             f"Taskonomy: {task.key}", seed=SEED, weights=_locate(task.key))
         specs += [replace(trained, metadata={**trained.metadata, "weights_url": task.url,
                                              "weights_sha256": task.sha256}),
                   replace(random, metadata={**random.metadata, "note": RANDOM_NOTE})]

@@ -27,9 +27,18 @@ way every key of the encoder must be present and no other key may be (strict loa
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional
 
-from mousescore import DataError, LoadedModel, load_state_dict, resolve_weights, seeded, weights_provenance
+from mousescore import (
+    DataError,
+    LoadedModel,
+    load_state_dict,
+    locate_weights,
+    resolve_weights,
+    seeded,
+    torch_hub_checkpoints,
+    weights_provenance,
+)
 
 from .tasks import BY_KEY, VISUALPRIORS_VERSION
 
@@ -80,9 +89,13 @@ def load_encoder_weights(module, path: Path) -> None:
 
 def weights_file(task: str) -> Path:
     """The verified weights file of ``task``'s encoder (offline first; see the module docstring)."""
-    import torch
     spec = BY_KEY[task]
-    return resolve_weights(spec.url, spec.sha256, library_dirs=[Path(torch.hub.get_dir()) / "checkpoints"])
+    return resolve_weights(spec.url, spec.sha256, library_dirs=[torch_hub_checkpoints()])
+
+
+def locate(task: str) -> Optional[Path]:
+    """Where :func:`weights_file` would find the file offline now, or None; imports no torch, reads nothing."""
+    return locate_weights(BY_KEY[task].url, [torch_hub_checkpoints()])
 
 
 def build(task: str, trained: bool, seed: int = 0) -> LoadedModel:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from mousescore import hookimpl, read_table, trained_and_random
 
-from .build import build
+from .build import build, locate
 
 TABLE = Path(__file__).with_name("architectures.csv")
 # Beyond the paper's list: what a user in 2026 expects to find.
@@ -19,5 +19,5 @@ def mousescore_models():
     for row in read_table(TABLE) + EXTRA:
         metadata = {"family": "timm", "source": "timm", **row}
         specs += trained_and_random(row["architecture"], partial(build, row["architecture"]), metadata,
-                                    "ImageNet supervised")
+                                    "ImageNet supervised", weights=partial(locate, row["architecture"]))
     return specs

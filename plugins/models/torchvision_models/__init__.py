@@ -4,7 +4,7 @@ from pathlib import Path
 
 from mousescore import hookimpl, read_table, trained_and_random
 
-from .build import build
+from .build import build, locate
 
 TABLE = Path(__file__).with_name("architectures.csv")
 
@@ -15,5 +15,5 @@ def mousescore_models():
     for row in read_table(TABLE):
         metadata = {"family": "torchvision", "source": "torchvision", **row}
         specs += trained_and_random(row["architecture"], partial(build, row["architecture"]), metadata,
-                                    "ImageNet-1k supervised")
+                                    "ImageNet-1k supervised", weights=partial(locate, row["architecture"]))
     return specs

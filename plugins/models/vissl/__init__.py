@@ -3,7 +3,8 @@ random-init: 14 ResNet-50s (``resnet50_<method>[_in22k]``) and 2 ViTs (``vit_sma
 ``vit_base_moco_v3``); the table, the identifier scheme and the URLs are in :mod:`.zoo`, the checksum
 policy and the networks in :mod:`.build`, the checkpoint key conversion in :mod:`.convert`.
 
-Listing imports neither torch, torchvision nor timm; :mod:`.build` is imported only when a model is built.
+Listing imports neither torch, torchvision nor timm; :mod:`.build` is imported only when a model is built
+or its checkpoint looked for (``list models --available``), and imports none of them at the top.
 """
 from mousescore import hookimpl, trained_and_random
 
@@ -21,6 +22,13 @@ def _build(identifier: str):
     return build
 
 
+def _locate(identifier: str):
+    def locate():
+        from .build import locate as locate_checkpoint   # imports no torch
+        return locate_checkpoint(identifier)
+    return locate
+
+
 @hookimpl
 def mousescore_models():
     specs = []
@@ -34,5 +42,6 @@ def mousescore_models():
                     "input_size": INPUT_SIZE, "parameters": PARAMETERS[entry.architecture],
                     "weights_url": entry.url, "description": entry.note}
         specs += trained_and_random(entry.identifier, _build(entry.identifier), metadata,
-                                    f"self-supervised: {entry.method} ({entry.data})", seed=SEED)
+                                    f"self-supervised: {entry.method} ({entry.data})", seed=SEED,
+                                    weights=_locate(entry.identifier))
     return specs

@@ -36,8 +36,16 @@ import re
 from pathlib import Path
 from typing import Optional, Tuple
 
-from mousescore import DataError, LoadedModel, RemoteFile, config, load_state_dict, seeded, weights_provenance
-from mousescore import resolve_file as resolve
+from mousescore import (
+    DataError,
+    LoadedModel,
+    config,
+    load_state_dict,
+    locate_weights,
+    resolve_weights,
+    seeded,
+    weights_provenance,
+)
 from mousescore import verify_file as verify
 from mousescore.config import WEIGHTS_PATH_VARIABLE
 
@@ -95,9 +103,8 @@ def weights_path(zoo_entry: ZooEntry) -> Tuple[Path, str]:
     """The verified checkpoint file of an entry and where its digest came from."""
     url = zoo_entry.url
     if zoo_entry.sha256:
-        remote = RemoteFile(name=mirror_path(url), url=url, digest=zoo_entry.sha256, mirror_path=mirror_path(url))
-        return resolve(remote, config.home() / "weights", config.settings().weights_path,
-                       WEIGHTS_PATH_VARIABLE), "registered in mousescore_vissl"
+        return (resolve_weights(url, zoo_entry.sha256, mirror_path=mirror_path(url)),
+                "registered in mousescore_vissl")
     digest, candidate = user_pinned_digest(url)
     if digest is None:
         searched = ", ".join(str(d) for d in config.settings().weights_path) or "none"
@@ -110,6 +117,19 @@ def weights_path(zoo_entry: ZooEntry) -> Tuple[Path, str]:
             + f" in a directory <dir> listed in {WEIGHTS_PATH_VARIABLE} (directories searched: {searched})")
     verify(candidate, digest)   # the bytes read are the bytes the digest vouches for
     return candidate, f"user-pinned {candidate.name}.sha256 (upstream publishes none)"
+
+
+def locate(identifier: str) -> Optional[Path]:
+    """Where the checkpoint of an entry lies locally, in the places :func:`weights_path` looks, or None:
+    for a pinned entry the cache or a mirror; otherwise a mirror copy with its ``.sha256`` sidecar
+    (without one the build refuses). Only the sidecar is read, never the checkpoint."""
+    zoo_entry = entry(identifier)
+    if zoo_entry.sha256:
+        return locate_weights(zoo_entry.url, mirror_path=mirror_path(zoo_entry.url))
+    try:
+        return user_pinned_digest(zoo_entry.url)[1]
+    except DataError:   # a malformed sidecar: the build would refuse the file
+        return None
 
 
 def trained_state_dict(zoo_entry: ZooEntry, module, path: Path):

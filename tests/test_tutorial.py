@@ -1,0 +1,25 @@
+"""The notebook tutorial (examples/tutorial.py, percent format) runs end to end and writes its outputs."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_tutorial_runs_and_writes_its_table_and_plot(real_data, tmp_path):
+    env = {**os.environ, "MOUSESCORE_HOME": str(tmp_path / "home"), "MOUSESCORE_TUTORIAL_OUT": str(tmp_path / "out"),
+           "MPLBACKEND": "Agg"}
+    result = subprocess.run([sys.executable, str(REPO / "examples" / "tutorial.py")], capture_output=True, text=True,
+                            env=env, cwd=tmp_path, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    plot = tmp_path / "out" / "profile.png"
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and plot.stat().st_size > 10_000
+    table = pd.read_csv(tmp_path / "out" / "scores.csv")
+    assert sorted(set(table["model"])) == ["alexnet-random", "tinynet"] and len(table) == 16
+    alexnet = table.set_index(["model", "benchmark"]).loc[("alexnet-random", "antolik2016.V1-srp_ridge")]
+    assert abs(alexnet["value"] - 0.1596) < 5e-4 and alexnet["best_layer"] == "features.10"   # as on the board
+    assert "significant" in result.stdout and "rsatoolbox: 4 VISp RDM(s) over 118 scenes" in result.stdout
+    assert (tmp_path / "out" / "brainio" / "assy_mousescore_Antolik2016.nc").is_file()
