@@ -110,3 +110,10 @@ def override(**changes) -> Iterator[Settings]:
 def home() -> Path:
     """Where mousescore keeps its cache, results and packaged data (``MOUSESCORE_HOME``)."""
     return settings().home
+
+
+def torch_home() -> Path:
+    """torch's own cache folder as ``torch.hub`` finds it (``$TORCH_HOME``, else
+    ``$XDG_CACHE_HOME/torch``), without importing torch: listing models must stay light."""
+    cache = os.environ.get("XDG_CACHE_HOME") or "~/.cache"
+    return Path(os.environ.get("TORCH_HOME") or os.path.join(cache, "torch")).expanduser()

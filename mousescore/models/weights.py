@@ -3,7 +3,6 @@ cache (torch hub), then the real URL; every file checked by sha256 and loaded wi
 :func:`locate_weights` answers where (whether) a file lies in those places now, reading nothing."""
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Iterable, Optional
@@ -18,12 +17,11 @@ from ..registry.specs import RemoteFile
 def torch_hub_checkpoints() -> Path:
     """torch hub's ``checkpoints`` folder, where torchvision and visualpriors download to:
     ``torch.hub.get_dir()``, or, while torch is not imported (listing models), the same rule
-    (``$TORCH_HOME``, else ``$XDG_CACHE_HOME/torch``) without importing it."""
+    without importing it."""
     if "torch" in sys.modules:
         import torch.hub
         return Path(torch.hub.get_dir()) / "checkpoints"
-    torch_home = os.getenv("TORCH_HOME", os.path.join(os.getenv("XDG_CACHE_HOME", "~/.cache"), "torch"))
-    return Path(os.path.expanduser(torch_home)) / "hub" / "checkpoints"
+    return config.torch_home() / "hub" / "checkpoints"
 
 
 def _remote(url: str, sha256: str, mirror_path: Optional[str]) -> RemoteFile:
