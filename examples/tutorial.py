@@ -97,15 +97,18 @@ print(comparison.to_string(index=False, float_format="%.4f"))
 
 # %% [markdown]
 # ## To Brain-Score and rsatoolbox
-# The antolik2016 neurons as BrainIO files (one presentation per trial, `repetition` coordinate), which
-# brainio and Brain-Score's metrics read; the Allen VISp RDMs and AlexNet's layer RDMs as
-# `rsatoolbox.rdm.RDMs` (needs `pip install 'mousescore[rsa]'`).
+# The antolik2016 neurons and their images as BrainIO files (one presentation per trial, `repetition`
+# coordinate), which brainio and Brain-Score's metrics read (`mousescore data export antolik2016` does
+# the same from the shell); the Allen VISp RDMs as `rsatoolbox.rdm.RDMs` (needs
+# `pip install 'mousescore[rsa]'`).
 
 # %%
-written = mousescore.load_dataset("antolik2016")
-files = mousescore.write_brainio_assembly(written["responses"], OUT / "brainio" / "assy_mousescore_Antolik2016.nc",
-                                          "mousescore.Antolik2016")
-print("BrainIO assembly:", files)
+antolik = mousescore.load_dataset("antolik2016")
+brainio = OUT / "brainio"
+assembly_file = mousescore.write_brainio_assembly(antolik["responses"], brainio / "assy_mousescore_Antolik2016.nc",
+                                                  "mousescore.Antolik2016")
+stimulus_files = mousescore.write_brainio_stimulus_set(antolik["stimuli"], brainio / "stimulus_mousescore_Antolik2016.csv")
+print("BrainIO:", assembly_file.name, *(path.name for path in stimulus_files))
 
 try:
     benchmark = mousescore.get_registry().get("benchmark", "allen.VISp-rsa").factory()

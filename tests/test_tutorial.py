@@ -22,4 +22,6 @@ def test_tutorial_runs_and_writes_its_table_and_plot(real_data, tmp_path):
     alexnet = table.set_index(["model", "benchmark"]).loc[("alexnet-random", "antolik2016.V1-srp_ridge")]
     assert abs(alexnet["value"] - 0.1596) < 5e-4 and alexnet["best_layer"] == "features.10"   # as on the board
     assert "significant" in result.stdout and "rsatoolbox: 4 VISp RDM(s) over 118 scenes" in result.stdout
-    assert (tmp_path / "out" / "brainio" / "assy_mousescore_Antolik2016.nc").is_file()
+    for name in ("assy_mousescore_Antolik2016.nc", "stimulus_mousescore_Antolik2016.csv",
+                 "stimulus_mousescore_Antolik2016.zip"):
+        assert (tmp_path / "out" / "brainio" / name).is_file()

@@ -70,8 +70,10 @@ def from_brainio(array: xr.DataArray, region: Optional[str] = None, source: str 
     uniquely (so a round trip keeps every trial in place), else in order of presentation; missing
     trials are NaN."""
     array = array.reset_index([d for d in array.dims if d in array.indexes])
-    if "presentation" not in array.dims or "neuroid" not in array.dims:
-        raise DataError(f"{source}: the data needs presentation and neuroid dims, has {array.dims}")
+    if {"presentation", "neuroid"} - set(array.dims) or set(array.dims) - {"presentation", "neuroid", "time_bin"}:
+        raise DataError(f"{source}: BrainIO data has dims presentation × neuroid [× time_bin], not {array.dims}")
+    if array.sizes["presentation"] == 0 or array.sizes["neuroid"] == 0:
+        raise DataError(f"{source}: no presentations or no neuroids ({dict(array.sizes)})")
     if "time_bin" in array.dims:
         array = array.mean("time_bin", keep_attrs=True)
     if region is not None:
@@ -101,13 +103,20 @@ def from_brainio(array: xr.DataArray, region: Optional[str] = None, source: str 
 
 
 def _trial_positions(array: xr.DataArray, ids: pd.Series) -> np.ndarray:
-    """Each presentation's repetition index within its stimulus."""
-    if "repetition" in array.coords and array["repetition"].dims == ("presentation",):
-        repetition = pd.to_numeric(pd.Series(array["repetition"].values), errors="coerce")
-        if (repetition.notna().all() and (repetition >= 0).all() and (repetition % 1 == 0).all()
-                and not pd.DataFrame({"id": ids, "r": repetition}).duplicated().any()):
-            return repetition.to_numpy(dtype=int)
-    return ids.groupby(ids).cumcount().to_numpy()
+    """Each presentation's repetition index within its stimulus: the ``repetition`` coord itself when it
+    numbers each stimulus's trials uniquely from 0 with few gaps (a dropped trial keeps its slot),
+    else the trials' rank by it within their stimulus, else their order of presentation."""
+    fallback = ids.groupby(ids).cumcount().to_numpy()
+    if "repetition" not in array.coords or array["repetition"].dims != ("presentation",):
+        return fallback
+    repetition = pd.to_numeric(pd.Series(array["repetition"].values), errors="coerce")
+    if (repetition.isna().any() or (repetition % 1 != 0).any()
+            or pd.DataFrame({"id": ids, "r": repetition}).duplicated().any()):
+        return fallback
+    most_trials = int(fallback.max()) + 1
+    if repetition.min() == 0 and repetition.max() < 2 * most_trials:
+        return repetition.to_numpy(dtype=int)
+    return (repetition.groupby(ids).rank(method="dense") - 1).to_numpy(dtype=int)   # 1-based, or global numbers
 
 
 def to_brainio(assembly: NeuroidAssembly, identifier: Optional[str] = None,
@@ -123,6 +132,8 @@ def to_brainio(assembly: NeuroidAssembly, identifier: Optional[str] = None,
     values = trials.values.reshape(-1, trials.sizes["neuroid"])
     n_repeats = trials.sizes["repetition"]
     kept = np.flatnonzero(~np.isnan(values).all(axis=1))
+    if len(kept) == 0:
+        raise DataError("every trial is NaN for every neuroid: nothing to write")
     stimulus_rows = kept // n_repeats
     presentation = {"stimulus_id": ("presentation", assembly.stimulus_ids()[stimulus_rows]),
                     "repetition": ("presentation", (kept % n_repeats).astype(np.int64))}
@@ -155,6 +166,7 @@ def write_stimulus_set(stimuli: StimulusSet, csv_path, zip_path=None) -> tuple:
     """The stimuli as a BrainIO stimulus set: a CSV (``stimulus_id``, ``filename`` and the stimuli's
     presentation coords) and a ZIP of one 8-bit PNG per stimulus named ``<stimulus_id>.png``. Images
     that are not exactly 8-bit are rounded, with a warning saying by how much."""
+    StimulusSet(stimuli).validate()      # finite, in [0, 1]: nothing wraps around in uint8
     csv_path = Path(csv_path)
     zip_path = Path(zip_path) if zip_path is not None else csv_path.with_suffix(".zip")
     ids = stimuli.stimulus_ids()

@@ -19,7 +19,7 @@ import pandas as pd
 import xarray as xr
 
 from ..data.assemblies import NeuroidAssembly, StimulusSet, load_netcdf
-from ..data.brainio import from_brainio, read_stimulus_set
+from ..data.brainio import from_brainio, read_assembly, read_stimulus_set
 from ..data.images import IMAGE_SUFFIXES, decode, stimulus_set
 from ..data.safe_loading import open_zip
 from ..errors import DataError, MousescoreError
@@ -124,7 +124,9 @@ def assembly_target(assembly) -> NeuroidAssembly:
     array = assembly if in_memory else load_netcdf(assembly)
     if isinstance(array, NeuroidAssembly) or "repetition" in array.dims:
         return NeuroidAssembly(array).validate()
-    return from_brainio(array, source=f"assembly {array.name}" if in_memory else str(assembly))
+    if not in_memory:      # BrainIO's reader keeps the file's global attributes (its identifiers)
+        return read_assembly(assembly)
+    return from_brainio(array, source=f"assembly {array.name}")
 
 
 def _check_rows(assembly: NeuroidAssembly) -> None:
@@ -162,8 +164,11 @@ def custom_benchmark(stimuli, assembly=None, responses=None, neuroids=None, rdm=
     metric = metric or ("rsa" if rdm is not None else "srp_ridge")
     identifier = f"custom.{name or source.stem}-{metric}"
     dataset = f"custom:{_digest(None if in_memory else source, neuroids, stimuli, stimulus_ids)}"
-    if in_memory:   # the array's bytes stand in for a file's
-        dataset += "-" + hashlib.sha256(np.ascontiguousarray(targets[0].values).tobytes()).hexdigest()[:12]
+    if in_memory:   # the array's bytes and its coords stand in for a file's
+        digest = hashlib.sha256(np.ascontiguousarray(targets[0].values).tobytes())
+        for name, coord in sorted(targets[0].coords.items()):
+            digest.update(name.encode() + np.asarray(coord.values).astype(str).tobytes())
+        dataset += "-" + digest.hexdigest()[:12]
     if rdm is not None:
         if metric != "rsa":
             raise MousescoreError(f"an RDM can only be scored with the rsa metric, not {metric}")

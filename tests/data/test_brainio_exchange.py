@@ -142,3 +142,46 @@ def test_per_trial_file_scores_like_its_trial_average_through_the_cli(antolik, e
     assert per_trial["ceiling"] == pytest.approx(float(np.nanmean(direct.unit_ceilings)), abs=1e-12)
     assert per_trial["ceiling"] == pytest.approx(0.6332, abs=1e-4)          # the registered V1 benchmark's
     assert math.isnan(trial_mean["ceiling"])
+
+
+def test_bad_brainio_input_gets_clear_errors_and_odd_repetition_numbers_are_ranked(tmp_path):
+    from mousescore.data.assemblies import NeuroidAssembly, StimulusSet
+    from mousescore.data.brainio import write_stimulus_set
+    from mousescore.errors import DataError
+
+    def trials(repetition, values=None):
+        values = np.arange(12.0).reshape(6, 2) if values is None else values
+        return xr.DataArray(values, dims=("presentation", "neuroid"),
+                            coords={"stimulus_id": ("presentation", list("aabbcc")),
+                                    "repetition": ("presentation", repetition),
+                                    "neuroid_id": ("neuroid", ["n0", "n1"]), "region": ("neuroid", ["V1", "V1"])})
+    zero_based = from_brainio(trials([0, 1, 0, 1, 0, 1]))
+    for numbers in ([1, 2, 1, 2, 1, 2], [100000, 100001, 200000, 200001, 300000, 300001]):
+        shifted = from_brainio(trials(numbers))             # 1-based or global: ranked, no empty slots
+        assert shifted.shape == (3, 2, 2)
+        np.testing.assert_array_equal(shifted.values, zero_based.values)
+    with pytest.raises(DataError, match="presentation × neuroid"):
+        from_brainio(trials([0, 1, 0, 1, 0, 1]).expand_dims(session=1))
+    with pytest.raises(DataError, match="no presentations"):
+        from_brainio(trials([0, 1, 0, 1, 0, 1]).isel(presentation=[]))
+    empty = NeuroidAssembly.create(np.full((2, 1), np.nan), ["a", "b"], ["n0"])
+    with pytest.raises(DataError, match="every trial is NaN"):
+        to_brainio(empty)
+    bright = StimulusSet.create(np.full((1, 2, 2, 1), 0.5), ["a"])
+    bright.values[:] = 1.5                                   # out of range after creation
+    with pytest.raises(DataError, match=r"\[0, 1\]"):
+        write_stimulus_set(bright, tmp_path / "s.csv")
+
+
+def test_data_export_cli_writes_brainio_files_and_refuses_rdm_only_datasets(real_data, tmp_path):
+    def export(name):
+        return subprocess.run([sys.executable, "-m", "mousescore.cli", "data", "export", name, "--out",
+                               str(tmp_path / name)], capture_output=True, text=True, timeout=600)
+    result = export("antolik2016")
+    assert result.returncode == 0, result.stderr
+    files = sorted(p.name for p in (tmp_path / "antolik2016").iterdir())
+    assert files == ["assy_mousescore_Antolik2016.nc", "stimulus_mousescore_Antolik2016.csv",
+                     "stimulus_mousescore_Antolik2016.zip"]
+    refused = export("kriegeskorte2008")
+    assert refused.returncode == 2 and "no stimulus set with per-neuroid responses" in refused.stderr
+    assert "Traceback" not in refused.stderr

@@ -85,6 +85,7 @@ class BrainScorePLS(Metric):
                               random_state=self.options["random_state"])
         scores = []
         for train, test in splits.split(features):
+            # fewer components only where the data have fewer (Brain-Score's would fail there)
             components = max(1, min(self.options["n_components"], features.shape[1], len(train) - 1))
             model = PLSRegression(n_components=components, scale=False).fit(features[train], responses[train])
             scores.append(pearson_columns(model.predict(features[test]), responses[test]))
@@ -93,8 +94,8 @@ class BrainScorePLS(Metric):
     def layer_value(self, reduced, target: np.ndarray):
         """(mean over splits of the median over neurons, each neuron's mean r over splits)."""
         per_split = self.split_scores(reduced, target)
-        with np.errstate(all="ignore"):
-            return float(np.mean(np.nanmedian(per_split, axis=1))), np.nanmean(per_split, axis=0)
+        with np.errstate(all="ignore"):   # xarray's reductions in Brain-Score skip NaN: so do these
+            return float(np.nanmean(np.nanmedian(per_split, axis=1))), np.nanmean(per_split, axis=0)
 
     def layer_scores(self, reduced, target: np.ndarray) -> np.ndarray:
         return self.layer_value(reduced, target)[1]
@@ -102,6 +103,7 @@ class BrainScorePLS(Metric):
     def error(self, reduced, target, unit_scores):
         with np.errstate(all="ignore"):
             medians = np.nanmedian(self.split_scores(reduced, target), axis=1)
+        medians = medians[np.isfinite(medians)]
         return (float(np.std(medians) / np.sqrt(len(medians))),
                 f"SEM over {len(medians)} splits of the median over neurons (population SD / sqrt(splits), "
                 f"as Brain-Score)")
