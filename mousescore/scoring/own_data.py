@@ -15,7 +15,6 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 import pandas as pd
-
 import xarray as xr
 
 from ..data.assemblies import NeuroidAssembly, StimulusSet, load_netcdf
