@@ -78,7 +78,16 @@ class BrainScorePLS(Metric):
         return {FULL_GRAM}
 
     def split_scores(self, reduced, target: np.ndarray) -> np.ndarray:
-        """Pearson r per split and neuron (splits × neurons) on each split's test stimuli."""
+        """Pearson r per split and neuron (splits × neurons) on each split's test stimuli; kept beside the
+        layer's features, so that ``error`` at the committed layer does not fit the 10 splits again."""
+        key = reductions.decomposition(("pls_brainscore", tuple(sorted(self.options.items()))))
+        kept = reduced.get(key)
+        if kept is None or kept[0] is not target:
+            kept = (target, self._fit_splits(reduced, target))
+            reduced[key] = kept
+        return kept[1]
+
+    def _fit_splits(self, reduced, target: np.ndarray) -> np.ndarray:
         features = principal_components(gram_of(np.asarray(reduced[FULL_GRAM], dtype=np.float64)))
         responses = np.asarray(target, dtype=np.float64)
         splits = ShuffleSplit(self.options["n_splits"], train_size=self.options["train_size"],

@@ -9,16 +9,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Dict, Optional
 
-from mousescore import (
-    DataError,
-    LoadedModel,
-    load_state_dict,
-    locate_weights,
-    resolve_weights,
-    seeded,
-    torch_hub_checkpoints,
-    weights_provenance,
-)
+from mousescore import (DataError, LoadedModel, load_state_dict, locate_weights, resolve_weights, seeded,
+                        torch_hub_checkpoints, weights_provenance)
 
 WEIGHTS_TABLE = Path(__file__).with_name("weights.csv")
 
