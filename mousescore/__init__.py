@@ -58,6 +58,9 @@ _PUBLIC = {
     "write_brainio_assembly": ("data.brainio", "write_assembly"),
     "write_brainio_stimulus_set": ("data.brainio", "write_stimulus_set"),
     "load_images": ("scoring.own_data", "load_images"),
+    "download_resumable": ("data.transfer", "download_resumable"),
+    "remote_info": ("data.transfer", "remote_info"),
+    "dask_client": ("data.cluster", "dask_client"),
     # building models
     "resolve_weights": ("models.weights", "resolve_weights"),
     "locate_weights": ("models.weights", "locate_weights"),

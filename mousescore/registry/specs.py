@@ -30,6 +30,10 @@ class DatasetSpec:
     # For data that is not a few downloadable files (the Allen NWB experiments): builder(source folder,
     # **options) -> (written path, {step: count}), run by `mousescore data build NAME --source DIR`.
     builder: Optional[Callable[..., Any]] = None
+    # The same, fetching the source files itself: downloader(areas=, cre_lines=, workers=, scheduler=,
+    # keep_nwb=, mirror=, allow_missing=, **options) -> (written path, {step: count}), run by
+    # `mousescore data build NAME --download`.
+    downloader: Optional[Callable[..., Any]] = None
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from .. import __version__
+from ..data.cluster import dask_client
 from ..registry.plugins import Registry, get_registry
 from ..results.score import Score
 from ..results.store import ResultStore
@@ -71,19 +72,6 @@ def score_task(model: str, benchmarks: Sequence[str], threads: Optional[int] = N
     return [score.to_json() for score in scores]
 
 
-def _client(scheduler: Optional[str], workers: int):
-    import logging
-
-    from dask.distributed import Client, LocalCluster
-    logging.getLogger("distributed").setLevel(logging.ERROR)   # worker start/stop chatter
-    if scheduler:
-        return Client(scheduler)
-    # One task at a time per worker process: torch parallelises inside the task.
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None, memory_limit=0)
-    return Client(cluster)
-
-
 def run_sweep(model_patterns: Sequence[str], benchmark_patterns: Sequence[str], scheduler: Optional[str] = None,
               workers: int = 2, threads_per_worker: int = 1, force: bool = False,
               store: Optional[ResultStore] = None, registry: Optional[Registry] = None,
@@ -99,7 +87,7 @@ def run_sweep(model_patterns: Sequence[str], benchmark_patterns: Sequence[str], 
         f"{summary.planned} to score in {len(tasks)} task(s)")
     if not tasks:
         return summary
-    with _client(scheduler, workers) as client:
+    with dask_client(scheduler, workers) as client:
         log(f"sweep: scheduler {client.scheduler.address}, {len(client.scheduler_info()['workers'])} worker(s)")
         futures = {client.submit(score_task, t.model, t.benchmarks, threads_per_worker, pure=False): t
                    for t in tasks}

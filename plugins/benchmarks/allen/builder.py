@@ -3,14 +3,10 @@
 A pure transformation: NWB 1.x experiment files (read with h5py) + the cell-specimens table in, one
 ``NeuroidAssembly`` (presentation × neuroid × repetition) out. Nothing here touches the network.
 
-On a machine with network, fetch the inputs with (session B is the one that shows the natural scenes)::
-
-    B=https://allen-brain-observatory.s3.amazonaws.com/visual-coding-2p && curl -sO $B/cell_specimens.json \
-      && curl -s $B/ophys_experiments.json | python -c "import json,sys; print('\\n'.join(str(e['id']) \
-      for e in json.load(sys.stdin) if e['stimulus_name'] == 'three_session_B'))" \
-      | xargs -I{} curl -s -o {}.nwb $B/ophys_experiment_data/{}.nwb
-
-then ``build_allen_assembly(sorted(Path('.').glob('*.nwb')), 'cell_specimens.json')``.
+``mousescore data build allen --download`` fetches the inputs itself (``mousescore_allen.download``:
+the experiment and cell manifests, then each session-B NWB file, reduced at once to a small file by
+:func:`reduce_experiment`); ``--source DIR`` builds from NWB files already at hand. Both end in
+:func:`build_allen_assembly`, so the same files give the same assembly.
 
 Choices, with where they come from:
 
@@ -211,36 +207,125 @@ def _failed(values: pd.Series) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------- responses
-def trial_responses(experiment: Experiment, n_repetitions: int = N_REPETITIONS,
-                    window_frames: Optional[int] = None) -> np.ndarray:
-    """(scene, cell, repetition) mean dF/F over each presentation's window, NaN past a scene's trials.
+@dataclass
+class ReducedExperiment:
+    """One experiment reduced to what the assembly needs (megabytes, where its NWB file has hundreds):
+    every cell's mean response to each presentation of each scene, in time order, and its ids."""
+    experiment_id: int
+    container_id: Optional[int]
+    cell_ids: np.ndarray     # (cells,) int64
+    responses: np.ndarray    # (scene, cell, trials) float64; trials = the most a scene was shown, NaN after
+    trial_counts: np.ndarray  # (scene,) presentations of each scene
+    window_option: Optional[int]   # the window asked for (None: twice the presentation length)
 
-    Repetitions are a scene's presentations in time order; the blank (frame -1) is dropped.
+
+def reduce_experiment(experiment: Union[Experiment, str, Path],
+                      window_frames: Optional[int] = None) -> ReducedExperiment:
+    """Mean dF/F over each natural-scene presentation's window; the blank (frame -1) is dropped.
+
     ``window_frames`` defaults to twice the presentation length (AllenSDK's natural-scenes window).
     """
+    if not isinstance(experiment, Experiment):
+        experiment = read_experiment(experiment)
     source = f"experiment {experiment.experiment_id}"
-    if window_frames is None:
+    window = window_frames
+    if window is None:
         # Allen takes one sweep length for the table; the median ignores a stray dropped frame.
-        window_frames = 2 * int(round(float(np.median(experiment.end - experiment.start))))
-    if window_frames < 1:
+        window = 2 * int(round(float(np.median(experiment.end - experiment.start))))
+    if window < 1:
         raise DataError(f"{source}: natural scene presentations have no duration")
     shown = experiment.frame >= 0
     frame, start = experiment.frame[shown], experiment.start[shown]
     n_frames = experiment.dff.shape[1]
-    if len(start) and (start.min() < 0 or start.max() + window_frames > n_frames):
+    if len(start) and (start.min() < 0 or start.max() + window > n_frames):
         raise DataError(f"{source}: a natural scene window runs outside the {n_frames}-frame dF/F trace")
-    windows = start[:, None] + np.arange(window_frames)                  # (presentations, window)
+    windows = start[:, None] + np.arange(window)                         # (presentations, window)
     means = experiment.dff[:, windows].mean(axis=-1, dtype=np.float64)   # (cells, presentations)
 
-    responses = np.full((N_SCENES, len(experiment.cell_ids), n_repetitions), np.nan)
     order = np.argsort(start, kind="stable")
-    for scene in range(N_SCENES):
-        trials = order[frame[order] == scene]
-        if len(trials) > n_repetitions:
-            raise DataError(f"{source}: scene {scene} was shown {len(trials)} times, more than "
-                            f"n_repetitions={n_repetitions}")
-        responses[scene, :, :len(trials)] = means[:, trials]
-    return responses
+    trials = [order[frame[order] == scene] for scene in range(N_SCENES)]
+    responses = np.full((N_SCENES, len(experiment.cell_ids), max(map(len, trials))), np.nan)
+    for scene, shown_at in enumerate(trials):
+        responses[scene, :, :len(shown_at)] = means[:, shown_at]
+    return ReducedExperiment(experiment.experiment_id, experiment.container_id, experiment.cell_ids,
+                             responses, np.array([len(t) for t in trials], dtype=np.int64), window_frames)
+
+
+def padded_responses(reduced: ReducedExperiment, n_repetitions: int = N_REPETITIONS) -> np.ndarray:
+    """(scene, cell, n_repetitions): the reduced trials, NaN past a scene's last."""
+    counts = reduced.trial_counts
+    if counts.max(initial=0) > n_repetitions:
+        scene = int(np.argmax(counts))
+        raise DataError(f"experiment {reduced.experiment_id}: scene {scene} was shown {counts[scene]} times, "
+                        f"more than n_repetitions={n_repetitions}")
+    padded = np.full(reduced.responses.shape[:2] + (n_repetitions,), np.nan)
+    padded[:, :, :reduced.responses.shape[2]] = reduced.responses[:, :, :n_repetitions]
+    return padded
+
+
+def trial_responses(experiment: Experiment, n_repetitions: int = N_REPETITIONS,
+                    window_frames: Optional[int] = None) -> np.ndarray:
+    """(scene, cell, repetition) mean dF/F over each presentation's window, NaN past a scene's trials.
+
+    Repetitions are a scene's presentations in time order (:func:`reduce_experiment`).
+    """
+    return padded_responses(reduce_experiment(experiment, window_frames), n_repetitions)
+
+
+REDUCED_FORMAT = 1
+
+
+def save_reduced(reduced: ReducedExperiment, path: Union[str, Path]) -> Path:
+    """Write a reduced experiment (compressed npz, no pickles) atomically: a file there is whole."""
+    import os
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        with open(partial, "wb") as handle:
+            np.savez_compressed(handle, format=REDUCED_FORMAT, experiment_id=reduced.experiment_id,
+                                container_id=-1 if reduced.container_id is None else reduced.container_id,
+                                cell_ids=reduced.cell_ids, responses=reduced.responses,
+                                trial_counts=reduced.trial_counts,
+                                window_option=-1 if reduced.window_option is None else reduced.window_option)
+        os.replace(partial, path)
+    finally:
+        if partial.exists():
+            partial.unlink()
+    return path
+
+
+def load_reduced(path: Union[str, Path]) -> ReducedExperiment:
+    """Read :func:`save_reduced`'s file; a damaged or foreign one is a DataError naming it."""
+    import zipfile
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            fields = {name: saved[name] for name in ("format", "experiment_id", "container_id", "cell_ids",
+                                                      "responses", "trial_counts", "window_option")}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        raise DataError(f"reduced Allen experiment {path} is damaged or not one ({error})") from error
+    responses = fields["responses"]
+    if int(fields["format"]) != REDUCED_FORMAT or responses.ndim != 3 or responses.shape[0] != N_SCENES \
+            or responses.shape[1] != len(fields["cell_ids"]) or fields["trial_counts"].shape != (N_SCENES,):
+        raise DataError(f"reduced Allen experiment {path} has an unexpected layout")
+    container, window = int(fields["container_id"]), int(fields["window_option"])
+    return ReducedExperiment(int(fields["experiment_id"]), None if container < 0 else container,
+                             fields["cell_ids"].astype(np.int64), responses.astype(np.float64),
+                             fields["trial_counts"].astype(np.int64), None if window < 0 else window)
+
+
+def as_reduced(source, window_frames: Optional[int] = None) -> ReducedExperiment:
+    """An NWB file (reduced now), a saved reduced experiment (``.npz``) or a ReducedExperiment."""
+    if isinstance(source, ReducedExperiment):
+        reduced = source
+    elif Path(source).suffix == ".npz":
+        reduced = load_reduced(source)
+    else:
+        return reduce_experiment(source, window_frames)
+    if reduced.window_option != window_frames:
+        raise DataError(f"experiment {reduced.experiment_id} was reduced with window_frames="
+                        f"{reduced.window_option}, not {window_frames}: reduce it again from its NWB file")
+    return reduced
 
 
 def _reliability(responses: np.ndarray, n_splits: int, seed: int, source) -> np.ndarray:
@@ -251,7 +336,7 @@ def _reliability(responses: np.ndarray, n_splits: int, seed: int, source) -> np.
 
 
 # --------------------------------------------------------------------------------------------- build
-def _neuroid_coords(table: pd.DataFrame, experiment: Experiment, reliability: np.ndarray) -> dict:
+def _neuroid_coords(table: pd.DataFrame, experiment: ReducedExperiment, reliability: np.ndarray) -> dict:
     cre = table["tld1_name"].astype(str).to_numpy()
     depth = table["imaging_depth"].to_numpy().astype(np.int64)
     return {
@@ -269,7 +354,7 @@ def _neuroid_coords(table: pd.DataFrame, experiment: Experiment, reliability: np
     }
 
 
-def _cells_of(experiment: Experiment, table: pd.DataFrame, source) -> pd.DataFrame:
+def _cells_of(experiment: ReducedExperiment, table: pd.DataFrame, source) -> pd.DataFrame:
     missing = [int(c) for c in experiment.cell_ids if c not in table.index]
     if missing:
         raise DataError(f"{source}: cells {missing[:5]} are not in the cell-specimens table")
@@ -281,7 +366,7 @@ def _cells_of(experiment: Experiment, table: pd.DataFrame, source) -> pd.DataFra
     return cells
 
 
-def build_allen_assembly(nwb_paths: Iterable[Union[str, Path]], cell_table, *,
+def build_allen_assembly(sources: Iterable, cell_table, *,
                          include_failed: bool = False,
                          excitatory_only: bool = True,
                          max_p_run_mod: Optional[float] = 0.05,
@@ -292,6 +377,9 @@ def build_allen_assembly(nwb_paths: Iterable[Union[str, Path]], cell_table, *,
                          window_frames: Optional[int] = None) -> AllenBuild:
     """Every kept cell's trial responses to the 118 natural scenes, as one NeuroidAssembly.
 
+    ``sources``: NWB files, reduced experiments (``.npz`` files of :func:`save_reduced`, or
+    :class:`ReducedExperiment` objects) or a mix: the same numbers either way.
+
     Filters, in order (``None`` switches one off): cells of failed experiment containers dropped unless
     ``include_failed`` (AllenSDK's default); excitatory Cre lines only; cells with
     ``p_run_mod_ns < max_p_run_mod`` dropped; split-half reliability ``>= min_reliability`` kept.
@@ -300,9 +388,10 @@ def build_allen_assembly(nwb_paths: Iterable[Union[str, Path]], cell_table, *,
     table = load_cell_table(cell_table)
     counts = dict.fromkeys(COUNT_STEPS, 0)
     values, coords = [], []
-    for path in nwb_paths:
-        experiment = read_experiment(path)
-        source = f"{path} (experiment {experiment.experiment_id})"
+    for path in sources:
+        experiment = as_reduced(path, window_frames)
+        source = f"{path} (experiment {experiment.experiment_id})" if isinstance(path, (str, Path)) \
+            else f"experiment {experiment.experiment_id}"
         cells = _cells_of(experiment, table, source)
         keep = np.ones(len(cells), dtype=bool)
         counts["cells"] += int(keep.sum())
@@ -320,7 +409,7 @@ def build_allen_assembly(nwb_paths: Iterable[Union[str, Path]], cell_table, *,
         reliability = np.full(len(cells), np.nan)
         tested = keep.copy()
         if tested.any():
-            responses = trial_responses(experiment, n_repetitions, window_frames)[:, tested]
+            responses = padded_responses(experiment, n_repetitions)[:, tested]
             reliability[tested] = _reliability(responses, n_splits, seed, source)
             if min_reliability is not None:
                 keep &= reliability >= min_reliability
@@ -350,20 +439,11 @@ def build_allen_assembly(nwb_paths: Iterable[Union[str, Path]], cell_table, *,
     return AllenBuild(assembly, counts)
 
 
-def build_from_folder(source: Union[str, Path], output: Path, **options) -> dict:
-    """``mousescore data build allen``: every ``*.nwb`` in ``source`` plus its cell-specimens table
-    (``cell_specimens.json`` or ``.csv``) -> the assembly at ``output``, written atomically."""
+def write_built(built: AllenBuild, output: Path) -> dict:
+    """Write the assembly atomically (a file at ``output`` is whole); returns its filter counts."""
     import os
 
     from mousescore import save_netcdf
-    source = Path(source)
-    nwb_paths = sorted(source.glob("*.nwb"))
-    tables = [source / name for name in ("cell_specimens.json", "cell_specimens.csv") if (source / name).exists()]
-    if not nwb_paths or not tables:
-        raise DataError(f"{source} needs the experiments' *.nwb files and cell_specimens.json (or .csv); "
-                        f"see `python -c 'import mousescore_allen.builder as b; print(b.__doc__)'` for "
-                        f"the download command")
-    built = build_allen_assembly(nwb_paths, tables[0], **options)
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(f".{output.name}.{os.getpid()}.part")
     try:
@@ -373,6 +453,18 @@ def build_from_folder(source: Union[str, Path], output: Path, **options) -> dict
         if partial.exists():
             partial.unlink()
     return built.counts
+
+
+def build_from_folder(source: Union[str, Path], output: Path, **options) -> dict:
+    """``mousescore data build allen --source DIR``: every ``*.nwb`` in ``source`` plus its cell-specimens
+    table (``cell_specimens.json`` or ``.csv``) -> the assembly at ``output``."""
+    source = Path(source)
+    nwb_paths = sorted(source.glob("*.nwb"))
+    tables = [source / name for name in ("cell_specimens.json", "cell_specimens.csv") if (source / name).exists()]
+    if not nwb_paths or not tables:
+        raise DataError(f"{source} needs the experiments' *.nwb files and cell_specimens.json (or .csv); "
+                        f"`mousescore data build allen --download` fetches them itself")
+    return write_built(build_allen_assembly(nwb_paths, tables[0], **options), output)
 
 
 def build(source, **options):

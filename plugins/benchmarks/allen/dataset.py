@@ -67,7 +67,13 @@ def package(files):
     return {"stimuli": stimuli, "rdms": rdms}
 
 
+def download_build(**options):
+    """``mousescore data build allen --download`` (imported only then: it needs dask)."""
+    from .download import download_and_build
+    return download_and_build(**options)
+
+
 DATASET = DatasetSpec(
-    "allen", FILES, package, packager_version="1", builder=build,
+    "allen", FILES, package, packager_version="1", builder=build, downloader=download_build,
     metadata={"description": "Allen Brain Observatory: 118 natural scenes and the site RDMs (area x cortical "
                              "layer) of Conwell et al. 2021", "license": "Allen Institute terms of use"})
