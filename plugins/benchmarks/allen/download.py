@@ -220,11 +220,14 @@ class _Progress:
         self.done_bytes += planned.size or 0
         self.done += 1
         self.files.update(1)
-        self.log(f"allen: {self.done}/{len(self.todo)} {message}")
+        with self.files.external_write_mode(file=sys.stderr):     # the line above the bars, not through them
+            self.log(f"allen: {self.done}/{len(self.todo)} {message}")
 
     def close(self):
         self.stop.set()
         self.thread.join()
+        self.bytes.n = self.done_bytes
+        self.bytes.refresh()
         self.bytes.close()
         self.files.close()
 
