@@ -169,45 +169,43 @@ def test_a_killed_build_resumes_only_what_is_missing(mirror, tmp_path):
     assert_same_assembly(load_netcdf(home / "built" / "allen_neurons.nc"), source_build(mirror.bucket))
 
 
-def test_truncated_and_corrupt_files_are_refetched_and_a_missing_experiment_is_named(mirror, tmp_path):
+def test_truncated_and_corrupt_files_are_refetched_and_a_missing_experiment_is_named(mirror, tmp_path, monkeypatch):
     """Check 3, in-process: a dropped connection, a truncated file left on disk, corrupt bytes, a 404."""
     home, work = tmp_path / "home", tmp_path / "work"
-    os.environ["MOUSESCORE_HOME"], saved = str(home), os.environ["MOUSESCORE_HOME"]
-    try:
-        nwb = "/visual-coding-2p/ophys_experiment_data/{}.nwb"
-        mirror.drop_once.add(nwb.format(601))                  # connection drops halfway
-        work.mkdir()
-        original = (mirror.bucket / "ophys_experiment_data" / "602.nwb").read_bytes()
-        (work / "602.nwb").write_bytes(original[:len(original) // 3])   # a truncated copy from a crash
-        mirror.corrupt_once.add(nwb.format(603))               # flipped bytes: the MD5 ETag catches them
-        moved = mirror.bucket / "ophys_experiment_data" / "603.nwb"
-        lines = []
+    monkeypatch.setenv("MOUSESCORE_HOME", str(home))
+    nwb = "/visual-coding-2p/ophys_experiment_data/{}.nwb"
+    mirror.drop_once.add(nwb.format(601))                  # connection drops halfway
+    work.mkdir()
+    original = (mirror.bucket / "ophys_experiment_data" / "602.nwb").read_bytes()
+    (work / "602.nwb").write_bytes(original[:len(original) // 3])   # a truncated copy from a crash
+    mirror.corrupt_once.add(nwb.format(603))               # flipped bytes: the MD5 ETag catches them
+    moved = mirror.bucket / "ophys_experiment_data" / "603.nwb"
+    lines = []
+    download_and_build(mirror=mirror.root_url, directory=work, workers=1, log=lines.append, **OPTIONS)
+    size_601 = (mirror.bucket / "ophys_experiment_data" / "601.nwb").stat().st_size
+    assert [r[2] for r in mirror.requests("GET", "601.nwb")] == [None, f"bytes={size_601 // 2}-"]  # resumed
+    assert [r[2] for r in mirror.requests("GET", "602.nwb")] == [None]     # refetched whole
+    assert len(mirror.requests("GET", "603.nwb")) == 2                     # corrupt once, then good
+    assert_same_assembly(load_netcdf(home / "built" / "allen_neurons.nc"), source_build(mirror.bucket))
+
+    # a mirror that lacks 603: named, the others done, no assembly unless --allow-missing
+    for reduced in (work / "reduced").glob("*.npz"):
+        reduced.unlink()
+    moved.rename(tmp_path / "603.nwb")
+    (home / "built" / "allen_neurons.nc").unlink()
+    with pytest.raises(DataError, match=r"1 experiment\(s\) could not be fetched \(603: could not reach"):
         download_and_build(mirror=mirror.root_url, directory=work, workers=1, log=lines.append, **OPTIONS)
-        size_601 = (mirror.bucket / "ophys_experiment_data" / "601.nwb").stat().st_size
-        assert [r[2] for r in mirror.requests("GET", "601.nwb")] == [None, f"bytes={size_601 // 2}-"]  # resumed
-        assert [r[2] for r in mirror.requests("GET", "602.nwb")] == [None]     # refetched whole
-        assert len(mirror.requests("GET", "603.nwb")) == 2                     # corrupt once, then good
-        assert_same_assembly(load_netcdf(home / "built" / "allen_neurons.nc"), source_build(mirror.bucket))
-
-        # a mirror that lacks 603: named, the others done, no assembly unless --allow-missing
-        for reduced in (work / "reduced").glob("*.npz"):
-            reduced.unlink()
-        moved.rename(tmp_path / "603.nwb")
-        (home / "built" / "allen_neurons.nc").unlink()
-        with pytest.raises(DataError, match=r"1 experiment\(s\) could not be fetched \(603: could not reach"):
-            download_and_build(mirror=mirror.root_url, directory=work, workers=1, log=lines.append, **OPTIONS)
-        assert sorted(p.name for p in (work / "reduced").glob("*.npz")) == ["601.npz", "602.npz"]
-        assert not (home / "built" / "allen_neurons.nc").exists()
-        download_and_build(mirror=mirror.root_url, directory=work, workers=1, log=lines.append,
-                           allow_missing=True, **OPTIONS)
-        partial = load_netcdf(home / "built" / "allen_neurons.nc")
-        assert partial.attrs["missing_experiments"] == "603"
-        assert_same_assembly(partial, source_build(mirror.bucket, [601, 602]))
-    finally:
-        os.environ["MOUSESCORE_HOME"] = saved
+    assert sorted(p.name for p in (work / "reduced").glob("*.npz")) == ["601.npz", "602.npz"]
+    assert any("2 to fetch: 0.5 MB to download; 1 not on the server" in line for line in lines)
+    assert not (home / "built" / "allen_neurons.nc").exists()
+    download_and_build(mirror=mirror.root_url, directory=work, workers=1, log=lines.append,
+                       allow_missing=True, **OPTIONS)
+    partial = load_netcdf(home / "built" / "allen_neurons.nc")
+    assert partial.attrs["missing_experiments"] == "603"
+    assert_same_assembly(partial, source_build(mirror.bucket, [601, 602]))
 
 
-def test_peak_disk_is_about_one_nwb_file_per_worker(mirror, tmp_path):
+def test_peak_disk_is_about_one_nwb_file_per_worker(mirror, tmp_path, monkeypatch):
     """Check 4: with the NWB files deleted once reduced, the folder never holds more than one NWB file per
     worker beside the manifests and the reduced files (sampled every 2 ms on a slow link)."""
     work, workers = tmp_path / "work", 2
@@ -225,14 +223,13 @@ def test_peak_disk_is_about_one_nwb_file_per_worker(mirror, tmp_path):
             samples.append(total)
             time.sleep(0.002)
     sampler = threading.Thread(target=sample)
-    os.environ["MOUSESCORE_HOME"], saved = str(tmp_path / "home"), os.environ["MOUSESCORE_HOME"]
+    monkeypatch.setenv("MOUSESCORE_HOME", str(tmp_path / "home"))
     sampler.start()
     try:
         download_and_build(mirror=mirror.root_url, directory=work, workers=workers, log=lambda m: None, **OPTIONS)
     finally:
         done.set()
         sampler.join()
-        os.environ["MOUSESCORE_HOME"] = saved
     sizes = [(mirror.bucket / "ophys_experiment_data" / f"{i}.nwb").stat().st_size for i in FETCHED]
     manifests = sum((work / name).stat().st_size for name in ("ophys_experiments.json", "cell_specimens.json"))
     reduced = sum(path.stat().st_size for path in (work / "reduced").glob("*.npz"))
@@ -243,3 +240,17 @@ def test_peak_disk_is_about_one_nwb_file_per_worker(mirror, tmp_path):
     assert peak <= bound
     assert peak > manifests + max(sizes) // 2            # the sampler did see a download in flight
     assert peak < manifests + reduced + sum(sizes)       # never all NWB files at once
+
+
+def test_an_existing_dask_scheduler_runs_the_experiments(mirror, tmp_path, monkeypatch):
+    """`--scheduler tcp://…`: the tasks run on that cluster's workers, not on a LocalCluster of its own."""
+    from dask.distributed import Client, LocalCluster
+    monkeypatch.setenv("MOUSESCORE_HOME", str(tmp_path / "home"))
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        with Client(cluster) as client:
+            download_and_build(mirror=mirror.root_url, directory=tmp_path / "work", scheduler=cluster.scheduler_address,
+                               log=lambda m: None, **OPTIONS)
+            ran = {str(key).split("-")[0] for key in client.run_on_scheduler(
+                lambda dask_scheduler: [entry[0] for entry in dask_scheduler.transition_log])}
+    assert "fetch_and_reduce" in ran
+    assert_same_assembly(load_netcdf(tmp_path / "home" / "built" / "allen_neurons.nc"), source_build(mirror.bucket))
