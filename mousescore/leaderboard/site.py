@@ -56,8 +56,9 @@ Cell = Tuple[str, Optional[object]]   # (inner HTML, sort value: a number, text,
 Column = Tuple[str, str]              # (header text, "number" or "text")
 
 
-def build_site(records: Iterable[Dict], out_dir) -> Path:
-    """Write the site for ``records`` under ``out_dir``; returns the path of ``index.html``."""
+def build_site(records: Iterable[Dict], out_dir, unscorable: Optional[Dict[str, str]] = None) -> Path:
+    """Write the site for ``records`` under ``out_dir``; returns the path of ``index.html``.
+    ``unscorable``: {model: reason} of models tried and not scored, listed under the table."""
     records = list(records)
     if not records:
         raise MousescoreError("no result records: nothing to build the leaderboard from "
@@ -80,7 +81,7 @@ def build_site(records: Iterable[Dict], out_dir) -> Path:
     for benchmark, benchmark_records in benchmarks.items():
         _write(out / "benchmarks" / f"{benchmark}.html", _benchmark_page(benchmark, benchmark_records))
     index = out / "index.html"
-    _write(index, _index_page(overview, list(benchmarks), len(records)))
+    _write(index, _index_page(overview, list(benchmarks), len(records), unscorable or {}))
     return index
 
 
@@ -199,7 +200,7 @@ def _benchmark_link(benchmark: str, root: str) -> str:
 
 # --- overview ------------------------------------------------------------------------------------
 
-def _index_page(overview: Dict, benchmarks: List[str], n_records: int) -> str:
+def _index_page(overview: Dict, benchmarks: List[str], n_records: int, unscorable: Dict[str, str]) -> str:
     surrogate_models = overview["srp_ridge_surrogate_models"]
     note = (f'<p class="surrogate-note">{_surrogate_mark()} SRP-Ridge Max of {len(surrogate_models)} model(s) '
             f"is from the SURROGATE population (allen_surrogate): the real per-neuron Allen benchmarks were "
@@ -217,10 +218,18 @@ def _index_page(overview: Dict, benchmarks: List[str], n_records: int) -> str:
             f"Click a column header to sort.</p>\n{note}\n"
             f"{_filters(overview['rows'])}\n"
             f'<p id="row-count" aria-live="polite">{len(overview["rows"])} models</p>\n'
-            f"{_overview_table(overview)}\n"
+            f"{_overview_table(overview)}\n{_unscorable_section(unscorable)}"
             f"<h2>Benchmarks</h2>\n{_benchmark_list(benchmarks)}\n"
             f'<footer><p>Built from {n_records} result records.</p></footer>')
     return _page("Overview", body)
+
+
+def _unscorable_section(unscorable: Dict[str, str]) -> str:
+    if not unscorable:
+        return ""
+    items = "".join(f"<li><b>{esc(model)}</b>: {esc(reason)}</li>" for model, reason in sorted(unscorable.items()))
+    return (f'<h2>Not scored</h2>\n<p>{len(unscorable)} model(s) of the zoo could not be scored here, and '
+            f'why:</p>\n<ul id="unscorable">{items}</ul>\n')
 
 
 def _steps_text(steps: Dict) -> str:

@@ -28,6 +28,9 @@ from .score import Score
 
 RECORD_VERSION = 2
 DEFAULT_RESULTS_DIR = Path("leaderboard") / "results"
+# Models that were tried and could not be scored, with why (written by tools/seed_leaderboard.py): the
+# board lists them instead of dropping them silently. It lies beside the records folder.
+UNSCORABLE_FILE = "unscorable.json"
 # Scores are deterministic for a seeded model on one machine; across machines and BLAS thread counts
 # float32 sums reorder, which moves scores by ~1e-6. 1e-4 is well above that and far below any
 # difference that would change a ranking.
@@ -231,6 +234,24 @@ def read_records(results_dir: Path, models: Optional[Iterable[str]] = None) -> L
             continue
         records.extend(_read_model_file(path))
     return records
+
+
+def unscorable_path(results_dir: Path) -> Path:
+    return Path(results_dir).parent / UNSCORABLE_FILE
+
+
+def read_unscorable(results_dir: Path) -> Dict[str, str]:
+    """{model: reason} for the models the board could not score (empty when there is no such file)."""
+    path = unscorable_path(results_dir)
+    if not path.exists():
+        return {}
+    try:
+        entries = json.loads(path.read_text())
+    except ValueError as error:
+        raise MousescoreError(f"{path} is not valid JSON: {error}") from error
+    if not isinstance(entries, dict) or not all(isinstance(v, str) for v in entries.values()):
+        raise MousescoreError(f"{path} must map each model to the reason it could not be scored")
+    return dict(sorted(entries.items()))
 
 
 def export_records(scores: Iterable[Score], results_dir: Path, registry=None) -> List[Dict]:

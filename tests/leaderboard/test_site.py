@@ -12,7 +12,7 @@ from scipy.stats import spearmanr
 from mousescore.errors import MousescoreError
 from mousescore.leaderboard import analyses
 from mousescore.leaderboard.site import build_site
-from mousescore.results.records import make_record, read_records
+from mousescore.results.records import make_record, read_records, read_unscorable, unscorable_path
 from mousescore.results.score import Score
 
 REPO = Path(__file__).resolve().parents[2]
@@ -434,3 +434,19 @@ def test_builds_from_the_repository_records(tmp_path):
                and r["benchmark"] in {f"allen.{area}-rsa" for area in AREAS}]
         if len(rsa) == len(AREAS) and None not in rsa:
             assert row["rsa"] == pytest.approx(statistics.fmean(rsa))
+
+
+def test_models_that_could_not_be_scored_are_listed_with_their_reason(tmp_path):
+    """A network the seeding could not score is on the board with why, not dropped (issue 15)."""
+    results = tmp_path / "leaderboard" / "results"
+    results.mkdir(parents=True)
+    assert read_unscorable(results) == {}
+    unscorable_path(results).write_text(json.dumps({"huge-random": "MemoryError: <needs 40 GB>",
+                                                    "nan-random": "DataError: layer x is all NaN"}))
+    index = build_site(synthetic_records(), tmp_path / "site", read_unscorable(results)).read_text()
+    assert "<h2>Not scored</h2>" in index and "2 model(s) of the zoo could not be scored" in index
+    assert "<li><b>huge-random</b>: MemoryError: &lt;needs 40 GB&gt;</li>" in index
+    assert "Not scored" not in build_site(synthetic_records(), tmp_path / "plain").read_text()
+    unscorable_path(results).write_text('["not a mapping"]')
+    with pytest.raises(MousescoreError, match="must map each model"):
+        read_unscorable(results)

@@ -1,0 +1,67 @@
+"""tools/seed_leaderboard.py: which models the board is seeded with, and the record of those that fail."""
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from mousescore import get_registry
+from mousescore.results.records import read_unscorable, unscorable_path
+
+SCRIPT = Path(__file__).resolve().parents[2] / "tools" / "seed_leaderboard.py"
+
+
+@pytest.fixture(scope="module")
+def seeding():
+    spec = importlib.util.spec_from_file_location("seed_leaderboard", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_identical_random_twins_are_scored_once(seeding):
+    registry = get_registry()
+    models = seeding.offline_models(registry)
+    assert len(models) == len(set(models))
+    metadata = {identifier: dict(registry.get("model", identifier).metadata) for identifier in models}
+    vissl_resnets = [m for m in models if metadata[m]["family"] == "vissl" and metadata[m]["architecture"] == "resnet50"]
+    assert vissl_resnets == ["resnet50_barlowtwins-random"]   # the first of 14 identical networks
+    assert [m for m in models if metadata[m]["family"] == "taskonomy"] == ["taskonomy_autoencoding-random"]
+    # distinct networks stay: the torchvision ResNet-50 (it has a head), the VISSL ViTs, the trained Lites
+    assert {"resnet50-random", "vit_small_dino-random", "vit_base_moco_v3-random", "gabor", "gist",
+            "efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2"} <= set(models)
+    assert all(metadata[m].get("trained") is False or m in seeding.OFFLINE_TRAINED for m in models)
+    parameters = [metadata[m].get("parameters", 0) or 0 for m in models]
+    assert parameters == sorted(parameters)
+    # every random network left out is a twin of one kept: same family, architecture and seed
+    kept = {(metadata[m]["family"], metadata[m].get("architecture"), metadata[m].get("seed")) for m in models}
+    for identifier, spec, _ in registry.entries("model"):
+        other = dict(spec.metadata)
+        if other.get("trained") is False and identifier not in models:
+            assert (other["family"], other.get("architecture"), other.get("seed")) in kept, identifier
+
+
+def test_a_model_that_fails_is_listed_with_its_reason_until_it_scores(seeding, tmp_path, monkeypatch):
+    results = tmp_path / "leaderboard" / "results"
+    broken = {"gabor"}
+
+    def score_model(identifier, benchmarks, registry=None, progress=True):
+        if identifier in broken:
+            raise MemoryError("needs 40 GB")
+        return {"allen.VISp-rsa": 0.1}
+
+    monkeypatch.setattr(seeding, "score_model", score_model)
+
+    def seed():
+        monkeypatch.setattr(sys, "argv", ["seed_leaderboard.py", "--models", "gabor", "gist", "--skip-recorded", "",
+                                          "--results", str(results), "--log", str(tmp_path / "log.json")])
+        seeding.main()
+
+    seed()
+    assert read_unscorable(results) == {"gabor": "MemoryError: needs 40 GB"}
+    run = json.loads((tmp_path / "log.json").read_text())["runs"][-1]
+    assert run["failed"] == {"gabor": "MemoryError: needs 40 GB"} and set(run["models"]) == {"gist"}
+    broken.clear()
+    seed()
+    assert read_unscorable(results) == {} and not unscorable_path(results).exists()
