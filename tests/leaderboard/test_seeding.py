@@ -25,7 +25,8 @@ def test_identical_random_twins_are_scored_once(seeding):
     models = seeding.offline_models(registry)
     assert len(models) == len(set(models))
     metadata = {identifier: dict(registry.get("model", identifier).metadata) for identifier in models}
-    vissl_resnets = [m for m in models if metadata[m]["family"] == "vissl" and metadata[m]["architecture"] == "resnet50"]
+    vissl_resnets = [m for m in models
+                     if metadata[m]["family"] == "vissl" and metadata[m]["architecture"] == "resnet50"]
     assert vissl_resnets == ["resnet50_barlowtwins-random"]   # the first of 14 identical networks
     assert [m for m in models if metadata[m]["family"] == "taskonomy"] == ["taskonomy_autoencoding-random"]
     # distinct networks stay: the torchvision ResNet-50 (it has a head), the VISSL ViTs, the trained Lites
