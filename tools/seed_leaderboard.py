@@ -71,11 +71,11 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", help="only the offline models matching these (globs)")
     parser.add_argument("--benchmarks", nargs="+", default=OFFLINE_BENCHMARKS,
                         help="benchmarks (globs; default: every offline one)")
-    parser.add_argument("--skip-recorded", default=str(DEFAULT_RESULTS_DIR), metavar="DIR",
-                        help="skip models whose record in DIR already covers the benchmarks ('' scores all)")
     parser.add_argument("--results", default=str(DEFAULT_RESULTS_DIR), metavar="DIR",
-                        help="the board's records folder: a model that fails is listed in the "
-                             f"{unscorable_path(DEFAULT_RESULTS_DIR).name} beside it, with the reason")
+                        help="the board's records: models whose record there covers the benchmarks are "
+                             f"skipped; a model that fails is listed in {unscorable_path(DEFAULT_RESULTS_DIR).name} "
+                             "beside it, with the reason")
+    parser.add_argument("--rescore", action="store_true", help="score the models already on the board too")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -84,9 +84,9 @@ def main() -> None:
     if args.models:
         wanted = set(registry.match("model", args.models))
         models = [identifier for identifier in models if identifier in wanted]
-    if args.skip_recorded:
+    if not args.rescore:
         benchmarks = registry.match("benchmark", args.benchmarks)
-        models = [identifier for identifier in models if not on_board(identifier, benchmarks, args.skip_recorded)]
+        models = [identifier for identifier in models if not on_board(identifier, benchmarks, args.results)]
     log_path = Path(args.log)
     log = json.loads(log_path.read_text()) if log_path.exists() else {"runs": []}
     run = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"),

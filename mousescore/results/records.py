@@ -251,7 +251,7 @@ def read_unscorable(results_dir: Path) -> Dict[str, str]:
         raise MousescoreError(f"{path} is not valid JSON: {error}") from error
     if not isinstance(entries, dict) or not all(isinstance(v, str) for v in entries.values()):
         raise MousescoreError(f"{path} must map each model to the reason it could not be scored")
-    return dict(sorted(entries.items()))
+    return entries
 
 
 def export_records(scores: Iterable[Score], results_dir: Path, registry=None) -> List[Dict]:

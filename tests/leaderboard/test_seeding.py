@@ -55,7 +55,7 @@ def test_a_model_that_fails_is_listed_with_its_reason_until_it_scores(seeding, t
     monkeypatch.setattr(seeding, "score_model", score_model)
 
     def seed():
-        monkeypatch.setattr(sys, "argv", ["seed_leaderboard.py", "--models", "gabor", "gist", "--skip-recorded", "",
+        monkeypatch.setattr(sys, "argv", ["seed_leaderboard.py", "--models", "gabor", "gist", "--rescore",
                                           "--results", str(results), "--log", str(tmp_path / "log.json")])
         seeding.main()
 
