@@ -58,8 +58,9 @@ from mousescore.numerics import reductions  # noqa: E402
 
 SRP_KEY = reductions.srp(4096, 0)
 AREAS = ["VISp", "VISl", "VISal", "VISrl", "VISam", "VISpm"]
-TARGETS = {"mapping_vs_a": 20.0, "mapping_vs_b": 100.0, "end_to_end": 1.5, "warm": 0.25}
-FULL_E2E = ["allen.*", "allen_surrogate.*"]
+# Issue 15 revised the cold end-to-end target from 1.5x to 2.5x the bare forward pass, from what was measured.
+TARGETS = {"mapping_vs_a": 20.0, "mapping_vs_b": 100.0, "end_to_end": 2.5, "warm": 0.25}
+FULL_E2E = ["allen.*", "allen_surrogate.*", "antolik2016.*"]
 QUICK_E2E = ["allen.VISp-rsa", "allen_surrogate.VISp_layer23-srp_ridge"]
 
 
@@ -629,17 +630,17 @@ def _score_once(model_id, patterns, folder, profile_path=None):
             "extraction_log": extraction_log}
 
 
-def run_end_to_end(model_id, stimuli, patterns, args):
-    """Bare forward pass (twice; the faster counts) vs score_model cold (no stored scores, empty
-    projection-matrix and feature caches), then again warm (features from the feature cache, where
-    mousescore has one)."""
+def run_end_to_end(model_id, stimulus_sets, patterns, args):
+    """Bare forward pass over every stimulus set (twice; the faster counts) vs score_model cold (no
+    stored scores, empty projection-matrix and feature caches), then again warm (features from the
+    feature cache, where mousescore has one)."""
     from mousescore.numerics.projection import clear_cache
     from mousescore.registry.plugins import get_registry
     loaded, build_s = timed(get_registry().get("model", model_id).factory)
     forwards = []
     with RSSPeak() as forward_memory:
         for _ in range(2):
-            forwards.append(timed(bare_forward, loaded, stimuli)[1])
+            forwards.append(sum(timed(bare_forward, loaded, stimuli)[1] for stimuli in stimulus_sets.values()))
     del loaded
     forward_s = min(forwards)
     clear_cache()
@@ -854,13 +855,17 @@ def _main(args) -> int:
         # run (empty feature cache) is measured alike, and reported apart.
         registry = get_registry()
         identifiers = registry.match("benchmark", args.e2e_benchmarks)
-        _, prepare_s = timed(lambda: [registry.get("benchmark", b).factory() for b in identifiers])
+        built, prepare_s = timed(lambda: [registry.get("benchmark", b).factory() for b in identifiers])
+        # The bare forward pass runs over every stimulus set the benchmarks extract on, as score_model does.
+        stimulus_sets = {b.stimuli.identifier: b.stimuli for b in built}
+        del built
         results["benchmark_preparation_s"] = prepare_s
+        results["e2e_stimulus_sets"] = {name: int(s.sizes["presentation"]) for name, s in stimulus_sets.items()}
         print(f"\n== {len(identifiers)} benchmarks prepared once (ceilings and inter-mouse scores, remembered "
               f"on disk: a one-time cost per machine, not counted below): {prepare_s:.1f} s", flush=True)
     for model_id in args.e2e_models:
         print(f"\n== end to end: {model_id} on {args.e2e_benchmarks}", flush=True)
-        e2e = run_end_to_end(model_id, stimuli, args.e2e_benchmarks, args)
+        e2e = run_end_to_end(model_id, stimulus_sets, args.e2e_benchmarks, args)
         results["models"].setdefault(model_id, {})["end_to_end"] = e2e
         print_e2e(model_id, e2e)
 
