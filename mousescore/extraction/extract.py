@@ -48,12 +48,33 @@ class LayerFeatures:
 
 
 def _finite(rows) -> bool:
-    """Whether every value is finite, from row sums in float64: float32 values cannot overflow
-    them, NaN and inf propagate, and a sum is ~10x faster than an elementwise check."""
+    """Whether every value is finite, from row sums: NaN and inf propagate, and a sum is ~10x faster
+    than an elementwise check. A finite float32 sum proves it (3.7x faster than a float64 one); only
+    when it is not, float64 sums, which float32 values cannot overflow, decide."""
     if isinstance(rows, np.ndarray):
+        with np.errstate(over="ignore"):
+            if np.isfinite(rows.sum(axis=1)).all():
+                return True
         return bool(np.isfinite(rows.sum(axis=1, dtype=np.float64)).all())
     import torch
     return bool(torch.isfinite(rows.sum(dim=1, dtype=torch.float64)).all())
+
+
+def _flat_rows(tensor, scratch: Dict):
+    """A layer's output as (n, features) float32 rows in (channel, height, width) order. A
+    non-contiguous output on the CPU (a network run channels-last, as colour images permuted from
+    (n, h, w, c) make it) is copied into one buffer reused across layers and batches, the hook's
+    reductions being done with it before the next layer: flattening into fresh memory every layer
+    cost more than the copy (ResNet-50 on the 640 Cowley images: 87 s of 345 s)."""
+    import torch
+    if tensor.is_contiguous() or tensor.device.type != "cpu" or tensor.dtype != torch.float32:
+        return tensor.reshape(tensor.shape[0], -1).float()
+    buffer = scratch.get("buffer")
+    if buffer is None or buffer.numel() < tensor.numel():
+        buffer = scratch["buffer"] = torch.empty(tensor.numel(), dtype=torch.float32)
+    rows = buffer[:tensor.numel()].view(tensor.shape)
+    rows.copy_(tensor)
+    return rows.view(tensor.shape[0], -1)
 
 
 def default_batch_size(n_stimuli: int) -> int:
@@ -79,6 +100,7 @@ def extract(loaded: LoadedModel, stimuli: StimulusSet, reductions: Iterable[Redu
     spill = Spill() if whole_set and not single_batch else None
     calls: Dict[str, int] = {}
     state = {"first_batch": True, "batch": 0}
+    scratch: Dict[str, "torch.Tensor"] = {}
     modules = recorded_modules(loaded.module, loaded.layers)
 
     def hook_for(name):
@@ -97,7 +119,7 @@ def extract(loaded: LoadedModel, stimuli: StimulusSet, reductions: Iterable[Redu
             return
         if tensor.is_complex():
             raise TypeError("the layer's output is complex; only real activations can be compared")
-        flat = tensor.detach().reshape(tensor.shape[0], -1).float()
+        flat = _flat_rows(tensor.detach(), scratch)
         if state["first_batch"]:
             features.layers.append(layer)
         rows = flat if use_torch else flat.cpu().numpy()

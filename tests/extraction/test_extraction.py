@@ -94,6 +94,36 @@ def test_preprocess_grayscale_to_three_channels_resized_and_normalised():
     np.testing.assert_allclose(batch.numpy(), (0.75 - 0.5) / 0.5, atol=1e-6)
 
 
+def test_a_channels_last_layer_is_flattened_in_channel_order():
+    """Colour images permuted from (n, h, w, c) run a network channels-last; its layers are flattened
+    through a reused buffer, in the same (channel, height, width) order as a contiguous layer."""
+    images = np.random.default_rng(0).random((5, 12, 12, 3))
+    stimuli = StimulusSet.create(images, [f"s{i}" for i in range(5)], attrs={"identifier": "colour"})
+    loaded = _loaded()
+    assert preprocess(stimuli.values, loaded).is_contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():
+        conv1 = loaded.module.conv1(preprocess(stimuli.values, loaded).contiguous()).reshape(5, -1).numpy()
+    features = extract(loaded, stimuli, {SRP, CORR}, batch_size=2, progress=False)
+    np.testing.assert_allclose(features.reduced["conv1"][SRP], project(conv1, 32, 0), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(features.reduced["conv1"][CORR], correlation_matrix(conv1), atol=1e-6)
+
+
+def test_huge_but_finite_activations_are_kept_and_nan_ones_left_out():
+    class Huge(nn.Module):   # finite values whose float32 row sums overflow
+        def forward(self, x):
+            return torch.full_like(x, 3e38)
+
+    class NotANumber(nn.Module):
+        def forward(self, x):
+            return x * float("nan")
+
+    model = nn.Sequential(nn.Conv2d(3, 2, 3), Huge(), NotANumber(), nn.Flatten()).eval()
+    loaded = LoadedModel(model, input_size=16, mean=(0.5,) * 3, std=(0.5,) * 3, provenance={"seed": 0})
+    features = extract(loaded, _stimuli(4), {GRAM}, progress=False)
+    assert features.layers == ["0", "1", "2", "3"] and features.nonfinite == {"2", "3"}
+    np.testing.assert_array_equal(features.reduced["1"][GRAM], np.zeros((4, 4)))
+
+
 def test_a_failing_forward_pass_is_a_clear_error():
     from mousescore.errors import MousescoreError
     loaded = _loaded()

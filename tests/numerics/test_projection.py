@@ -45,3 +45,14 @@ def test_projecting_a_few_rows_at_a_time_changes_nothing(monkeypatch):
     assert np.array_equal(projection.project(features, 64, 0), whole)
     matrix = projection.sparse_projection_matrix(2000, 64, 0)
     assert np.array_equal(whole, np.asarray((matrix @ features.T).T))
+
+
+def test_read_only_and_strided_rows_project_like_contiguous_ones():
+    """The rows are transposed into a reused buffer by torch, or by numpy where torch cannot wrap
+    them; the product is the same either way."""
+    features = np.random.default_rng(2).normal(size=(9, 3001)).astype(np.float32)
+    expected = np.asarray((sparse_projection_matrix(3000, 64, 0) @ features[:, 1:].T).T)
+    read_only = features[:, 1:].copy()
+    read_only.flags.writeable = False
+    for rows in (features[:, 1:], read_only, np.ascontiguousarray(features[::-1, 1:])[::-1]):
+        assert np.array_equal(project(rows, 64, 0), expected)
