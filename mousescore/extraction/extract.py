@@ -19,6 +19,7 @@ from ..data.assemblies import StimulusSet
 from ..errors import MousescoreError
 from ..faults import checkpoint
 from ..numerics import torch_kernels
+from ..numerics.projection import release_buffers
 from ..numerics.reductions import Reduction, finish, is_rowwise, reduce
 from ..registry.specs import LoadedModel
 from .device import full_float32, resolve_device
@@ -173,6 +174,7 @@ def extract(loaded: LoadedModel, stimuli: StimulusSet, reductions: Iterable[Redu
             handle.remove()
         if spill is not None:
             spill.close()
+        release_buffers()
     if not features.layers:
         raise MousescoreError("no layer produced an activation: check the model's layer list")
     features.seconds = time.perf_counter() - start

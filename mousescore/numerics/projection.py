@@ -38,6 +38,11 @@ def sparse_projection_matrix(n_features: int, n_components: int, seed: int = 0) 
 
 def clear_cache() -> None:
     _cache.clear()
+    release_buffers()
+
+
+def release_buffers() -> None:
+    """Free the transposition buffers (extraction does at its end: they serve one extraction's layers)."""
     _buffers.clear()
 
 

@@ -143,6 +143,7 @@ def score_built(model_id: str, build: Callable[[], Union[LoadedModel, FeatureFun
         if store is not None:
             store.put_all(scored)     # one transaction per extraction
         scores.extend(scored)
+        del features                  # before the next extraction measures the memory it has
     return scores
 
 

@@ -203,3 +203,29 @@ def test_extraction_on_a_gpu_turns_tf32_off_and_restores_it():
         finally:
             for backend, value in zip(backends, saved):
                 backend.allow_tf32 = value
+
+
+def test_the_next_extraction_starts_with_the_last_ones_memory_freed(real_data, fresh_home, monkeypatch):
+    """Under a memory limit the next stimulus set is measured against what the process holds: the
+    previous set's features and the projection's transposition buffers must be gone by then."""
+    import gc
+    import sys
+    import weakref
+
+    from mousescore.numerics import projection
+    from mousescore.scoring.score_model import score_model
+    score_module = sys.modules["mousescore.scoring.score_model"]
+    original, earlier, alive_at_next = score_module._features, [], []
+
+    def tracked(*args, **kwargs):
+        gc.collect()
+        alive_at_next.extend(ref() is not None for ref in earlier)
+        assert not (earlier and projection._buffers)
+        features, how = original(*args, **kwargs)
+        earlier.append(weakref.ref(features))
+        return features, how
+
+    monkeypatch.setattr(score_module, "_features", tracked)
+    scores = score_model("alexnet-random", ["kriegeskorte2008.IT-rsa", "antolik2016.V1-srp_ridge"],
+                         progress=False)
+    assert len(scores) == 2 and len(earlier) == 2 and alive_at_next == [False]
