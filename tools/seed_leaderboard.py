@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -99,11 +100,17 @@ def main() -> None:
     for identifier in models:
         if time.perf_counter() - started > args.budget_minutes * 60:
             break
-        begun = time.perf_counter()
+        begun, reused = time.perf_counter(), []
+
+        def note(message):   # count what an interrupted earlier run already stored: its time is not here
+            if "stored result reused" in message:
+                reused.append(message)
+            print(f"[mousescore] {message}", file=sys.stderr, flush=True)
+
         try:
-            scores = score_model(identifier, args.benchmarks, registry=registry, progress=False)
+            scores = score_model(identifier, args.benchmarks, registry=registry, log=note, progress=False)
             run["models"][identifier] = {"seconds": round(time.perf_counter() - begun, 1),
-                                         "benchmarks": len(scores)}
+                                         "benchmarks": len(scores), **({"reused": len(reused)} if reused else {})}
             unscorable.pop(identifier, None)
         except Exception as error:  # one model's failure must not stop the seeding
             run["failed"][identifier] = unscorable[identifier] = f"{type(error).__name__}: {str(error)[:300]}"

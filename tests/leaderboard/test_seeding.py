@@ -47,9 +47,11 @@ def test_a_model_that_fails_is_listed_with_its_reason_until_it_scores(seeding, t
     results = tmp_path / "leaderboard" / "results"
     broken = {"gabor"}
 
-    def score_model(identifier, benchmarks, registry=None, progress=True):
+    def score_model(identifier, benchmarks, registry=None, log=print, progress=True):
         if identifier in broken:
             raise MemoryError("needs 40 GB")
+        if identifier == "gist" and not broken:   # the second run finds gist's score stored
+            log("allen.VISp-rsa: stored result reused (--force to recompute)")
         return {"allen.VISp-rsa": 0.1}
 
     monkeypatch.setattr(seeding, "score_model", score_model)
@@ -63,6 +65,9 @@ def test_a_model_that_fails_is_listed_with_its_reason_until_it_scores(seeding, t
     assert read_unscorable(results) == {"gabor": "MemoryError: needs 40 GB"}
     run = json.loads((tmp_path / "log.json").read_text())["runs"][-1]
     assert run["failed"] == {"gabor": "MemoryError: needs 40 GB"} and set(run["models"]) == {"gist"}
+    assert "reused" not in run["models"]["gist"]
     broken.clear()
     seed()
     assert read_unscorable(results) == {} and not unscorable_path(results).exists()
+    run = json.loads((tmp_path / "log.json").read_text())["runs"][-1]
+    assert run["models"]["gist"]["reused"] == 1 and "reused" not in run["models"]["gabor"]
