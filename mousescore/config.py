@@ -10,11 +10,14 @@ variable                       setting              meaning (default)
 ``MOUSESCORE_FEATURE_CACHE``   ``caches``           ``0``/``off`` turns off the feature cache and the disk
                                                     memo of ceilings and inter-animal scores (on)
 ``MOUSESCORE_FEATURE_CACHE_GB`` ``feature_cache_gb`` size of the feature cache (10)
-``MOUSESCORE_MEMORY_LIMIT_GB`` ``memory_limit_gb``  memory the whole process may hold (none: what is free)
+``MOUSESCORE_MEMORY_LIMIT_GB`` ``memory_limit_gb``  memory the whole process may hold (none: what is free);
+                                                    a bounded run also forgets each benchmark's
+                                                    resampling memos after scoring it
 ``MOUSESCORE_INJECT_FAULT``    ``inject_fault``     reliability tests only: kill the process at this point
 =============================  ===================  =====================================================
 
-Settings are read from the environment on every call, so a changed variable counts at once;
+The two ``_GB`` sizes count in GiB (2³⁰ bytes), as ``free -g`` does. Settings are read
+from the environment on every call, so a changed variable counts at once;
 :func:`override` changes them for a block of code without touching ``os.environ`` (tests, and
 ``leaderboard verify``, which must recompute everything with the caches off).
 """

@@ -16,6 +16,7 @@ from ..extraction.extract import default_batch_size, extract
 from ..extraction.feature_cache import FeatureCache, cache_key, merge
 from ..extraction.functions import FeatureFunction, extract_function
 from ..extraction.memory_budget import check_memory
+from ..numerics.resampling import forget_targets
 from ..registry.plugins import Registry, get_registry
 from ..registry.specs import LoadedModel
 from ..results.score import Score
@@ -134,12 +135,14 @@ def score_built(model_id: str, build: Callable[[], Union[LoadedModel, FeatureFun
             f"({len(features.stimulus_ids)} stimuli, {len(features.layers)} layers) {how}, "
             f"shared by {len(group)} benchmark(s)")
         share_units(group)
-        scored = []
+        scored, bounded = [], config.settings().memory_limit_gb is not None
         with _small_matrix_threads(len(features.stimulus_ids)):   # set once: it costs 5 ms a time
             for benchmark in group:
                 score = benchmark.score(model_id, features)
                 score.provenance = _provenance(model_id, loaded, benchmark, stimulus_set, features, registry)
                 scored.append(score)
+                if bounded:   # memory before speed: a target's sides serve only its own benchmark here
+                    forget_targets()
         if store is not None:
             store.put_all(scored)     # one transaction per extraction
         scores.extend(scored)

@@ -229,3 +229,26 @@ def test_the_next_extraction_starts_with_the_last_ones_memory_freed(real_data, f
     scores = score_model("alexnet-random", ["kriegeskorte2008.IT-rsa", "antolik2016.V1-srp_ridge"],
                          progress=False)
     assert len(scores) == 2 and len(earlier) == 2 and alive_at_next == [False]
+
+
+def test_under_a_memory_limit_scoring_forgets_each_benchmarks_target_sides_and_gives_the_same_scores(
+        real_data, fresh_home, monkeypatch):
+    """Without a limit the resampling plans remember every benchmark's target sides (a seeding run
+    reuses them for the next model); under one they are dropped after each benchmark, so scoring's
+    memory does not grow with the number of benchmarks. The scores are the same to the bit."""
+    from mousescore.numerics import resampling
+    from mousescore.scoring.score_model import score_model
+    benchmarks = ["antolik2016.V1-rsa", "antolik2016.V1_region1-rsa", "antolik2016.V1-srp_ridge"]
+
+    def remembered():
+        return sum(len(plan._memo) for plan in list(resampling._PLANS))
+
+    resampling.forget_targets()
+    free = score_model("pixels", benchmarks, progress=False, force=True)
+    assert remembered() > 0
+    resampling.forget_targets()
+    monkeypatch.setenv("MOUSESCORE_MEMORY_LIMIT_GB", "16")
+    bounded = score_model("pixels", benchmarks, progress=False, force=True)
+    assert remembered() == 0
+    for a, b in zip(free, bounded):
+        assert (a.benchmark, a.value, a.error, a.draws) == (b.benchmark, b.value, b.error, b.draws)

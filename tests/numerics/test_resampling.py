@@ -73,6 +73,33 @@ def test_rdm_evidence_equals_a_plain_loop_over_resampled_and_halved_rdms():
         np.testing.assert_allclose(row, plain, atol=1e-12)
 
 
+def test_a_layer_keeps_its_side_under_the_halves_only_and_forgetting_targets_changes_no_number():
+    """The layer memo holds the model's side under plans every layer is scored under (the CV halves),
+    not under a bootstrap plan (scored on one chosen layer, m × pairs each); a bounded run forgets the
+    plans' target sides after each benchmark and recomputes them, to the same bits."""
+    from mousescore.numerics.resampling import forget_targets, model_triangle
+    rng = np.random.default_rng(4)
+    model = rdm(rng.normal(size=(20, 30)))
+    neural = np.stack([rdm(rng.normal(size=(20, 40))) for _ in range(2)])
+    halves, draws = half_splits(20, "memo", with_all=True), stimulus_resamples(20, "memo", n_draws=9)
+    assert halves.every_layer and not draws.every_layer
+    layer_memo = {}
+    evidence = RDMEvidence(model_triangle(model), neural, layer_memo)
+    on_halves, on_draws = evidence.scores(halves), evidence.scores(draws)
+    assert list(layer_memo) == [id(halves)]
+    np.testing.assert_array_equal(on_draws, RDMEvidence(model, neural).scores(draws))
+    assert halves._memo and draws._memo
+    forget_targets()
+    assert not halves._memo and not draws._memo
+    np.testing.assert_array_equal(evidence.scores(halves), on_halves)
+    np.testing.assert_array_equal(evidence.scores(draws), on_draws)
+    responses = rng.normal(size=(20, 5))
+    predictions = PredictionEvidence(responses + rng.normal(size=(20, 5)), responses)
+    remembered = predictions.scores(draws)
+    forget_targets()
+    np.testing.assert_array_equal(predictions.scores(draws), remembered)
+
+
 def test_prediction_evidence_scores_per_neuron():
     rng = np.random.default_rng(2)
     predictions, responses = rng.normal(size=(30, 4)), rng.normal(size=(30, 4))
