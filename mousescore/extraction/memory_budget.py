@@ -131,8 +131,11 @@ def check_memory(loaded, stimuli, reductions, batch_size: Optional[int], model_i
                 f"to {home / 'tmp'} and {free / 2**30:.1f} GiB is free there: point MOUSESCORE_HOME at a "
                 f"bigger disk, or use a --batch-size of at least {n} if memory allows")
     if available is not None and needed > 0.9 * available:
+        # a 10% margin for what the estimate leaves out (torch's workspace, the scoring after it)
+        smaller = "use a smaller --batch-size, " if chosen > 1 else ""
         raise MousescoreError(
-            f"scoring {model_id} on {n} stimuli needs about {needed / 2**30:.2f} GiB and "
-            f"{available / 2**30:.2f} GiB is available: use a smaller --batch-size, score fewer "
-            f"benchmarks at once, or a machine with more memory")
+            f"scoring {model_id} on {n} stimuli needs about {needed / 2**30:.2f} GiB with a batch of "
+            f"{chosen}, more than the {0.9 * available / 2**30:.2f} GiB it may take (90% of the "
+            f"{available / 2**30:.2f} GiB available now): {smaller}score fewer benchmarks at once, "
+            f"stop other jobs, or use a machine with more memory")
     return chosen
