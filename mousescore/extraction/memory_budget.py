@@ -1,8 +1,9 @@
 """Refuse an extraction that would run out of memory, before it starts, with a way out.
 
-A forward pass of one image gives every layer's width; from it the peak is estimated as the largest
-layer's activations for one batch (plus the copies made while reducing), the projection matrices and
-the reduced outputs; the raw rows a whole-set reduction (Gram, correlation) needs when the stimuli span
+A forward pass of one image gives every layer's width and the forward pass's own working set (the
+most tensor bytes alive at once); from them the peak is estimated as that working set for one batch
+(plus the copies of the largest layer made while reducing), the projection matrices and the reduced
+outputs; the raw rows a whole-set reduction (Gram, correlation) needs when the stimuli span
 several batches go to disk, whose free space is checked too. The estimate is compared with the memory
 available now (``MemAvailable``), or with ``MOUSESCORE_MEMORY_LIMIT_GB`` less what this process already
 holds, where set. Without a ``--batch-size``, a batch that does not fit is halved until it does (the
@@ -12,12 +13,14 @@ from __future__ import annotations
 
 import os
 import shutil
-from typing import Iterable, List, Optional
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Optional
 
 import numpy as np
 
 from .. import config
 from ..errors import MousescoreError
+from ..numerics.projection import CACHE_BYTES
 from ..numerics.reductions import is_rowwise
 from .extract import default_batch_size
 from .layers import first_tensor, preprocess, recorded_modules
@@ -25,48 +28,103 @@ from .layers import first_tensor, preprocess, recorded_modules
 FLOAT = 4
 
 
-def layer_widths(loaded, stimuli) -> List[int]:
-    """Features per sample of every recorded layer call, from a forward pass of one image."""
+@dataclass
+class ForwardProbe:
+    """What a forward pass of one image tells: the features per sample of every recorded layer call
+    (a module called twice is two layers), and the most tensor bytes alive at once (0: not measured)."""
+    widths: List[int] = field(default_factory=list)
+    working_bytes: int = 0
+
+
+def probe_forward(loaded, stimuli) -> ForwardProbe:
+    """Every layer's width and the forward pass's working set, from one image. The working set is what
+    the layer widths alone miss: nasnetalarge's cells hold many branches at once, 97 MiB per 331-pixel
+    image against 10 MiB for its widest layer, and its Cowley extraction, estimated from the widths at
+    13.6 GiB, was killed at 19.2 GB."""
     import torch
-    widths: List[int] = []   # one entry per call: a module called twice is two layers
+    probe = ForwardProbe()
 
     def hook(module, inputs, output):
         tensor = first_tensor(output)
         if tensor is not None and tensor.ndim > 0:
-            widths.append(int(tensor[0].numel()))
+            probe.widths.append(int(tensor[0].numel()))
 
     handles = [m.register_forward_hook(hook) for m in recorded_modules(loaded.module, loaded.layers).values()]
+    images = preprocess(stimuli.values[:1], loaded)
     try:
         with torch.inference_mode():
-            loaded.module(preprocess(stimuli.values[:1], loaded))
+            try:
+                live = _live_bytes_mode()
+                with live:
+                    loaded.module(images)
+                probe.working_bytes = live.peak
+            except Exception:   # an op the tracking cannot follow: widths alone, as without it
+                probe.widths.clear()
+                loaded.module(images)
     except Exception:
-        return []   # the real extraction will report the failure with its own message
+        return ForwardProbe()   # the real extraction will report the failure with its own message
     finally:
         for handle in handles:
             handle.remove()
-    return widths
+    return probe
 
 
-def estimate_bytes(widths: List[int], n_stimuli: int, batch_size: int, reductions: Iterable) -> int:
+def _live_bytes_mode():
+    """A torch dispatch mode that follows every CPU tensor an op returns until it is freed and keeps the
+    most bytes alive at once (views of a storage already followed are not counted again)."""
+    import weakref
+    import torch
+    from torch.utils._python_dispatch import TorchDispatchMode
+    from torch.utils._pytree import tree_leaves
+
+    class LiveBytes(TorchDispatchMode):
+        def __init__(self):
+            super().__init__()
+            self.live = self.peak = 0
+            self.storages: Dict[int, int] = {}   # data pointer -> bytes, for the storages alive now
+
+        def _freed(self, key):
+            self.live -= self.storages.pop(key, 0)
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            for tensor in tree_leaves(out):
+                if isinstance(tensor, torch.Tensor) and tensor.device.type == "cpu":
+                    storage = tensor.untyped_storage()
+                    key = storage.data_ptr()
+                    if key and key not in self.storages:
+                        self.storages[key] = storage.nbytes()
+                        self.live += storage.nbytes()
+                        self.peak = max(self.peak, self.live)
+                        weakref.finalize(tensor, self._freed, key)
+            return out
+
+    return LiveBytes()
+
+
+def estimate_bytes(probe: ForwardProbe, n_stimuli: int, batch_size: int, reductions: Iterable) -> int:
     """Memory (RAM) the extraction needs; rows of whole-set reductions spill to disk, not counted."""
-    if not widths:
+    if not probe.widths:
         return 0
     reductions = list(reductions)
-    sizes = np.array(widths, dtype=np.float64)
-    activations = batch_size * sizes.max() * FLOAT * 4           # output, float copy, centred copy, product
+    sizes = np.array(probe.widths, dtype=np.float64)
+    widest = sizes.max() * FLOAT
+    # The forward pass's working set (the widest output at least), then the hook's float copy, centred
+    # copy and product of the widest layer.
+    activations = batch_size * (max(probe.working_bytes, widest) + 3 * widest)
     projected = [key for key in reductions if is_rowwise(key)]
     # One cached matrix per distinct width, ~k·√p non-zeros of 8 bytes (value and index).
     matrices = sum(key[1] * np.sqrt(np.unique(sizes)).sum() * 8 for key in projected)
     outputs = len(sizes) * sum(n_stimuli * key[1] * FLOAT if key in projected else n_stimuli ** 2 * 8
                                for key in reductions)
-    return int(activations + min(matrices, 2 << 30) + outputs)
+    return int(activations + min(matrices, CACHE_BYTES) + outputs)
 
 
-def spill_bytes(widths: List[int], n_stimuli: int, batch_size: int, reductions: Iterable) -> int:
+def spill_bytes(probe: ForwardProbe, n_stimuli: int, batch_size: int, reductions: Iterable) -> int:
     """Disk the raw rows of whole-set reductions take when the stimuli span several batches."""
     if batch_size >= n_stimuli or all(is_rowwise(key) for key in reductions):
         return 0
-    return int(n_stimuli * float(sum(widths)) * FLOAT)
+    return int(n_stimuli * float(sum(probe.widths)) * FLOAT)
 
 
 def resident_bytes() -> int:
@@ -111,16 +169,16 @@ def check_memory(loaded, stimuli, reductions, batch_size: Optional[int], model_i
     where that does not fit, the largest of its halvings that does. Raises a MousescoreError with a way
     out when nothing fits (memory, or the disk the rows spill to)."""
     n = stimuli.sizes["presentation"]
-    widths = layer_widths(loaded, stimuli)
+    probe = probe_forward(loaded, stimuli)
     if config.settings().memory_limit_gb is not None:
         _give_back_freed_arrays()
     available = available_bytes()
     chosen = batch_size or default_batch_size(n)
     if batch_size is None and available is not None:
-        while chosen > 1 and estimate_bytes(widths, n, chosen, reductions) > 0.9 * available:
+        while chosen > 1 and estimate_bytes(probe, n, chosen, reductions) > 0.9 * available:
             chosen = (chosen + 1) // 2
-    needed = estimate_bytes(widths, n, chosen, reductions)
-    spilled = spill_bytes(widths, n, chosen, reductions)
+    needed = estimate_bytes(probe, n, chosen, reductions)
+    spilled = spill_bytes(probe, n, chosen, reductions)
     if spilled:
         home = config.home()
         home.mkdir(parents=True, exist_ok=True)

@@ -141,13 +141,36 @@ def test_listing_models_imports_no_network_library():
 
 
 def test_memory_probe_counts_every_layer_call():
-    from mousescore.extraction.memory_budget import estimate_bytes, layer_widths, spill_bytes
-    widths = layer_widths(_loaded(), _stimuli())
+    from mousescore.extraction.memory_budget import estimate_bytes, probe_forward, spill_bytes
+    probe = probe_forward(_loaded(), _stimuli())
+    widths = probe.widths
     assert widths == [4 * 7 * 7, 4 * 7 * 7, 4 * 5 * 5, 4 * 5 * 5, 5]   # relu counted twice
-    assert estimate_bytes(widths, 10, 10, [GRAM]) > 0
+    assert estimate_bytes(probe, 10, 10, [GRAM]) > 0
     # Whole-set reductions over several batches spill every layer's rows to disk, projections never.
-    assert spill_bytes(widths, 10, 2, [GRAM, SRP]) == 10 * sum(widths) * 4
-    assert spill_bytes(widths, 10, 2, [SRP]) == spill_bytes(widths, 10, 10, [GRAM]) == 0
+    assert spill_bytes(probe, 10, 2, [GRAM, SRP]) == 10 * sum(widths) * 4
+    assert spill_bytes(probe, 10, 2, [SRP]) == spill_bytes(probe, 10, 10, [GRAM]) == 0
+
+
+class HiddenBranches(nn.Module):
+    """One recorded layer whose output is small, after two large intermediates that no layer shows."""
+    def forward(self, x):
+        wide = x.repeat(1, 50, 1, 1)   # 50x the input: 1 x 150 x 16 x 16 float32
+        doubled = wide * 2
+        return doubled.mean(dim=1, keepdim=True)
+
+
+def test_memory_probe_measures_the_working_set_the_layer_widths_miss():
+    from mousescore.extraction import memory_budget as memory
+    loaded = LoadedModel(nn.Sequential(HiddenBranches()).eval(), input_size=16, mean=(0.5,) * 3, std=(0.5,) * 3,
+                         provenance={"seed": 0})
+    probe = memory.probe_forward(loaded, _stimuli())
+    intermediate = 150 * 16 * 16 * 4
+    assert probe.widths == [16 * 16]
+    # both intermediates and the output are alive at once; the preprocessed input is not the model's
+    assert probe.working_bytes == 2 * intermediate + 16 * 16 * 4
+    reduced = memory.estimate_bytes(probe, 10, 10, [SRP]) - memory.estimate_bytes(
+        memory.ForwardProbe(widths=probe.widths), 10, 10, [SRP])
+    assert reduced == 10 * (probe.working_bytes - 16 * 16 * 4)   # per image, less the widest output
 
 
 def test_spilled_rows_read_back_column_chunks_exactly(tmp_path, monkeypatch):
@@ -173,8 +196,8 @@ def test_memory_binding_halves_the_default_batch_and_an_explicit_one_still_fails
     from mousescore.errors import MousescoreError
     from mousescore.extraction import memory_budget as memory
     loaded, stimuli = _loaded(), _stimuli(n=64)
-    widths = memory.layer_widths(loaded, stimuli)
-    budget = memory.estimate_bytes(widths, 64, 20, [GRAM]) / 0.9   # batch 16 fits, 32 does not
+    probe = memory.probe_forward(loaded, stimuli)
+    budget = memory.estimate_bytes(probe, 64, 20, [GRAM]) / 0.9   # batch 16 fits, 32 does not
     monkeypatch.setattr(memory, "available_bytes", lambda: budget)
     assert memory.check_memory(loaded, stimuli, [GRAM], None, "m") == 16
     assert memory.check_memory(loaded, stimuli, [GRAM], 8, "m") == 8
