@@ -154,3 +154,14 @@ def test_benchmark_quick_mode_runs_end_to_end_and_passes(real_data, tmp_path):
     e2e = model["end_to_end"]
     assert e2e["benchmarks"] == 2 and e2e["cold"] and e2e["ratio_end_to_end"] > 1
     assert e2e["stages_s"]["extraction"] > 0 and min(e2e["bare_forward_s"]) > 0
+
+
+def test_zoo_throughput_counts_each_models_last_complete_run_or_its_parts():
+    zoo = _load("zoo_throughput")
+    run = lambda **models: {"models": {m: {"seconds": s, "benchmarks": b} for m, (s, b) in models.items()}}
+    log = {"runs": [run(a=(100.0, 83), b=(50.0, 83), c=(10.0, 92)),
+                    run(a=(0.0, 83)),                     # every score stored: not a time
+                    run(a=(30.0, 9), b=(20.0, 9), c=(12.0, 92)),
+                    run(a=(7.0, 2))]}                      # a rerun of two benchmarks
+    seconds = zoo.model_seconds(log, {"a": 92, "b": 92, "c": 92, "d": 92})
+    assert seconds == {"a": 130.0, "b": 70.0, "c": 12.0}   # d has no logged time
