@@ -50,8 +50,8 @@ def probe_forward(loaded, stimuli) -> ForwardProbe:
             probe.widths.append(int(tensor[0].numel()))
 
     handles = [m.register_forward_hook(hook) for m in recorded_modules(loaded.module, loaded.layers).values()]
-    images = preprocess(stimuli.values[:1], loaded)
     try:
+        images = preprocess(stimuli.values[:1], loaded)
         with torch.inference_mode():
             try:
                 live = _live_bytes_mode()
