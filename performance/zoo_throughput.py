@@ -9,12 +9,13 @@ last run of each part. Runs with two seeders side by side on the two cores (one 
 are upper bounds of one seeder alone. Also prints every logged run's time (reruns included) and the
 slowest models. With ``--forward``, the bare forward pass of those models (one torch thread, as the
 seeders ran, batches as extraction makes them) over every offline benchmark's images, against their
-logged scoring time: no scoring can take less than its forward pass. A model whose last run reused scores that an interrupted, unlogged run stored counts
-the last run's time only (said in the output).
+logged scoring time: no scoring can take less than its forward pass. A model whose last run reused
+scores that an interrupted, unlogged run stored counts the last run's time only (said in the output).
 """
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import time
 from itertools import combinations
@@ -105,6 +106,11 @@ def main() -> None:
     print(f"median {median:.0f} s per model; the 10 slowest take {sum(v for _, v in slowest) / 3600:.2f} h")
 
     if args.forward:
+        unknown = [model for model in args.forward if model not in seconds]
+        if unknown:   # before minutes of forward passes, not after
+            hints = {model: difflib.get_close_matches(model, seconds, n=3) for model in unknown}
+            parser.error("not on the board with a logged time: " + "; ".join(
+                f"{model} (did you mean {', '.join(close)}?)" if close else model for model, close in hints.items()))
         import torch
         torch.set_num_threads(1)
         stimulus_sets = offline_stimulus_sets()

@@ -165,3 +165,18 @@ def test_zoo_throughput_counts_each_models_last_complete_run_or_its_parts():
                     run(a=(7.0, 2))]}                      # a rerun of two benchmarks
     seconds = zoo.model_seconds(log, {"a": 92, "b": 92, "c": 92, "d": 92})
     assert seconds == {"a": 130.0, "b": 70.0, "c": 12.0}   # d has no logged time
+
+
+def test_zoo_throughput_refuses_a_forward_model_off_the_board_before_measuring(tmp_path, monkeypatch, capsys):
+    zoo = _load("zoo_throughput")
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "resnet18-random.json").write_text(json.dumps({"benchmarks": {"x": {}}}))
+    (tmp_path / "log.json").write_text(json.dumps(
+        {"runs": [{"models": {"resnet18-random": {"seconds": 5.0, "benchmarks": 1}}}]}))
+    monkeypatch.setattr(sys, "argv", ["zoo_throughput.py", "--log", str(tmp_path / "log.json"),
+                                      "--results", str(tmp_path / "results"), "--forward", "resnet19-random"])
+    with pytest.raises(SystemExit) as exit_:
+        zoo.main()
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "resnet19-random (did you mean resnet18-random?)" in err
