@@ -15,11 +15,12 @@ scores that an interrupted, unlogged run stored counts the last run's time only 
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import time
 from itertools import combinations
 from pathlib import Path
+
+from mousescore import UnknownIdentifier
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -108,7 +109,7 @@ def main() -> None:
     if args.forward:
         unknown = [model for model in args.forward if model not in seconds]
         if unknown:   # before minutes of forward passes, not after
-            hints = {model: difflib.get_close_matches(model, seconds, n=3) for model in unknown}
+            hints = {model: UnknownIdentifier("model", model, seconds).suggestions for model in unknown}
             parser.error("not on the board with a logged time: " + "; ".join(
                 f"{model} (did you mean {', '.join(close)}?)" if close else model for model, close in hints.items()))
         import torch
