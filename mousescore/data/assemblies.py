@@ -7,6 +7,10 @@
   [0, 1], coord ``stimulus_id`` on presentation.
 
 Both are stored as netCDF4 with the class name in an attribute, so a round trip gives back the class.
+A NeuroidAssembly holds real numbers (ints or floats; NaN where a response is missing) under unique
+stimulus and neuroid ids: two neuroids of one id would share one score and one ceiling, and one of
+them would vanish from every table keyed by id. A netCDF file's header is checked against the load
+budget (:mod:`.headers`) before it is read.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ import numpy as np
 import xarray as xr
 
 from ..errors import DataError
+from .headers import check_netcdf, require_real
 
 _CLASS_ATTR = "mousescore_class"
 
@@ -34,10 +39,15 @@ class DataAssembly(xr.DataArray):
         for coord, dim in coords.items():
             if coord not in self.coords or self[coord].dims != (dim,):
                 raise DataError(f"{type(self).__name__} needs coord '{coord}' on dim '{dim}'")
-        ids = self.stimulus_ids().tolist()
-        if len(set(ids)) != len(ids):
-            dupes = sorted({i for i in ids if ids.count(i) > 1})[:5]
-            raise DataError(f"duplicate stimulus ids in {type(self).__name__}: {dupes}")
+        _require_unique(self.stimulus_ids(), f"stimulus ids in {type(self).__name__}")
+
+
+def _require_unique(ids: np.ndarray, what: str) -> None:
+    values, counts = np.unique(np.asarray(ids), return_counts=True)
+    if (counts > 1).any():
+        repeated = values[counts > 1]
+        raise DataError(f"duplicate {what}: {repeated[:5].tolist()} ({len(repeated)} ids, "
+                        f"{int(counts[counts > 1].sum())} entries): every id must name one row")
 
 
 class NeuroidAssembly(DataAssembly):
@@ -58,6 +68,8 @@ class NeuroidAssembly(DataAssembly):
 
     def validate(self) -> "NeuroidAssembly":
         self._require(("presentation", "neuroid"), {"stimulus_id": "presentation", "neuroid_id": "neuroid"})
+        require_real(self.dtype, f"{type(self).__name__} '{self.name}'")
+        _require_unique(np.asarray(self["neuroid_id"].values).astype(str), "neuroid ids")
         return self
 
     def trial_mean(self) -> "NeuroidAssembly":
@@ -109,6 +121,7 @@ def save_netcdf(array: xr.DataArray, path: Path) -> None:
 
 
 def load_netcdf(path: Path) -> xr.DataArray:
+    check_netcdf(path)
     try:
         array = xr.load_dataarray(path, engine="netcdf4")
     except (OSError, ValueError) as error:

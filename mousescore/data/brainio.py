@@ -29,6 +29,7 @@ from PIL import Image
 
 from ..errors import DataError
 from .assemblies import NeuroidAssembly, StimulusSet
+from .headers import check_netcdf, require_budget, require_real
 from .images import decode, stimulus_set
 from .safe_loading import open_zip
 
@@ -47,7 +48,9 @@ def _first(candidates, available, what, source):
 
 def read_assembly(path, region: Optional[str] = None) -> NeuroidAssembly:
     """The assembly as presentation (one per stimulus) × neuroid × repetition, NaN-padded; time bins
-    averaged; neuroids of ``region`` only when given."""
+    averaged; neuroids of ``region`` only when given. The file's header is checked against the load
+    budget first (:mod:`.headers`)."""
+    check_netcdf(path, f"BrainIO assembly {path}")
     try:
         dataset = xr.load_dataset(path, engine="netcdf4")
     except (OSError, ValueError) as error:
@@ -68,7 +71,9 @@ def from_brainio(array: xr.DataArray, region: Optional[str] = None, source: str 
 
     Trials go to the position their ``repetition`` coord names when it numbers each stimulus's trials
     uniquely (so a round trip keeps every trial in place), else in order of presentation; missing
-    trials are NaN."""
+    trials are NaN. Values must be real numbers, and the padded array must fit in the load budget (one
+    stimulus shown 10,000 times pads every other to 10,000 repeats)."""
+    require_real(array.dtype, f"{source}: the data")
     array = array.reset_index([d for d in array.dims if d in array.indexes])
     if {"presentation", "neuroid"} - set(array.dims) or set(array.dims) - {"presentation", "neuroid", "time_bin"}:
         raise DataError(f"{source}: BrainIO data has dims presentation × neuroid [× time_bin], not {array.dims}")
@@ -88,6 +93,8 @@ def from_brainio(array: xr.DataArray, region: Optional[str] = None, source: str 
     order = list(dict.fromkeys(ids))                       # stimuli in order of first presentation
     row = ids.map({s: i for i, s in enumerate(order)}).to_numpy()
     trial = _trial_positions(array, ids)
+    require_budget(len(order) * array.sizes["neuroid"] * (int(trial.max()) + 1),
+                   f"{source}: padded to stimuli × neuroids × repeats, the data")
     values = np.full((len(order), array.sizes["neuroid"], trial.max() + 1), np.nan)
     values[row, :, trial] = array.values
     repeated = values.shape[-1] > 1             # one presentation per stimulus: trial-averaged data

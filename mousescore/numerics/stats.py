@@ -93,6 +93,15 @@ def split_half_sizes(responses: np.ndarray):
     return first, second
 
 
+def fewest_repeats(responses: np.ndarray) -> np.ndarray:
+    """Per neuron, its fewest usable (non-NaN) repeats of any presentation. A split-half ceiling needs
+    at least 2 (one in each half); with fewer its halves are NaN and so is its reliability."""
+    responses = np.asarray(responses)
+    if responses.shape[0] == 0:
+        return np.zeros(responses.shape[1], dtype=int)
+    return (~np.isnan(responses)).sum(axis=2).min(axis=0)
+
+
 def _repeat_groups(responses: np.ndarray):
     """(neuron indices, valid repeats (presentation × repetition)) per pattern of missing repeats."""
     missing = np.isnan(responses)

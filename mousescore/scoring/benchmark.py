@@ -5,9 +5,19 @@ benchmark's units (neurons, or sites for RSA) wins, and its mean is the score ("
 "RSA Max" in the paper). Beside it, for metrics that expose their evidence (the built-in ones): the
 cross-validated value (:mod:`.layer_selection`) and bootstrap draws of the score at the committed
 layer, resampled with the same indices for every model (common random numbers).
+
+Targets that cannot be scored are refused when the benchmark is built, with the reason: values that
+are not real numbers or are infinite (NaN marks a missing response), no neuroids, fewer stimuli than
+the metric's ``min_stimuli`` (a metric's declared floor, default 3: a Pearson r over 2 points is ±1
+whatever the data), a ``repetition`` dim with fewer than 2 repeats, or no neuron with 2 usable repeats
+of every stimulus, values beyond the float64 range the metrics square and sum without under- or overflow
+(magnitudes in [1e-30, 1e30]: rescale, every unit's score is a correlation), or no neuroid whose mean
+response varies across stimuli. A neuron without a split-half ceiling (fewer than 2 usable repeats of some stimulus,
+or halves that never vary) is left out of the ceiling's mean, and the ceiling kind says how many.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, Optional, Sequence
 
@@ -18,7 +28,8 @@ from ..errors import DataError
 from ..extraction.extract import LayerFeatures
 from ..numerics import reductions
 from ..numerics.resampling import N_SPLITS, half_splits, stimulus_resamples, unit_resamples
-from ..numerics.stats import split_half_reliability
+from ..data.headers import require_real
+from ..numerics.stats import fewest_repeats, split_half_reliability
 from ..registry.contracts import AggregatingMetric, Metric, ResamplableMetric
 from ..registry.plugins import Registry, get_registry
 from ..results.score import Score
@@ -70,8 +81,9 @@ class Benchmark:
         units = per_layer[best] if units is None else units
         scored = np.isfinite(units)
         error, error_kind = self.metric.error(features.reduced[best], self.target, units)
-        with np.errstate(all="ignore"):
-            ceiling = float(np.mean(self.unit_ceilings[scored]))
+        with np.errstate(all="ignore"):   # units without a ceiling are left out of it (see module docstring)
+            ceilings = self.unit_ceilings[scored & np.isfinite(self.unit_ceilings)]
+            ceiling = float(np.mean(ceilings)) if len(ceilings) else float("nan")
         return Score(
             model=model, benchmark=self.identifier, value=finite[best], error=float(error),
             error_kind=error_kind, ceiling=ceiling, ceiling_kind=self.ceiling_kind + CEILED_RULE,
@@ -236,18 +248,21 @@ def neural_benchmark(identifier: str, dataset: str, stimuli: StimulusSet, respon
                      n_splits: int = 20, seed: int = 0, references: Optional[Mapping] = None,
                      metadata: Optional[Mapping] = None, registry: Optional[Registry] = None) -> Benchmark:
     """Per-neuron benchmark; with a ``repetition`` dim the ceiling is each neuron's split-half
-    reliability (Spearman–Brown, ``n_splits`` random splits of the repeats)."""
+    reliability (Spearman–Brown, ``n_splits`` random splits of the repeats). Unscorable responses are
+    refused (see the module docstring)."""
     order = stimulus_order(stimuli, responses.stimulus_ids(), "responses")
+    built_metric = _metric(metric, metric_options, registry)
+    _check_responses(identifier, responses, built_metric)
     if "repetition" in responses.dims:
         responses = responses.transpose("presentation", "neuroid", "repetition")
         ceilings = split_half_reliability(responses.values[order], n_splits=n_splits, seed=seed)
         kind = (f"split-half reliability per neuron over repeats (Spearman-Brown, exact for unequal "
-                f"halves; {n_splits} random splits), mean over neurons")
+                f"halves; {n_splits} random splits), mean over neurons") + _without_ceiling(ceilings)
     else:
         ceilings = np.full(responses.sizes["neuroid"], np.nan)
         kind = "none: the responses have no repeats"
     target = responses.trial_mean().transpose("presentation", "neuroid").values[order]
-    return Benchmark(identifier=identifier, dataset=dataset, metric=_metric(metric, metric_options, registry),
+    return Benchmark(identifier=identifier, dataset=dataset, metric=built_metric,
                      stimuli=stimuli, target=target, unit_ids=list(responses["neuroid_id"].values),
                      unit_ceilings=ceilings, ceiling_kind=kind, references=dict(references or {}),
                      metadata=dict(metadata or {}))
@@ -258,11 +273,88 @@ def rdm_benchmark(identifier: str, dataset: str, stimuli: StimulusSet, rdms: np.
                   ceiling_kind: str, references: Optional[Mapping] = None,
                   metadata: Optional[Mapping] = None, registry: Optional[Registry] = None) -> Benchmark:
     """RSA benchmark against one or more neural RDMs (sites × n × n, 1 − r), one committed layer."""
+    require_real(np.asarray(rdms).dtype, f"{identifier}: the RDM")
     rdms = np.asarray(rdms, dtype=np.float64)
     if rdms.ndim == 2:
         rdms = rdms[None]
     order = stimulus_order(stimuli, rdm_stimulus_ids, "RDM rows")
-    return Benchmark(identifier=identifier, dataset=dataset, metric=_metric("rsa", None, registry), stimuli=stimuli,
+    built_metric = _metric("rsa", None, registry)
+    _check_stimulus_count(identifier, len(order), built_metric)
+    return Benchmark(identifier=identifier, dataset=dataset, metric=built_metric, stimuli=stimuli,
                      target=rdms[:, order][:, :, order], unit_ids=list(unit_ids),
                      unit_ceilings=np.asarray(unit_ceilings, dtype=np.float64), ceiling_kind=ceiling_kind,
                      references=dict(references or {}), metadata=dict(metadata or {}))
+
+
+DEFAULT_MIN_STIMULI = 3   # a metric that declares no ``min_stimuli``: Pearson r needs 3 points
+
+
+def _check_stimulus_count(identifier: str, n_stimuli: int, metric: Metric) -> None:
+    """Refuse fewer stimuli than the metric can give a meaningful number for."""
+    needed = int(getattr(metric, "min_stimuli", DEFAULT_MIN_STIMULI))
+    if n_stimuli < needed:
+        raise DataError(f"{identifier}: {n_stimuli} stimuli, and the {metric.identifier} metric needs at "
+                        f"least {needed} for a score that depends on the data: give more stimuli")
+
+
+def _check_responses(identifier: str, responses: NeuroidAssembly, metric: Metric) -> None:
+    """Refuse responses no number can honestly be computed from (see the module docstring)."""
+    require_real(responses.dtype, f"{identifier}: the responses")
+    if responses.sizes["neuroid"] == 0:
+        raise DataError(f"{identifier}: the responses have no neuroids")
+    _check_stimulus_count(identifier, responses.sizes["presentation"], metric)
+    values = np.asarray(responses.values)
+    if np.isinf(values).any():
+        raise DataError(f"{identifier}: the responses hold {int(np.isinf(values).sum())} infinite values: "
+                        f"mark a missing response with NaN, never inf")
+    check_scale(identifier, values, "responses")
+    if "repetition" in responses.dims:
+        check_repeats(identifier, responses.transpose("presentation", "neuroid", "repetition").values)
+    check_variation(identifier, responses.trial_mean().transpose("presentation", "neuroid").values)
+
+
+SCALE_RANGE = (1e-30, 1e30)   # squares and their sums over stimuli stay normal float64 numbers
+
+
+def check_scale(identifier: str, values: np.ndarray, what: str) -> None:
+    """Refuse values whose magnitude the metrics' float64 sums of squares cannot hold."""
+    magnitude = np.abs(np.asarray(values, dtype=np.float64))
+    largest = float(np.nanmax(magnitude, initial=0.0))
+    low, high = SCALE_RANGE
+    if largest > high or 0 < largest < low:
+        raise DataError(f"{identifier}: the {what} reach {largest:.3g} at most, outside [{low:g}, {high:g}] "
+                        f"where their squares and sums stay exact in float64: rescale them (e.g. to "
+                        f"spikes/s or dF/F; a correlation does not change)")
+
+
+def check_variation(identifier: str, means: np.ndarray) -> None:
+    """Refuse responses (presentation × neuroid, repeats averaged) in which no neuroid varies across
+    stimuli beyond rounding: nothing to predict or correlate (one such neuroid is excluded and counted)."""
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)      # all-NaN neuroids: NaN spread
+        spread = np.nanmax(means, axis=0) - np.nanmin(means, axis=0)
+        varies = spread > 1e-12 * np.nanmax(np.abs(means), axis=0)
+    if not varies.any():
+        raise DataError(f"{identifier}: no neuroid's mean response varies across the stimuli: nothing to "
+                        f"predict or correlate")
+
+
+def check_repeats(identifier: str, values: np.ndarray) -> None:
+    """``values``: presentation × neuroid × repetition. A repetition dim is there for the split-half ceiling: it needs 2 repeats of every stimulus in
+    at least one neuron (the others are left out of the ceiling)."""
+    if values.shape[2] < 2:
+        raise DataError(f"{identifier}: the repetition dim has {values.shape[2]} repeat(s), and a split-half "
+                        f"ceiling needs at least 2: drop the dim for trial-averaged data (no ceiling)")
+    if not (fewest_repeats(values) >= 2).any():
+        raise DataError(f"{identifier}: no neuroid has 2 usable (non-NaN) repeats of every stimulus, so no "
+                        f"split-half ceiling can be computed: drop the stimuli with one repeat, or average "
+                        f"the repeats and drop the repetition dim (no ceiling)")
+
+
+def _without_ceiling(ceilings: np.ndarray) -> str:
+    """The ceiling kind's note on neurons left out of the ceiling, if any."""
+    missing = int((~np.isfinite(ceilings)).sum())
+    if not missing:
+        return ""
+    return (f"; {missing} of {len(ceilings)} neurons have no split-half ceiling (fewer than 2 usable repeats "
+            f"of some stimulus, or halves that never vary) and are left out of the ceiling's mean")

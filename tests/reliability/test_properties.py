@@ -61,3 +61,126 @@ def test_srp_ridge_scores_are_finite_and_within_bounds(n, seed, alpha):
     responses = rng.normal(size=(n, 4))
     scores = SRPRidge(n_components=64, alphas=[alpha]).layer_scores({reductions.srp(64, 0): projected}, responses)
     assert np.all(np.isfinite(scores)) and np.all(np.abs(scores) <= 1)
+
+
+# ---- own data: every input gives a finite score or a MousescoreError ----------------------------
+
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+import xarray as xr  # noqa: E402
+from hypothesis import HealthCheck  # noqa: E402
+
+N_IMAGES = 12
+SPECIAL = [np.nan, np.inf, -np.inf, 1e308, -1e308, 1e-308, 0.0, -1.0, 1.0, 5e-324, 1e154]
+TARGETS = ["responses", "rdm_npy", "rdm_csv", "assembly_nc", "assembly_in_memory", "brainio_in_memory"]
+DTYPES = ["float64"] * 4 + ["float32", "float16", "int64", "uint8", "bool", "complex128", "str", "object"]
+
+
+@pytest.fixture(scope="module")
+def image_folder(tmp_path_factory):
+    from PIL import Image
+    folder = tmp_path_factory.mktemp("own_data") / "images"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(N_IMAGES):
+        Image.fromarray(rng.integers(0, 255, (6, 6, 3), dtype=np.uint8)).save(folder / f"s{i:02d}.png")
+    return folder
+
+
+def cheap_features(images):
+    flat = np.asarray(images, dtype=np.float64).reshape(len(images), -1)
+    return {"pixels": flat[:, :60], "squares": flat[:, 40:100] ** 2}
+
+
+def _values(draw, size, rng):
+    pattern = draw(st.sampled_from(["random", "random", "random", "constant", "special", "integers"]))
+    if pattern == "random":
+        return rng.normal(size=size) * draw(st.sampled_from([1e-300, 1e-8, 1.0, 1e8, 1e300]))
+    if pattern == "constant":
+        return np.full(size, draw(st.sampled_from(SPECIAL)))
+    if pattern == "integers":
+        return rng.integers(-3, 4, size).astype(np.float64)
+    return rng.choice(np.array(SPECIAL + [0.5, 2.0, -0.3]), size=size)
+
+
+@st.composite
+def own_data_values(draw, kind, n_stimuli):
+    """An array of random shape (mostly one that fits the stimuli), dtype and values: NaN, inf, huge,
+    tiny, constant, negative, ints, bools, complex, strings, objects; RDMs often well formed."""
+    rng = np.random.default_rng(draw(st.integers(0, 2 ** 16)))
+    fits = draw(st.integers(0, 4)) > 0
+    if kind.startswith("rdm") and fits:
+        n = n_stimuli
+        shape = draw(st.sampled_from([(n, n), (n * (n - 1) // 2,)]))
+        if draw(st.booleans()):             # a real dissimilarity matrix, perhaps spoilt in one entry
+            matrix = 1 - np.corrcoef(rng.normal(size=(n, 5))) if n > 1 else np.zeros((1, 1))
+            if draw(st.booleans()):
+                i, j = rng.integers(0, n, 2)
+                matrix[i, j] = matrix[j, i] = draw(st.sampled_from(SPECIAL))
+            values = matrix if len(shape) == 2 else matrix[np.triu_indices(n, 1)]
+        else:
+            values = _values(draw, int(np.prod(shape)), rng).reshape(shape)
+    else:
+        shape = (n_stimuli,) + tuple(draw(st.lists(st.integers(0, 5), min_size=1, max_size=2))) if fits else \
+            tuple(draw(st.lists(st.integers(0, 13), min_size=0, max_size=3)))
+        values = _values(draw, int(np.prod(shape)), rng).reshape(shape)
+    dtype = draw(st.sampled_from(DTYPES))
+    with np.errstate(all="ignore"):
+        return values.astype(dtype)
+
+
+def _own_target(kind, values, ids, directory: Path):
+    """The target argument of custom_benchmark for ``values`` laid out as ``kind``."""
+    if kind == "responses":
+        np.save(directory / "r.npy", values, allow_pickle=values.dtype == object)
+        return {"responses": directory / "r.npy"}
+    if kind == "rdm_npy":
+        np.save(directory / "rdm.npy", values, allow_pickle=values.dtype == object)
+        return {"rdm": directory / "rdm.npy"}
+    if kind == "rdm_csv":
+        np.savetxt(directory / "rdm.csv", np.atleast_1d(values).reshape(len(np.atleast_1d(values)), -1)
+                   if np.ndim(values) < 3 else values.reshape(len(values), -1), delimiter=",", fmt="%s")
+        return {"rdm": directory / "rdm.csv"}
+    dims = ("presentation", "neuroid", "repetition")[:max(np.ndim(values), 2)]
+    if np.ndim(values) < 2:
+        values = np.reshape(values, (-1, 1))
+    stimulus_ids = (ids * (values.shape[0] // max(len(ids), 1) + 1))[:values.shape[0]]
+    coords = {"stimulus_id": ("presentation", stimulus_ids),
+              "neuroid_id": ("neuroid", [f"n{i}" for i in range(values.shape[1])])}
+    if kind == "brainio_in_memory":     # one presentation per trial, trials of a stimulus repeated
+        return {"assembly": xr.DataArray(values.reshape(values.shape[0], -1), dims=dims[:2], name="brainio",
+                                         coords={"stimulus_id": coords["stimulus_id"]})}
+    array = xr.DataArray(values, dims=dims, coords=coords, name="lab")
+    if kind == "assembly_in_memory":
+        return {"assembly": array}
+    array.to_netcdf(directory / "a.nc", engine="netcdf4")
+    return {"assembly": directory / "a.nc"}
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                   HealthCheck.too_slow])
+@given(data=st.data(), kind=st.sampled_from(TARGETS), n_stimuli=st.integers(1, N_IMAGES),
+       metric=st.sampled_from([None, None, None, "rsa", "srp_ridge", "ridge", "pls"]))
+def test_own_data_gives_a_finite_score_or_a_mousescore_error(image_folder, data, kind, n_stimuli, metric):
+    import mousescore
+    from mousescore.errors import MousescoreError
+    from mousescore.scoring.own_data import custom_benchmark
+    values = data.draw(own_data_values(kind, n_stimuli))
+    ids = [f"s{i:02d}" for i in range(n_stimuli)]
+    with tempfile.TemporaryDirectory() as directory:
+        directory = Path(directory)
+        (directory / "order.txt").write_text("\n".join(ids))
+        try:
+            target = _own_target(kind, values, ids, directory)
+        except (ValueError, TypeError, OverflowError):
+            return          # the test could not write this file: nothing for mousescore to read
+        try:
+            benchmark = custom_benchmark(image_folder, stimulus_ids=directory / "order.txt", metric=metric,
+                                         name="prop", **target)
+            score = mousescore.score(cheap_features, benchmark, log=lambda message: None, progress=False)[0]
+        except MousescoreError:
+            return
+    assert np.isfinite(score.value) and abs(score.value) <= 1
+    assert not np.isinf(score.ceiling)

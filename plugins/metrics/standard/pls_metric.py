@@ -35,11 +35,23 @@ def principal_components(gram: np.ndarray, n_components=None) -> np.ndarray:
     return eigenvectors[:, keep] * np.sqrt(eigenvalues[keep])
 
 
+def min_stimuli_for_test_split(train_size: float, test_stimuli: int = 3) -> int:
+    """The fewest stimuli whose shuffle split leaves ``test_stimuli`` for testing (scikit-learn's
+    ShuffleSplit trains on ⌊train_size · n⌋): a Pearson r per split over 2 test stimuli is ±1, over 1
+    undefined. 21 for the 90/10 split."""
+    n = test_stimuli
+    while n - int(np.floor(train_size * n)) < test_stimuli:
+        n += 1
+    return n
+
+
 class PLS(Metric):
     identifier = "pls"
 
     def __init__(self, n_components: int = 25, n_pca: int = 1000, n_splits: int = 10, seed: int = 0):
         self.options = {"n_components": n_components, "n_pca": n_pca, "n_splits": n_splits, "seed": seed}
+        # k-fold needs a stimulus per fold; Pearson r over the pooled predictions needs 3
+        self.min_stimuli = max(3, n_splits)
 
     def reductions(self):
         return {FULL_GRAM}
@@ -73,6 +85,8 @@ class BrainScorePLS(Metric):
     def __init__(self, n_components: int = 25, n_splits: int = 10, train_size: float = 0.9, random_state: int = 1):
         self.options = {"n_components": n_components, "n_splits": n_splits, "train_size": train_size,
                         "random_state": random_state}
+        self.min_stimuli = min_stimuli_for_test_split(train_size)
+
 
     def reductions(self):
         return {FULL_GRAM}

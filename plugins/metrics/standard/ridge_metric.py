@@ -7,6 +7,9 @@ from mousescore.numerics import PredictionEvidence, decompose, loo_operators, lo
 
 class SRPRidge(Metric):
     independent_units = True   # each neuron's LOO ridge depends on its own responses alone
+    # Pearson r over the leave-one-out predictions needs 3 stimuli: with 2, each prediction is the
+    # other stimulus's response and r = -1 whatever the features (and the split-half ceiling ±1).
+    min_stimuli = 3
 
     def __init__(self, n_components=4096, seed: int = 0, alphas=(1.0,)):
         self.identifier = "srp_ridge" if n_components else "ridge"

@@ -11,6 +11,9 @@ TRIANGLE = reductions.decomposition(REDUCTION)     # derived: the RDM's upper tr
 class RSA(Metric):
     identifier = "rsa"
     independent_units = True   # each site's score depends on its own RDM alone
+    # 4 stimuli give 6 pairs to correlate. With 3, the 3 pairs correlate on 1 degree of freedom and
+    # every bootstrap resample holding a duplicate leaves at most 1 pair (no error); with 2, r = ±1.
+    min_stimuli = 4
 
     def __init__(self, n_bootstrap: int = 100, seed: int = 0):
         self.options = {"n_bootstrap": n_bootstrap, "seed": seed}
