@@ -105,8 +105,13 @@ def _parser(help_wanted: bool = False) -> argparse.ArgumentParser:
 
     submission = commands.add_parser("submission", help="check a model plugin before submitting it")
     submission_commands = submission.add_subparsers(dest="submission_command", required=True)
-    submission_check = submission_commands.add_parser("check", help="install the plugin in place and run "
-                                                                    "the conformance kit on every model")
+    submission_check = submission_commands.add_parser("check", help="RUNS THE PLUGIN'S CODE: install it in a "
+                                                                    "throw-away virtual environment and judge "
+                                                                    "every model from what it does there")
+    submission_check.add_argument("--with-dependencies", action="store_true",
+                                  help="let pip install the plugin's declared dependencies from the package "
+                                       "index into the throw-away environment (default: offline, no "
+                                       "dependencies beyond what is installed)")
     submission_check.add_argument("path", help="the plugin's folder (with pyproject.toml)")
 
     sweep = commands.add_parser("sweep", help="score many models on many benchmarks on Dask distributed "
@@ -457,9 +462,9 @@ def _new_plugin(args) -> None:
 
 def _submission(args) -> int:
     from .submission.check import check_submission
-    report = check_submission(args.path)
-    for line in report.lines:
-        print(line)
+    # each line as soon as it is known: the first says that the plugin's code is about to run
+    report = check_submission(args.path, with_dependencies=args.with_dependencies,
+                              echo=lambda line: print(line, flush=True))
     if not report.ok:
         raise MousescoreError(f"submission check failed: {report.reason}")
     return 0

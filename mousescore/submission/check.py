@@ -1,49 +1,60 @@
 """``mousescore submission check PATH``: is a model plugin ready for the leaderboard?
 
+The check runs the plugin's code (its build script, its modules, its models), so its first line says
+so. It runs that code in a throw-away virtual environment (:mod:`mousescore.submission.isolation`),
+never in yours: afterwards the plugin is not installed anywhere and the environment is gone. The
+child process (:mod:`mousescore.submission.probe`) only reports raw observations; every verdict below
+is computed here, in the parent, so that nothing the plugin's code does can write it.
+
 Each check prints one checklist line, ``[ok] ...`` or ``[FAIL] <reason>``; the first failure is the
 report's reason. In order:
 
 1. ``pyproject.toml`` declares an entry point in the group ``mousescore``;
-2. the plugin installs: ``pip install --no-build-isolation --no-deps -e PATH`` (it stays installed,
-   as the last line says);
-3. in a fresh interpreter, which sees the plugin the way ``mousescore`` will (this process may have
-   imported stale modules), the registry loads the plugin's entry points without a problem and the
-   plugin registers at least one model;
-4. for each model, every model check of the conformance kit (:data:`mousescore.testing.MODEL_CHECKS`):
-   metadata has every key of :data:`mousescore.MODEL_METADATA`, it builds at the metadata's
-   ``input_size``, layers are named, unique and in a stable order, features are finite and
-   deterministic, random init is reproducible;
+2. the plugin installs into the throw-away environment (offline, ``--no-deps``, unless
+   ``with_dependencies``);
+3. in that environment, which sees the plugin the way ``mousescore`` will, the registry loads the
+   plugin's entry points without a problem and the plugin registers at least one model;
+4. for each model, the properties the conformance kit checks (:data:`mousescore.testing.MODEL_CHECKS`),
+   judged from the probe's observations (:data:`MODEL_VERDICTS`, one per kit check): metadata has
+   every key of :data:`mousescore.MODEL_METADATA`, it builds at the metadata's ``input_size``, layers
+   are named, unique and in a stable order, features are finite and deterministic, random init is
+   reproducible;
 5. its model identifiers are unique and registered by no other installed plugin;
-6. its code imports mousescore only through the public API (:data:`mousescore.PUBLIC_MODULES`),
-   which is what keeps it working when mousescore's internals move.
+6. its code imports mousescore only through the public API (:data:`mousescore.PUBLIC_MODULES`):
+   ``import``/``from`` statements, ``importlib.import_module``/``__import__``/``runpy.run_module``
+   calls, ``sys.modules[...]`` and ``getattr(mousescore, ...)`` with literal names, and attributes of
+   the ``mousescore`` package outside ``mousescore.__all__``, read from the source without running it;
+7. the install and the probe left your Python environment's site folders (and the check's own
+   modules) as they were.
 
 Steps 1-3 are gates (nothing after a failed gate can be checked); every model is checked.
 """
 from __future__ import annotations
 
 import ast
-import json
-import re
-import subprocess
-import sys
-import tempfile
+import base64
+import importlib.util
+import io
 import time
 import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Tuple
+
+import numpy as np
 
 import mousescore
 
-from ..registry.contracts import PUBLIC_MODULES
-from ..registry.plugins import ENTRY_POINT_GROUP, Registry
-from ..testing import MODEL_CHECKS
+from ..registry.contracts import MODEL_METADATA, PUBLIC_MODULES
+from ..registry.plugins import ENTRY_POINT_GROUP
+from .isolation import last_error_line  # noqa: F401 - part of this module's interface (tests, callers)
+from .isolation import ProbeFailed, ThrowawayEnvironment, environment_snapshot, snapshot_changes
+from .probe import PROBE_IMAGES
 
-PIP_TIMEOUT_S = 600
-PROBE_TIMEOUT_S = 600
-PIP_ERROR_CODE = re.compile(r"error: [a-z-]+$")
+RUNS_PLUGIN_CODE = ("note: this check RUNS THE PLUGIN'S CODE (its build script, its modules, its models) as "
+                    "you, in a throw-away virtual environment that is removed afterwards; that is not a "
+                    "sandbox: check only code you would run yourself")
 
 Check = Tuple[bool, str]   # (passed, checklist text); a failed check's text is its reason
 
@@ -52,32 +63,63 @@ Check = Tuple[bool, str]   # (passed, checklist text); a failed check's text is 
 class SubmissionReport:
     lines: List[str] = field(default_factory=list)
     reason: str = ""   # the first failure; empty when every check passed
+    echo: Optional[Callable[[str], None]] = None   # called with each line as it is made (the CLI prints)
 
     @property
     def ok(self) -> bool:
         return not self.reason
 
+    def note(self, text: str) -> None:
+        self.lines.append(text)
+        if self.echo is not None:
+            self.echo(text)
+
     def add(self, passed: bool, text: str) -> None:
-        self.lines.append(f"[ok] {text}" if passed else f"[FAIL] {text}")
+        self.note(f"[ok] {text}" if passed else f"[FAIL] {text}")
         if not passed and not self.reason:
             self.reason = text
 
 
-def check_submission(path) -> SubmissionReport:
-    report = SubmissionReport()
+def check_submission(path, with_dependencies: bool = False,
+                     echo: Optional[Callable[[str], None]] = None) -> SubmissionReport:
+    """Check the plugin in ``path``; ``echo`` receives each checklist line as soon as it is known
+    (the first one before any of the plugin's code runs)."""
+    report = SubmissionReport(echo=echo)
+    report.note(RUNS_PLUGIN_CODE)
     folder = Path(path).resolve()
     project = read_project(folder, report)
     if project is None:
         return report
     distribution, declared = project
-    if not install(folder, report):
-        return report
-    for passed, text in probe_in_fresh_interpreter(declared):
-        report.add(passed, text)
-    report.add(*public_api_check(folder))
-    report.lines.append(f"note: {distribution} stays installed (editable); remove it with "
-                        f"`python -m pip uninstall -y {distribution}`")
+    before = environment_snapshot()
+    with ThrowawayEnvironment() as environment:
+        installed = environment.install(folder, with_dependencies)
+        report.add(installed.ok, installed.text)
+        if installed.ok:
+            for passed, text in probe_checks(environment, declared):
+                report.add(passed, text)
+            report.add(*public_api_check(folder))
+    report.add(*environment_check(snapshot_changes(before, environment_snapshot())))
+    report.note(f"note: the throw-away environment is removed; {distribution} is not installed in yours "
+                f"(`python -m pip install {folder}` installs it to score it)")
     return report
+
+
+def probe_checks(environment: ThrowawayEnvironment, declared: Mapping[str, str]) -> List[Check]:
+    started = time.perf_counter()
+    try:
+        observed = environment.probe(declared)
+    except ProbeFailed as failure:
+        return [(False, str(failure))]
+    return judge_plugin(observed, declared, time.perf_counter() - started)
+
+
+def environment_check(changes: List[str]) -> Check:
+    if changes:
+        shown = "; ".join(changes[:5]) + (f"; and {len(changes) - 5} more" if len(changes) > 5 else "")
+        return False, (f"your Python environment changed while the plugin was installed and probed "
+                       f"({shown}): the plugin's code may have written there; inspect and restore these files")
+    return True, "your Python environment is unchanged (site folders and the check's own modules)"
 
 
 def read_project(folder: Path, report: SubmissionReport) -> Optional[Tuple[str, Dict[str, str]]]:
@@ -104,124 +146,265 @@ def read_project(folder: Path, report: SubmissionReport) -> Optional[Tuple[str, 
     return project["name"], {str(name): str(value) for name, value in declared.items()}
 
 
-def install(folder: Path, report: SubmissionReport) -> bool:
-    command = [sys.executable, "-m", "pip", "install", "--no-build-isolation", "--no-deps",
-               "--disable-pip-version-check", "-e", str(folder)]
+def judge_plugin(observed: dict, declared: Mapping[str, str], seconds: float) -> List[Check]:
+    """Steps 3-5 from the probe's observations; an answer of the wrong shape fails the plugin."""
     try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=PIP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        report.add(False, f"pip install did not finish within {PIP_TIMEOUT_S} s")
-        return False
-    if result.returncode != 0:
-        report.add(False, f"does not install (pip: {last_error_line(result.stderr + result.stdout)})")
-        return False
-    report.add(True, "installs (pip install -e, editable)")
-    return True
+        return judge_observations(observed, declared, seconds)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+        return [(False, f"the probe's answer is malformed ({type(error).__name__}: {error}): the plugin's "
+                        f"code interfered with the probe")]
 
 
-def last_error_line(output: str) -> str:
-    """The last line of pip's output starting with 'error' that says more than one of pip's summary
-    codes ('error: metadata-generation-failed'): usually the build backend's own message."""
-    lines = [line.strip() for line in output.splitlines() if line.strip()]
-    errors = [line for line in lines if line.lower().startswith("error")]
-    specific = [line for line in errors if not PIP_ERROR_CODE.match(line)]
-    return (specific or errors or lines or ["no output"])[-1]
-
-
-def probe_in_fresh_interpreter(declared: Mapping[str, str]) -> List[Check]:
-    """Steps 3-5, run by ``python -m mousescore.submission.check`` and reported back as JSON."""
-    with tempfile.TemporaryDirectory(prefix="mousescore-submission-") as scratch:
-        answer = Path(scratch) / "checks.json"
-        command = [sys.executable, "-m", "mousescore.submission.check", str(answer), json.dumps(dict(declared))]
-        try:
-            result = subprocess.run(command, capture_output=True, text=True, timeout=PROBE_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            return [(False, f"loading and checking the models took more than {PROBE_TIMEOUT_S} s "
-                            f"(a model must build and run on a few images well within that)")]
-        if not answer.is_file():
-            last = (result.stderr.strip().splitlines() or ["no output"])[-1]
-            return [(False, f"the check process failed (exit status {result.returncode}): {last}")]
-        return [(passed, text) for passed, text in json.loads(answer.read_text())]
-
-
-def probe_plugin(declared: Mapping[str, str]) -> List[Check]:
-    """Load every installed plugin, find this one, check its models; stops at a failed gate."""
-    registry = Registry()
-    problem = entry_point_problem(registry, declared)
+def judge_observations(observed: dict, declared: Mapping[str, str], seconds: float) -> List[Check]:
+    problem = entry_point_problem(observed, declared)
     if problem:
         return [(False, problem)]
-    models = models_by_plugin(registry)
-    own = [spec for name in declared for spec in models.get(name, [])]
+    own = [model for name in declared for model in observed["models"].get(name, [])]
     if not own:
         return [(False, f"plugin {', '.join(declared)} registers no model (its mousescore_models hook "
                         f"returns none)")]
+    identifiers = [str(model["identifier"]) for model in own]
     checks = [(True, f"plugin {', '.join(declared)} loads and registers {len(own)} model(s): "
-                     f"{', '.join(spec.identifier for spec in own)}")]
-    checks += [check_one_model(spec) for spec in own]
-    taken_by = {spec.identifier: name for name, specs in models.items() if name not in declared
-                for spec in specs}
-    return checks + identifier_checks([spec.identifier for spec in own], taken_by)
+                     f"{', '.join(identifiers)} (probed in {seconds:.1f} s)")]
+    checks += [judge_model(model) for model in own]
+    taken_by = {str(identifier): name for name, others in observed["other_identifiers"].items()
+                for identifier in others}
+    return checks + identifier_checks(identifiers, taken_by)
 
 
-def entry_point_problem(registry: Registry, declared: Mapping[str, str]) -> Optional[str]:
-    installed = entry_points(group=ENTRY_POINT_GROUP)
+def entry_point_problem(observed: dict, declared: Mapping[str, str]) -> Optional[str]:
+    if observed.get("registry_error"):
+        return f"loading the installed plugins failed ({observed['registry_error']})"
+    installed = observed["entry_points"]
     for name, value in declared.items():
-        same_name = [ep for ep in installed if ep.name == name]
-        if not any(ep.value == value for ep in same_name):
+        same_name = [ep for ep in installed if ep["name"] == name]
+        if not any(ep["value"] == value for ep in same_name):
             return f"entry point '{name} = {value}' is not installed in group '{ENTRY_POINT_GROUP}'"
-        others = sorted({ep.dist.name for ep in same_name if ep.value != value})
+        others = sorted({ep["distribution"] for ep in same_name if ep["value"] != value})
         if others:   # mousescore would load only one of the plugins under this name
             return f"entry point name '{name}' is also used by {', '.join(others)}: rename it"
-        if name in registry.problems:
-            return f"plugin '{name}' {registry.problems[name]}"
+        if name in observed["problems"]:
+            return f"plugin '{name}' {observed['problems'][name]}"
     return None
 
 
-def models_by_plugin(registry: Registry) -> Dict[str, list]:
-    """Each healthy plugin's model specs as its hook returns them, repeats kept (the registry keeps one
-    spec per identifier, which would hide a clash)."""
-    registry.identifiers("model")   # runs every model hook: a failing one lands in registry.problems
-    hook = registry.pm.hook.mousescore_models
-    return {impl.plugin_name: list(impl.function() or []) for impl in hook.get_hookimpls()
-            if impl.plugin_name not in registry.problems}
+# ---- one model: a verdict per conformance-kit check, from what the probe saw ---------------------
+
+def metadata_verdict(model: dict) -> Optional[str]:
+    identifier = model["identifier"]
+    if not model["is_model_spec"]:
+        return f"{identifier}: the mousescore_models hook returned something that is not a ModelSpec"
+    metadata = model["metadata"]
+    missing = [key for key in MODEL_METADATA if key not in metadata]
+    if missing:
+        return f"{identifier}: metadata lacks {missing}"
+    if metadata.get("architecture_class") != "non-network" and \
+            metadata["trained"] != (not identifier.endswith("-random")):
+        return f"{identifier}: random-init variants end in '-random' and say trained=False"
+    return None
 
 
-def check_one_model(spec) -> Check:
-    started = time.perf_counter()
+def builds_verdict(model: dict) -> Optional[str]:
+    identifier, built = model["identifier"], model.get("built")
+    if model.get("error") and not (built and built.get("is_loaded_model")):
+        return f"{identifier}: {model['error']}"
+    if not built["is_loaded_model"]:
+        return f"{identifier}: factory must return a LoadedModel, not {built['type']}"
+    if built["training"]:
+        return f"{identifier}: the module must be in eval mode"
+    provenance = built["provenance"]
+    if not (provenance.get("weights_sha256") or "seed" in provenance):
+        return f"{identifier}: provenance needs the weights' sha256 or the random seed"
+    metadata = model["metadata"]
+    if "input_size" in metadata and metadata["input_size"] != built["input_size"]:
+        return (f"{identifier}: metadata says input_size {metadata['input_size']}, but the model takes "
+                f"{built['input_size']}x{built['input_size']} images")
+    return None
+
+
+def runs_or_error(model: dict) -> Tuple[Optional[str], list]:
+    """The two probe runs, or the error that stopped the model before or between them."""
+    runs = model.get("runs") or []
+    if len(runs) < 2:
+        return f"{model['identifier']}: {model.get('error') or 'the probe did not run the model twice'}", []
+    return None, runs
+
+
+def layers_verdict(model: dict) -> Optional[str]:
+    problem, runs = runs_or_error(model)
+    if problem:
+        return problem
+    first, second = runs[0]["layers"], runs[1]["layers"]
+    if not first:
+        return f"{model['identifier']}: no layers recorded"
+    if len(set(first)) != len(first):
+        return f"{model['identifier']}: duplicate layer names"
+    if second != first:
+        return f"{model['identifier']}: layer order changes between runs"
+    return None
+
+
+def features_finite_verdict(model: dict) -> Optional[str]:
+    _, runs = runs_or_error(model)
+    for layer in runs[0]["layers"]:
+        if layer in runs[0]["nonfinite"]:   # the extraction saw NaN or inf and kept no features
+            return f"{model['identifier']}: layer {layer} gives non-finite features"
+        features = decoded_features(runs[0], layer)
+        if isinstance(features, str):
+            return f"{model['identifier']}: layer {layer} {features}"
+        if not np.isfinite(features).all():
+            return f"{model['identifier']}: layer {layer} gives non-finite features"
+    return None
+
+
+def deterministic_verdict(model: dict) -> Optional[str]:
+    _, runs = runs_or_error(model)
+    for layer in runs[0]["layers"]:
+        second = decoded_features(runs[1], layer)
+        if isinstance(second, str) or not np.array_equal(decoded_features(runs[0], layer), second):
+            return f"{model['identifier']}: layer {layer} is not deterministic"
+    return None
+
+
+def random_init_verdict(model: dict) -> Optional[str]:
+    if model["metadata"].get("trained"):
+        return None
+    if model.get("error"):   # the second build failed
+        return f"{model['identifier']}: {model['error']}"
+    weights, rebuilt = model["weights"], model["rebuilt_weights"]
+    for (name, digest), (_, other) in zip(weights, rebuilt):
+        if digest != other:
+            return f"{model['identifier']}: random init is not reproducible ({name} differs)"
+    if [name for name, _ in weights] != [name for name, _ in rebuilt]:
+        return f"{model['identifier']}: random init is not reproducible (the rebuilt model has other weights)"
+    return None
+
+
+#: The parent's verdict for each check of the conformance kit (``mousescore.testing.MODEL_CHECKS``), by
+#: the kit check's name and in its order; a test keeps the two lists the same.
+MODEL_VERDICTS: Dict[str, Callable[[dict], Optional[str]]] = {
+    "check_model_metadata": metadata_verdict,
+    "check_model_builds": builds_verdict,
+    "check_model_layers": layers_verdict,
+    "check_model_features_finite": features_finite_verdict,
+    "check_model_deterministic": deterministic_verdict,
+    "check_model_random_init_reproducible": random_init_verdict,
+}
+
+
+def judge_model(model: dict) -> Check:
+    for verdict in MODEL_VERDICTS.values():
+        problem = verdict(model)
+        if problem:
+            return False, problem
+    random_init = "" if model["metadata"].get("trained") else ", reproducible random init"
+    return True, (f"{model['identifier']}: metadata complete, builds, named layers in a stable order, finite "
+                  f"and deterministic features{random_init}")
+
+
+def decoded_features(run: dict, layer: str):
+    """A layer's features as a numeric array, or what is wrong with them (a string)."""
+    encoded = run["features"].get(layer)
+    if encoded is None:
+        return "gives no features"
     try:
-        for check in MODEL_CHECKS:
-            check(spec)
-    except AssertionError as error:   # the kit's message names the model and the problem
-        return False, str(error)
-    except Exception as error:   # building or running the model failed in its own way
-        message = (str(error).strip().splitlines() or [""])[0]
-        return False, f"{spec.identifier}: {type(error).__name__}: {message}"
-    random_init = "" if spec.metadata["trained"] else ", reproducible random init"
-    return True, (f"{spec.identifier}: metadata complete, builds, named layers in a stable order, finite "
-                  f"and deterministic features{random_init} ({time.perf_counter() - started:.1f} s)")
+        array = np.load(io.BytesIO(base64.b64decode(encoded, validate=True)), allow_pickle=False)
+    except (ValueError, OSError, EOFError):
+        return "gives features that are not a readable array"
+    if array.dtype.kind not in "biuf":
+        return f"gives features of dtype {array.dtype}, not numbers"
+    if array.ndim != 2 or array.shape[0] != PROBE_IMAGES:
+        return f"gives features of shape {array.shape}, not one row per probe image ({PROBE_IMAGES})"
+    return array
 
+
+# ---- imports of mousescore internals, read from the source ------------------------------------
+
+IMPORT_FUNCTIONS = {"import_module", "__import__", "run_module"}   # importlib, builtins, runpy
+
+
+def literal_string(node: ast.AST) -> Optional[str]:
+    """The value of a string literal, a sum of them or an f-string without fields; else None."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = literal_string(node.left), literal_string(node.right)
+        return None if left is None or right is None else left + right
+    if isinstance(node, ast.JoinedStr):
+        parts = [literal_string(value) for value in node.values]
+        return None if None in parts else "".join(parts)
+    return None
+
+
+def called_name(call: ast.Call) -> str:
+    function = call.func
+    return function.id if isinstance(function, ast.Name) else function.attr if isinstance(function, ast.Attribute) else ""
+
+
+def package_aliases(tree: ast.AST) -> set:
+    """Names the ``mousescore`` package itself is bound to (``import mousescore [as ms]``)."""
+    aliases = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name == "mousescore" or (alias.name.startswith("mousescore.") and not alias.asname):
+                    aliases.add(alias.asname or "mousescore")
+    return aliases
+
+
+def import_function_names(tree: ast.AST) -> set:
+    """Names that call an import function: its own name, or what ``from importlib import
+    import_module as im`` binds it to."""
+    names = set(IMPORT_FUNCTIONS)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            names |= {alias.asname for alias in node.names if alias.name in IMPORT_FUNCTIONS and alias.asname}
+    return names
+
+
+def modules_named(node: ast.AST, aliases: set, import_functions: set = frozenset(IMPORT_FUNCTIONS)) -> List[str]:
+    """The mousescore modules (or package attributes, as ``mousescore.NAME``) this node reaches."""
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+        if node.module != "mousescore":
+            return [node.module]
+        return [f"mousescore.{alias.name}" for alias in node.names if alias.name not in mousescore.__all__]
+    if isinstance(node, ast.Call) and called_name(node) in import_functions and node.args:
+        name = literal_string(node.args[0])
+        package = literal_string(node.args[1]) if len(node.args) > 1 else None
+        if name and name.startswith(".") and package:   # import_module(".x", "mousescore")
+            name = importlib.util.resolve_name(name, package)
+        return [name] if name else []
+    if isinstance(node, ast.Call) and called_name(node) == "getattr" and len(node.args) >= 2 and \
+            isinstance(node.args[0], ast.Name) and node.args[0].id in aliases:
+        attribute = literal_string(node.args[1])
+        return [f"mousescore.{attribute}"] if attribute and attribute not in mousescore.__all__ else []
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) and node.value.attr == "modules":
+        name = literal_string(node.slice)
+        return [name] if name else []
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases:
+        return [] if node.attr in mousescore.__all__ else [f"mousescore.{node.attr}"]
+    return []
+
+
+def is_private(module: str) -> bool:
+    return module.split(".")[0] == "mousescore" and module not in PUBLIC_MODULES
 
 def private_imports(folder: Path) -> List[str]:
-    """``file:line module`` for every import of a mousescore module outside the public API."""
+    """``file:line module`` for every reach into a mousescore module outside the public API."""
     found = []
     for path in sorted(Path(folder).rglob("*.py")):
         try:
             tree = ast.parse(path.read_text(), filename=str(path))
-        except (SyntaxError, UnicodeDecodeError):
+        except (SyntaxError, UnicodeDecodeError, ValueError):
             continue   # a file that does not parse fails the install or the probe with its own message
+        aliases, import_functions = package_aliases(tree), import_function_names(tree)
         for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                modules = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
-                modules = [node.module]
-                if node.module == "mousescore":   # a name, or an old module under the package
-                    modules += [f"mousescore.{alias.name}" for alias in node.names
-                                if alias.name not in mousescore.__all__]
-            else:
-                continue
-            found += [f"{path.relative_to(folder)}:{node.lineno} {module}" for module in modules
-                      if module.split(".")[0] == "mousescore" and module not in PUBLIC_MODULES]
-    return found
+            found += [f"{path.relative_to(folder)}:{node.lineno} {module}"
+                      for module in dict.fromkeys(modules_named(node, aliases, import_functions))
+                      if is_private(module)]
+    return sorted(found, key=lambda entry: (entry.split(":")[0], int(entry.split(":")[1].split()[0])))
 
 
 def public_api_check(folder: Path) -> Check:
@@ -239,13 +422,3 @@ def identifier_checks(own: List[str], taken_by: Mapping[str, str]) -> List[Check
     checks += [(False, f"{identifier}: already registered by plugin '{taken_by[identifier]}'; rename the "
                        f"model") for identifier in dict.fromkeys(own) if identifier in taken_by]
     return checks or [(True, f"identifiers are new: no other plugin registers {', '.join(own)}")]
-
-
-def main(argv: List[str]) -> None:
-    """``python -m mousescore.submission.check ANSWER_FILE DECLARED_JSON``: the fresh-interpreter probe."""
-    answer, declared = argv
-    Path(answer).write_text(json.dumps(probe_plugin(json.loads(declared))))
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])

@@ -141,7 +141,8 @@ mousescore list models                  # shows $name-random
 mousescore submission check .
 ```
 
-installs the plugin, loads it the way mousescore does and checks every model: complete metadata
+runs the plugin's code: it installs the plugin into a throw-away virtual environment (nothing stays
+installed), loads it the way mousescore does and checks every model: complete metadata
 (family, architecture_class, trained, training, input_size), it builds, named layers in a stable
 order, finite and deterministic features, reproducible random init, identifiers that no other plugin
 uses, and imports from mousescore's public API only (`mousescore`, `mousescore.numerics`,

@@ -1,7 +1,8 @@
 """`mousescore new-plugin` makes a plugin that passes `mousescore submission check` as generated; a
 plugin broken in a known way fails the check with a reason naming the model and the problem.
 
-The check pip-installs each plugin (editable); every test plugin is uninstalled afterwards."""
+The check installs each plugin into a throw-away virtual environment only: afterwards it is not
+installed in the test's environment (the fixture still uninstalls it, should an older check have left it)."""
 import json
 import os
 import subprocess
@@ -10,7 +11,8 @@ import sys
 import pytest
 
 from mousescore.cli import main
-from mousescore.submission.check import check_submission, identifier_checks, last_error_line, private_imports
+from mousescore.submission.check import (RUNS_PLUGIN_CODE, check_submission, identifier_checks, last_error_line,
+                                         private_imports)
 from mousescore.submission.scaffold import new_plugin
 
 PARAMETERS = 3 * 16 * 25 + 16 + 16 * 32 * 9 + 32 + 32 * 16 * 64 + 64   # the generated CNN
@@ -61,11 +63,18 @@ def test_new_plugin_passes_the_check_lists_its_model_and_its_own_test(tmp_path, 
 
     assert main(["submission", "check", str(folder)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 7 and all(line.startswith("[ok] ") for line in lines[:-1]), lines
-    assert "demo-random" in lines[2] and "1 model(s)" in lines[2]
-    assert lines[-2].startswith("[ok] imports mousescore only through its public API")
-    assert lines[-1].startswith("note: mousescore-plugin-demo stays installed")
+    assert len(lines) == 9 and all(line.startswith("[ok] ") for line in lines[1:-1]), lines
+    assert lines[0].startswith("note: this check RUNS THE PLUGIN'S CODE")
+    assert "demo-random" in lines[3] and "1 model(s)" in lines[3]
+    assert lines[-3].startswith("[ok] imports mousescore only through its public API")
+    assert lines[-2] == "[ok] your Python environment is unchanged (site folders and the check's own modules)"
+    assert lines[-1].startswith("note: the throw-away environment is removed; mousescore-plugin-demo is not "
+                                "installed in yours")
+    assert "demo-random" not in listed_models()   # checked, never installed here
 
+    pip_install_here = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
+                                       "--no-build-isolation", str(folder)], capture_output=True, text=True)
+    assert pip_install_here.returncode == 0, pip_install_here.stderr
     entry = listed_models()["demo-random"]
     assert entry["plugin"] == "demo" and entry["family"] == "demo"
     assert entry["trained"] is False and entry["training"] == "random init"
@@ -129,7 +138,8 @@ def test_a_broken_plugin_fails_the_check_with_the_model_and_the_problem(kind, tm
     captured = capsys.readouterr()
     assert captured.err.strip() == f"error: submission check failed: {EXPECTED_REASON[kind]}"
     assert f"[FAIL] {EXPECTED_REASON[kind]}" in captured.out.splitlines()
-    assert captured.out.splitlines()[-1].startswith(f"note: mousescore-plugin-{name} stays installed")
+    assert captured.out.splitlines()[-1].startswith(f"note: the throw-away environment is removed; "
+                                                    f"mousescore-plugin-{name} is not installed in yours")
 
 
 @pytest.mark.parametrize("name, message", [
@@ -163,7 +173,7 @@ def test_a_folder_that_is_not_a_plugin_fails_before_anything_is_installed(pyproj
         (tmp_path / "pyproject.toml").write_text(pyproject)
     report = check_submission(tmp_path)
     assert not report.ok and reason in report.reason
-    assert report.lines == [f"[FAIL] {report.reason}"]
+    assert report.lines == [RUNS_PLUGIN_CODE, f"[FAIL] {report.reason}"]
 
 
 def test_identifiers_must_be_unique_and_new():

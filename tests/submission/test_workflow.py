@@ -149,3 +149,15 @@ def test_every_mousescore_command_parses_with_the_cli(workflow):
             without_abbreviations(_parser()).parse_args(args)
         except SystemExit:
             pytest.fail(f"job {job}: `mousescore {shlex.join(args)}` does not parse with mousescore.cli")
+
+
+def test_the_check_judges_a_plugin_before_any_of_its_code_runs_in_the_job(workflow):
+    """`submission check` installs and probes in a throw-away environment; only a plugin that passed is
+    installed into the job's own environment, where it could otherwise rewrite the checker first."""
+    step = steps(workflow, "submission")[step_index(workflow, "submission", "mousescore submission check")]
+    commands = [line.strip() for line in step["run"].splitlines() if line.strip() and not line.strip().startswith("#")]
+    check = next(i for i, line in enumerate(commands) if line.startswith("mousescore submission check"))
+    installs = [i for i, line in enumerate(commands) if "pip install" in line]
+    assert commands[check] == 'mousescore submission check --with-dependencies "$folder"'
+    assert installs and all(i > check for i in installs), commands
+    assert "set +e" not in step["run"] and "|| true" not in step["run"]   # a failed check fails the job
