@@ -1,24 +1,74 @@
-"""The ``mousescore`` command line. Errors the user can fix print one line and exit with status 2."""
+"""The ``mousescore`` command line. Errors the user can fix print one line and exit with status 2.
+
+Every argument is checked before anything is computed: a count outside its range (``--threads``,
+``--batch-size``, ``--workers``...: at least 1, at most the machine's CPUs or ``MAX_BATCH_SIZE``), a
+``--tolerance`` that is not a finite number >= 0, a missing input file, an option that does not apply
+to what is asked (``--metric`` against a named benchmark scored with another metric, ``--stimuli``
+beside named benchmarks), an output path of the wrong kind, and the ``MOUSESCORE_*`` settings
+(:mod:`mousescore.config`) are refused with one line, as argparse's own errors are. Plugin code that
+ends the process (``sys.exit()`` in a factory) is reported as that code's failure, with where it was.
+"""
 from __future__ import annotations
 
 import argparse
 import json
 import logging
 import math
+import os
 import sys
 import traceback
 from pathlib import Path
 from typing import List, Optional
 
-from .errors import MousescoreError
+from . import config
+from .errors import DataError, MousescoreError
 from .registry.plugins import KINDS, get_registry
 from .results.records import DEFAULT_RESULTS_DIR, VERIFY_TOLERANCE
+
+
+MAX_BATCH_SIZE = 4096   # images per forward pass; more is a typo, not a batch any accelerator holds
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the project's error format: one line ``error: ...``, exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"error: {self.prog}: {message} (`{self.prog} --help` shows the options)\n")
+
+
+def _cpus() -> int:
+    return os.cpu_count() or 1
+
+
+def _count(what: str, maximum=None):
+    """An argparse type: a whole number from 1 to ``maximum()`` (``what`` names the upper bound)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{value} is not a positive count (at least 1)")
+        if maximum is not None and value > maximum():
+            raise argparse.ArgumentTypeError(f"{value} is more than {what} ({maximum()})")
+        return value
+    return parse
+
+
+def _tolerance(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not math.isfinite(value) or value < 0:   # nan would pass every comparison: nothing could fail
+        raise argparse.ArgumentTypeError(f"{text} is not a finite number >= 0")
+    return value
 
 
 def _parser(help_wanted: bool = False) -> argparse.ArgumentParser:
     """``help_wanted``: list the registered metrics in the help (loading every plugin takes seconds,
     which no other command's parsing should pay)."""
-    parser = argparse.ArgumentParser(prog="mousescore", description=(
+    parser = _Parser(prog="mousescore", description=(
         "Score image-computable networks against mouse visual cortex (Conwell et al., NeurIPS 2021)."))
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -65,11 +115,12 @@ def _parser(help_wanted: bool = False) -> argparse.ArgumentParser:
     own.add_argument("--name", help="name for the custom benchmark")
     score.add_argument("--force", action="store_true", help="recompute stored results")
     score.add_argument("--json", action="store_true", help="print the scores as JSON")
-    score.add_argument("--batch-size", type=int, default=None,
+    score.add_argument("--batch-size", type=_count("the largest batch", lambda: MAX_BATCH_SIZE), default=None,
                        help="images per forward pass (default: a whole set of up to 128, else 64; halved "
                             "until the extraction fits in memory, or in MOUSESCORE_MEMORY_LIMIT_GB)")
     score.add_argument("--no-progress", action="store_true")
-    score.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    score.add_argument("--threads", type=_count("this machine's CPUs", _cpus), default=None,
+                       help="torch CPU threads, at most the machine's CPUs (default: torch's)")
     score.add_argument("--scheduler", help="score on this Dask scheduler (tcp://host:8786) instead of here")
     score.add_argument("--device", default="auto", help="torch device for extraction and reductions: auto "
                                                         "(CUDA when present, else cpu), cpu, cuda, cuda:1...")
@@ -95,7 +146,7 @@ def _parser(help_wanted: bool = False) -> argparse.ArgumentParser:
     verify.add_argument("model")
     verify.add_argument("benchmarks", nargs="*", help="only these benchmarks (default: all its records)")
     verify.add_argument("--results", default=str(DEFAULT_RESULTS_DIR), help="records folder (default: %(default)s)")
-    verify.add_argument("--tolerance", type=float, default=VERIFY_TOLERANCE,
+    verify.add_argument("--tolerance", type=_tolerance, default=VERIFY_TOLERANCE,
                         help="largest allowed absolute difference of a score, ceiling or layer value "
                              "(default: %(default)s)")
 
@@ -146,7 +197,8 @@ def _parser(help_wanted: bool = False) -> argparse.ArgumentParser:
                        help="with --download: build without the experiments that could not be fetched")
     build.add_argument("--scheduler", help="with --download: Dask scheduler address (tcp://host:8786); default: "
                                            "a LocalCluster on this machine")
-    build.add_argument("--workers", type=int, default=2, help="with --download: LocalCluster worker "
+    build.add_argument("--workers", type=_count("this machine's CPUs", _cpus), default=2,
+                       help="with --download: LocalCluster worker "
                                                               "processes (default: %(default)s)")
     build.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="builder option, e.g. min_reliability=0.8 or max_p_run_mod=none")
@@ -172,9 +224,10 @@ def _metric_choices() -> str:
 def _add_cluster_options(parser) -> None:
     parser.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786); default: a "
                                             "LocalCluster on this machine")
-    parser.add_argument("--workers", type=int, default=2, help="LocalCluster worker processes "
+    parser.add_argument("--workers", type=_count("this machine's CPUs", _cpus), default=2,
+                        help="LocalCluster worker processes "
                                                                "(default: %(default)s)")
-    parser.add_argument("--threads-per-worker", type=int, default=1,
+    parser.add_argument("--threads-per-worker", type=_count("this machine's CPUs", _cpus), default=1,
                         help="torch threads in each worker (default: %(default)s)")
 
 
@@ -211,8 +264,36 @@ def _wanted(metadata, args) -> bool:
                                      and metadata.get("architecture_class") != "non-network"))
 
 
+def _check_model_filters(registry, args) -> None:
+    """A --family or --task-cluster that no model has is a typo, not an empty answer."""
+    for flag, key, wanted in (("--family", "family", getattr(args, "family", None)),
+                              ("--task-cluster", "task_cluster", getattr(args, "task_cluster", None))):
+        if not wanted:
+            continue
+        known = sorted({str(spec.metadata.get(key)) for _, spec, _ in registry.entries("model")
+                        if spec.metadata.get(key) is not None})
+        if wanted.lower() not in {k.lower() for k in known}:
+            raise MousescoreError(f"no model has {flag} '{wanted}'.{_did_you_mean(wanted, known)} "
+                                  f"Known: {', '.join(known)}")
+
+
+def _did_you_mean(value: str, known) -> str:
+    import difflib
+    close = difflib.get_close_matches(value, list(known), n=3, cutoff=0.5)
+    return f" Did you mean: {', '.join(close)}?" if close else ""
+
+
+def _warn_about_conflicts(registry, kind: str) -> None:
+    for identifier, owners in registry.conflicts(kind).items():
+        print(f"warning: {kind} '{identifier}' is registered by several plugins ({', '.join(sorted(owners))}): "
+              f"it cannot be scored until all but one are uninstalled", file=sys.stderr)
+
+
 def _list(kind: str, as_json: bool, args=None) -> None:
     registry = get_registry()
+    if kind == "model":
+        _check_model_filters(registry, args)
+    conflicts = registry.conflicts(kind)
     rows = []
     for identifier, spec, plugin in registry.entries(kind):
         if kind == "model" and not _wanted(spec.metadata, args):
@@ -229,8 +310,13 @@ def _list(kind: str, as_json: bool, args=None) -> None:
                 metadata["available"] = False
             if getattr(args, "available", False) and not metadata["available"]:
                 continue
-        rows.append({"identifier": identifier, "plugin": plugin, **metadata})
+        row = {"identifier": identifier, "plugin": plugin, **metadata}
+        if identifier in conflicts:   # not the first claimant's spec passed off as the only one
+            row["plugin"] = "CONFLICT: " + ", ".join(sorted(conflicts[identifier]))
+            row["conflict"] = sorted(conflicts[identifier])
+        rows.append(row)
     _warn_about_broken_plugins(registry)
+    _warn_about_conflicts(registry, kind)
     if as_json:
         print(json.dumps(rows, indent=2, default=str))
         return
@@ -253,11 +339,63 @@ def _list(kind: str, as_json: bool, args=None) -> None:
               f"(weights found locally, or none needed)")
 
 
+OWN_DATA_FILES = (("--assembly", "assembly"), ("--responses", "responses"), ("--neuroids", "neuroids"),
+                  ("--rdm", "rdm"), ("--stimulus-ids", "stimulus_ids"))
+OWN_DATA_ONLY = (("--stimuli", "stimuli"), ("--neuroids", "neuroids"), ("--stimulus-ids", "stimulus_ids"),
+                 ("--name", "name"))
+
+
+def _check_own_data_files(args) -> None:
+    """Every input file named on the command line exists (and is a file) before anything is read."""
+    for flag, attribute in OWN_DATA_FILES:
+        value = getattr(args, attribute)
+        if value and not Path(value).exists():
+            raise DataError(f"{flag} {value}: no such file")
+        if value and Path(value).is_dir():
+            raise DataError(f"{flag} {value} is a folder: give the file itself")
+    if args.stimuli and not Path(args.stimuli).exists():
+        raise DataError(f"--stimuli {args.stimuli}: no such folder, zip or CSV file")
+
+
+def _check_metric(args, registry) -> None:
+    """--metric names a registered metric; against named benchmarks it must be the one they are scored
+    with (each benchmark fixes its metric: another one would be silently ignored)."""
+    if not args.metric:
+        return
+    registry.get("metric", args.metric)   # unknown: UnknownIdentifier, with did-you-mean
+    for identifier in registry.match("benchmark", args.benchmarks):
+        metric = registry.get("benchmark", identifier).metadata.get("metric")
+        if metric != args.metric:
+            raise MousescoreError(f"--metric {args.metric} contradicts benchmark {identifier}, which is scored "
+                                  f"with {metric}: --metric applies to your own data (--assembly/--responses/"
+                                  f"--rdm); leave it out, or pick a benchmark scored with {args.metric}")
+
+
+def _check_score_arguments(args, registry) -> None:
+    own_data = any((args.assembly, args.responses, args.rdm))
+    if own_data == bool(args.benchmarks) or (own_data and not args.stimuli):
+        raise MousescoreError("give benchmarks, or your own data: one of --assembly/--responses/--rdm "
+                              "together with --stimuli")
+    if not own_data:
+        given = [flag for flag, attribute in OWN_DATA_ONLY if getattr(args, attribute)]
+        if given:
+            raise MousescoreError(f"{', '.join(given)} only appl{'ies' if len(given) == 1 else 'y'} to your own "
+                                  f"data (--assembly/--responses/--rdm), not to named benchmarks")
+    elif args.scheduler:
+        raise MousescoreError("--scheduler scores named benchmarks; your own data are scored here: leave it out")
+    _check_own_data_files(args)
+    if own_data and args.metric:
+        registry.get("metric", args.metric)
+    elif args.metric:
+        _check_metric(args, registry)
+
+
 def _score(args) -> None:
     from .results.store import ResultStore
     from .scoring.score_model import score_benchmarks, score_model
     registry = get_registry()
     _warn_about_broken_plugins(registry)
+    _check_score_arguments(args, registry)
     if args.threads:
         import torch
         torch.set_num_threads(args.threads)
@@ -265,9 +403,6 @@ def _score(args) -> None:
         from .extraction.extract import resolve_device
         resolve_device(args.device)
     own_data = any((args.assembly, args.responses, args.rdm))
-    if own_data == bool(args.benchmarks) or (own_data and not args.stimuli):
-        raise MousescoreError("give benchmarks, or your own data: one of --assembly/--responses/--rdm "
-                              "together with --stimuli")
     if own_data:
         from .scoring.own_data import custom_benchmark
         registry.get("model", args.model)    # an unknown model fails before any file is read
@@ -403,6 +538,7 @@ def _data(args) -> None:
             print(f"  {step}: {count} neurons")
         return
     if args.data_command == "export":
+        _check_output_folder("--out", args.out)
         from .data.brainio import export_products
         for path in export_products(load_dataset(args.name), args.name, args.out):
             print(f"{args.name}: wrote {path}")
@@ -415,8 +551,25 @@ def _data(args) -> None:
         print(f"{name}: packaged {', '.join(sorted(products))}")
 
 
+def _check_output_file(flag: str, path: str) -> None:
+    """A file to write: not a folder, in a folder that exists."""
+    if Path(path).is_dir():
+        raise MousescoreError(f"{flag} {path} is a folder: give the file to write")
+    if not Path(path).absolute().parent.is_dir():
+        raise MousescoreError(f"{flag} {path}: folder {Path(path).absolute().parent} does not exist")
+
+
+def _check_output_folder(flag: str, path: str) -> None:
+    """A folder to write into (created when missing): not an existing file."""
+    existing = next((p for p in (Path(path).absolute(), *Path(path).absolute().parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise MousescoreError(f"{flag} {path}: {existing} is a file, not a folder")
+
+
 def _results(args) -> None:
     from .results.records import export_records
+    if args.out:
+        (_check_output_folder if args.format == "records" else _check_output_file)("--out", args.out)
     from .results.store import ResultStore
     registry = get_registry()
     scores = ResultStore().all()
@@ -440,7 +593,11 @@ def _results(args) -> None:
 
 
 def _leaderboard(args) -> int:
+    if not Path(args.results).is_dir():
+        raise MousescoreError(f"--results {args.results}: no such folder of result records "
+                              f"(`mousescore results export` writes them)")
     if args.leaderboard_command == "build":
+        _check_output_folder("--out", args.out)
         from .leaderboard.site import build_site
         from .results.records import read_records, read_unscorable
         records = read_records(args.results)
@@ -455,12 +612,15 @@ def _leaderboard(args) -> int:
 
 
 def _new_plugin(args) -> None:
+    _check_output_folder("--dir", args.dir)
     from .submission.scaffold import new_plugin
     folder = new_plugin(args.name, args.dir)
     print(f"created {folder}\n  next: pip install -e {folder} && mousescore submission check {folder}")
 
 
 def _submission(args) -> int:
+    if not Path(args.path).is_dir():
+        raise MousescoreError(f"{args.path}: no such folder (give the plugin's folder, with its pyproject.toml)")
     from .submission.check import check_submission
     # each line as soon as it is known: the first says that the plugin's code is about to run
     report = check_submission(args.path, with_dependencies=args.with_dependencies,
@@ -470,12 +630,29 @@ def _submission(args) -> int:
     return 0
 
 
+def _exited_where(error: BaseException) -> str:
+    """'sys.exit(3) called at plugin.py:12 (module mynet)': the innermost frame outside mousescore."""
+    what = f"sys.exit({error.code!r}) called" if isinstance(error, SystemExit) else f"{type(error).__name__} raised"
+    frames = []
+    tb = error.__traceback__
+    while tb is not None:
+        frames.append((tb.tb_frame, tb.tb_lineno))
+        tb = tb.tb_next
+    ours = str(Path(__file__).resolve().parent) + os.sep   # by file: a plugin's module may be 'mousescore_...'
+    outside = [(f, line) for f, line in frames if not str(Path(f.f_code.co_filename).resolve()).startswith(ours)]
+    if not outside:
+        return what
+    frame, line = outside[-1]
+    return f"{what} at {frame.f_code.co_filename}:{line} (module {frame.f_globals.get('__name__')})"
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     arguments = sys.argv[1:] if argv is None else argv
     score_help = "score" in arguments and bool({"-h", "--help"} & set(arguments))
     args = _parser(help_wanted=score_help).parse_args(argv)
     logging.basicConfig(format="warning: %(message)s", level=logging.WARNING, stream=sys.stderr)
     try:
+        config.settings()   # a malformed MOUSESCORE_* setting fails every command the same way, first
         if args.command == "list":
             _list(args.kind[:-1], args.json, args)
         elif args.command == "models" and args.models_command == "fetch":
@@ -508,6 +685,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except (SystemExit, GeneratorExit) as error:   # nothing of ours exits here: a plugin's code did
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: {_exited_where(error)} while running `mousescore {args.command}`: that code must raise "
+              f"an exception instead of ending the process; fix or uninstall its plugin", file=sys.stderr)
+        return 2
     except Exception as error:  # a bug: say so in one line, the traceback only with --debug
         if args.debug:
             traceback.print_exc()

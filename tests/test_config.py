@@ -68,3 +68,41 @@ def test_every_mousescore_variable_is_read_in_the_config_module_only():
                     isinstance(node.value, ast.Name) and node.value.id == "os":
                 readers.append(path.relative_to(REPO).as_posix())
     assert sorted(set(readers)) == ["mousescore/config.py"]
+
+
+def test_a_relative_path_setting_means_one_folder_in_every_process(monkeypatch, tmp_path):
+    import subprocess
+    import sys
+    (tmp_path / "work" / "mirror").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    monkeypatch.setenv("MOUSESCORE_DATA_PATH", os.pathsep.join(["mirror", "/abs/other"]))
+    monkeypatch.setenv("MOUSESCORE_WEIGHTS_PATH", "~/weights")
+    monkeypatch.setenv("MOUSESCORE_HOME", "home")
+    first = config.settings()
+    assert first.data_path == (tmp_path / "work" / "mirror", Path("/abs/other"))
+    assert first.home == tmp_path / "work" / "home" and first.weights_path == (Path.home() / "weights",)
+    # resolved once: written back, so a later chdir and a child process started elsewhere agree
+    assert os.environ["MOUSESCORE_DATA_PATH"] == os.pathsep.join([str(tmp_path / "work" / "mirror"), "/abs/other"])
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert config.settings() == first
+    child = subprocess.run([sys.executable, "-c", "from mousescore import config; s = config.settings(); "
+                            "print(s.data_path[0], s.home)"], capture_output=True, text=True, check=True)
+    assert child.stdout.split() == [str(tmp_path / "work" / "mirror"), str(tmp_path / "work" / "home")]
+
+
+def test_a_relative_path_is_resolved_at_import(tmp_path):
+    import subprocess
+    import sys
+    (tmp_path / "mirror").mkdir()
+    code = ("import os; import mousescore.config; os.chdir('/'); "
+            "print(os.environ['MOUSESCORE_DATA_PATH'], mousescore.config.settings().data_path[0])")
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path,
+                           env={**os.environ, "MOUSESCORE_DATA_PATH": "mirror"})
+    assert child.stdout.split() == [str(tmp_path / "mirror")] * 2
+
+
+def test_an_override_path_is_absolute(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    with config.override(home="h", data_path=["d"]) as inside:
+        assert inside.home == tmp_path / "h" and inside.data_path == (tmp_path / "d",)

@@ -6,12 +6,17 @@ from pathlib import Path
 
 import pandas as pd
 
+from mousescore import config
+
 REPO = Path(__file__).resolve().parents[1]
 
 
 def test_tutorial_runs_and_writes_its_table_and_plot(real_data, tmp_path):
+    # the tutorial runs in another folder: it gets the data path as this process resolved it
+    # (the README's MOUSESCORE_DATA_PATH=../shared/data is relative to the repository)
+    data_path = os.pathsep.join(str(p) for p in config.settings().data_path)
     env = {**os.environ, "MOUSESCORE_HOME": str(tmp_path / "home"), "MOUSESCORE_TUTORIAL_OUT": str(tmp_path / "out"),
-           "MPLBACKEND": "Agg"}
+           "MPLBACKEND": "Agg", "MOUSESCORE_DATA_PATH": data_path}
     result = subprocess.run([sys.executable, str(REPO / "examples" / "tutorial.py")], capture_output=True, text=True,
                             env=env, cwd=tmp_path, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]

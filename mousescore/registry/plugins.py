@@ -1,7 +1,11 @@
 """Find plugins through the ``mousescore`` entry-point group and resolve identifiers to specs.
 
 One broken plugin (import error, hook that raises, malformed specs) is recorded in ``problems`` under
-its name and left out; every other plugin keeps working.
+its name and left out; every other plugin keeps working. That includes a plugin that calls
+``sys.exit()`` or raises another ``BaseException`` (``GeneratorExit``...) at import or in a hook: only
+``KeyboardInterrupt`` (the user's Ctrl-C) goes through. An identifier claimed by several plugins (a
+plugin re-registering a built-in's) is a conflict: :meth:`Registry.conflicts` names the claimants,
+listing shows it, and :meth:`Registry.get` refuses it rather than pick one.
 """
 from __future__ import annotations
 
@@ -30,8 +34,10 @@ class Registry:
             for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
                 try:
                     self._register(ep.load(), ep.name)
-                except Exception as error:  # a plugin's import may fail in any way
-                    self.problems[ep.name] = f"failed to load ({type(error).__name__}: {error})"
+                except KeyboardInterrupt:
+                    raise
+                except BaseException as error:  # a plugin's import may fail in any way, sys.exit() too
+                    self.problems[ep.name] = f"failed to load ({_describe(error)})"
         for plugin in extra_plugins:
             self._register(plugin, None)
         self._specs: Dict[str, Dict[str, object]] = {}
@@ -64,8 +70,10 @@ class Registry:
                             or not spec.identifier or not callable(getattr(spec, "factory", None)
                                                                    or getattr(spec, "packager", None)):
                         raise TypeError(f"returned {spec!r}, not a valid {spec_class.__name__}")
-            except Exception as error:
-                self.problems[name] = f"mousescore_{kind}s hook failed ({type(error).__name__}: {error})"
+            except KeyboardInterrupt:
+                raise
+            except BaseException as error:  # sys.exit() in a hook is that plugin's failure, not the process's
+                self.problems[name] = f"mousescore_{kind}s hook failed ({_describe(error)})"
                 continue
             for spec in returned:
                 owners.setdefault(spec.identifier, []).append(name)
@@ -81,6 +89,11 @@ class Registry:
         self._collect(kind)
         return [(i, self._specs[kind][i], self._owners[kind][i][0]) for i in sorted(self._specs[kind])]
 
+    def conflicts(self, kind: str) -> Dict[str, List[str]]:
+        """identifier -> the plugins that all register it, for every identifier claimed more than once."""
+        self._collect(kind)
+        return {i: list(owners) for i, owners in sorted(self._owners[kind].items()) if len(owners) > 1}
+
     def owner(self, kind: str, identifier: str) -> str:
         self._collect(kind)
         return self._owners[kind][identifier][0]
@@ -92,7 +105,8 @@ class Registry:
         owners = self._owners[kind][identifier]
         if len(owners) > 1:
             raise DuplicateIdentifier(f"{kind} '{identifier}' is registered by several plugins "
-                                      f"({', '.join(owners)}); uninstall one of them")
+                                      f"({', '.join(sorted(owners))}), so it is not clear which one is meant: "
+                                      f"uninstall all but one of them")
         return self._specs[kind][identifier]
 
     def match(self, kind: str, patterns: Iterable[str]) -> List[str]:
@@ -109,6 +123,13 @@ class Registry:
                 hits = [pattern]
             found.extend(h for h in hits if h not in found)
         return found
+
+
+def _describe(error: BaseException) -> str:
+    """An exception as one phrase; ``sys.exit(3)`` reads as what it is, not as a bare ``SystemExit: 3``."""
+    if isinstance(error, SystemExit):
+        return f"called sys.exit({error.code!r})"
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
 _default: Registry | None = None
