@@ -2,6 +2,7 @@
 
 Every renderer returns the SVG text. The same data gives byte-identical SVG: the SVG hash salt is
 fixed, the date left out, and text is kept as text (not glyph paths), so that it stays searchable.
+Text is drawn literally: a ``$`` is a dollar sign, never mathtext.
 """
 from __future__ import annotations
 
@@ -16,8 +17,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from .analyses import CATEGORIES, HIERARCHY  # noqa: E402
 
+# text.parse_math off: names and metadata come from records (pull requests), and a "$...$" in them
+# must be drawn as written, not parsed as mathtext (a malformed one crashed the build); no label of
+# ours uses mathtext.
 STYLE = {"svg.hashsalt": "mousescore", "svg.fonttype": "none", "font.size": 9, "axes.titlesize": 9,
-         "axes.spines.top": False, "axes.spines.right": False}
+         "axes.spines.top": False, "axes.spines.right": False, "text.parse_math": False}
 CATEGORY_STYLE = {"trained": {"color": "#1f6fb4", "marker": "o", "label": "trained"},
                   "random": {"color": "#e07b00", "marker": "s", "label": "random init"},
                   "baseline": {"color": "#6b6b6b", "marker": "^", "label": "baseline"}}

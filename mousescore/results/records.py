@@ -11,7 +11,9 @@ is then one line, its layer profile and its bootstrap draws int16 multiples of :
 base64-encoded. Strict JSON: NaN is written as null.
 
 Readers see one flat record per (model, benchmark), the same dict whatever the file layout
-(:func:`read_records`).
+(:func:`read_records`). Every file is checked against the schema of
+:mod:`mousescore.results.record_schema` before it is unpacked (records arrive by pull request): a
+malformed one is an error naming the file and the field, never skipped or half read.
 """
 from __future__ import annotations
 
@@ -24,9 +26,10 @@ from typing import Any, Dict, Iterable, List, Optional
 
 from ..errors import MousescoreError
 from ..registry.plugins import get_registry
+from .record_schema import (EXTRA_SCORE_FIELDS, PER_BENCHMARK as _PER_BENCHMARK, RECORD_VERSION, TEXTS as _TEXTS,
+                            RecordError, check_draw_counts, check_model_file, is_file_name, load_json_file)
 from .score import Score
 
-RECORD_VERSION = 2
 DEFAULT_RESULTS_DIR = Path("leaderboard") / "results"
 # Models that were tried and could not be scored, with why (written by tools/seed_leaderboard.py): the
 # board lists them instead of dropping them silently. It lies beside the records folder.
@@ -38,9 +41,6 @@ VERIFY_TOLERANCE = 1e-4
 PRECISION = 1e-4               # of the stored layer profiles and bootstrap draws (scores lie in [-1, 1])
 _MISSING = -32768              # int16 code for NaN
 _SCORE_FIELDS = {f.name for f in fields(Score)}
-_TEXTS = ("error_kind", "ceiling_kind", "cv_kind", "draws_kind")   # said once per model file, by index
-_PER_BENCHMARK = ("value", "error", "error_kind", "ceiling", "ceiling_kind", "ceiled_value", "best_layer",
-                  "best_layer_depth", "n_units", "n_excluded", "references", "cv_value", "cv_kind", "draws_kind")
 
 
 def _strict(value: Any) -> Any:
@@ -84,7 +84,7 @@ def record_to_score(record: Dict) -> Score:
 
 def check_name(name: str) -> str:
     """A model or benchmark identifier that can name a file (no folders, not hidden)."""
-    if not name or "/" in name or "\\" in name or name.startswith("."):
+    if not isinstance(name, str) or not is_file_name(name):
         raise MousescoreError(f"'{name}' cannot name a record file")
     return name
 
@@ -103,8 +103,13 @@ def encode_values(values) -> str:
 
 
 def decode_values(text: str) -> List[float]:
+    """The values :func:`encode_values` wrote; anything but strict base64 of whole int16 values is a
+    ValueError (a lenient decoder would drop stray characters, and values with them)."""
     import numpy as np
-    codes = np.frombuffer(base64.b64decode(text), dtype="<i2").astype(np.float64)
+    data = base64.b64decode(text, validate=True)
+    if len(data) % 2:
+        raise ValueError(f"{len(data)} bytes are not whole int16 values")
+    codes = np.frombuffer(data, dtype="<i2").astype(np.float64)
     return [math.nan if code == _MISSING else round(code * PRECISION, 4) for code in codes]
 
 
@@ -126,6 +131,7 @@ def pack_model(records: List[Dict]) -> Dict:
         if layers not in layer_lists:
             layer_lists.append(layers)
         entry = {k: record.get(k) for k in _PER_BENCHMARK}
+        entry.update({k: record[k] for k in EXTRA_SCORE_FIELDS if k in record})
         for name in _TEXTS:
             text = entry[name] or ""
             if text not in texts:
@@ -151,6 +157,7 @@ def unpack_model(packed: Dict) -> List[Dict]:
     for benchmark, entry in packed["benchmarks"].items():
         record = {"record_version": packed["record_version"], "model": packed["model"], "benchmark": benchmark}
         record.update({k: entry.get(k) for k in _PER_BENCHMARK})
+        record.update({k: entry[k] for k in EXTRA_SCORE_FIELDS if k in entry})
         for name in _TEXTS:
             record[name] = packed["texts"][entry[name]]
         layers, profile = packed["layers"][entry["layers"]], decode_values(entry["profile"])
@@ -201,20 +208,13 @@ def write_record(results_dir: Path, record: Dict) -> Path:
 
 
 def _read_model_file(path: Path) -> List[Dict]:
+    """The flat records of one model file, checked against the schema first."""
     try:
-        packed = json.loads(path.read_text())
-        if packed.get("record_version") != RECORD_VERSION:
-            raise ValueError(f"record_version {packed.get('record_version')}, not {RECORD_VERSION} "
-                             f"(re-score it and `mousescore results export`)")
-        missing = {"model", "model_metadata", "provenance", "texts", "layers", "benchmarks"} - set(packed)
-        if missing:
-            raise ValueError(f"missing {sorted(missing)}")
-        records = unpack_model(packed)
-    except (ValueError, KeyError, IndexError, TypeError) as error:
-        raise MousescoreError(f"malformed result record {path}: {error}") from error
-    if packed["model"] != path.stem:
-        raise MousescoreError(f"result record {path} is for {packed['model']}: the file is misplaced")
-    return records
+        packed = load_json_file(path)
+        check_model_file(packed, path)
+    except RecordError as error:
+        raise RecordError(f"malformed result record {error}") from None
+    return unpack_model(packed)
 
 
 def read_records(results_dir: Path, models: Optional[Iterable[str]] = None) -> List[Dict]:
@@ -233,6 +233,7 @@ def read_records(results_dir: Path, models: Optional[Iterable[str]] = None) -> L
         if wanted is not None and path.stem not in wanted:
             continue
         records.extend(_read_model_file(path))
+    check_draw_counts(records)
     return records
 
 
@@ -245,10 +246,7 @@ def read_unscorable(results_dir: Path) -> Dict[str, str]:
     path = unscorable_path(results_dir)
     if not path.exists():
         return {}
-    try:
-        entries = json.loads(path.read_text())
-    except ValueError as error:
-        raise MousescoreError(f"{path} is not valid JSON: {error}") from error
+    entries = load_json_file(path)
     if not isinstance(entries, dict) or not all(isinstance(v, str) for v in entries.values()):
         raise MousescoreError(f"{path} must map each model to the reason it could not be scored")
     return entries
