@@ -30,8 +30,8 @@ from PIL import Image
 from ..errors import DataError
 from .assemblies import NeuroidAssembly, StimulusSet
 from .headers import check_netcdf, require_budget, require_real
-from .images import decode, stimulus_set
-from .safe_loading import open_zip
+from .images import check_image_bytes, decode, stimulus_set
+from .safe_loading import open_zip, read_member
 
 logger = logging.getLogger(__name__)
 
@@ -211,15 +211,31 @@ def read_stimulus_set(csv_path, zip_path, stimulus_ids: Optional[Sequence[str]] 
     missing = [s for s in wanted if s not in rows.index]
     if missing:
         raise DataError(f"{csv_path}: no row for stimuli {missing[:5]} ({len(missing)} in all)")
+    filenames = [Path(str(rows.at[stimulus, file_column])).name for stimulus in wanted]
     with open_zip(zip_path) as archive:
-        members = {Path(name).name: name for name in archive.namelist() if not name.endswith("/")}
-        images = []
-        for stimulus in wanted:
-            filename = Path(str(rows.at[stimulus, file_column])).name
-            if filename not in members:
-                raise DataError(f"{zip_path}: no file {filename} for stimulus {stimulus}")
-            images.append(decode(archive.read(members[filename]), filename))
+        members = _members_named(archive, filenames, zip_path)
+        check_image_bytes(sum(members[filename].file_size for filename in filenames), zip_path)
+        images = [decode(read_member(archive, members[filename], zip_path), f"{filename} in {zip_path}")
+                  for filename in filenames]
     return stimulus_set(wanted, images, identifier or Path(csv_path).stem)
+
+
+def _members_named(archive: zipfile.ZipFile, filenames: Sequence[str], zip_path) -> dict:
+    """The archive's file for each of ``filenames`` (the CSV names files, not folders); a file name that
+    two members share is refused, since either could be the stimulus."""
+    found, wanted = {}, set(filenames)
+    for info in archive.infolist():
+        name = Path(info.filename).name
+        if info.is_dir() or name not in wanted:
+            continue
+        if name in found:
+            raise DataError(f"{zip_path}: two files named {name} ({found[name].filename}, {info.filename}); "
+                            f"the CSV cannot say which is the stimulus")
+        found[name] = info
+    missing = [name for name in filenames if name not in found]
+    if missing:
+        raise DataError(f"{zip_path}: no file {missing[0]} for its stimulus ({len(missing)} files missing in all)")
+    return found
 
 
 def brainio_identifier(dataset: str, product: str = "responses") -> str:

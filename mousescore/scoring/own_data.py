@@ -30,8 +30,7 @@ import xarray as xr
 from ..data.assemblies import NeuroidAssembly, StimulusSet, load_netcdf
 from ..data.brainio import from_brainio, read_assembly, read_stimulus_set
 from ..data.headers import load_npy, require_real
-from ..data.images import IMAGE_SUFFIXES, decode, stimulus_set
-from ..data.safe_loading import open_zip
+from ..data.images import read_images
 from ..errors import DataError, MousescoreError
 from ..numerics.rsa import rdm as to_rdm
 from ..numerics.rsa import split_half_rdm_reliability
@@ -44,39 +43,15 @@ MIN_RDM_NEUROIDS = 3      # a correlation between two stimuli across 2 neuroids 
 RDM_TOLERANCE = 1e-8      # of the largest entry: rounding in 1 - r, never a real negative distance
 
 
-def _image_sources(path: Path):
-    """(stimulus id, name, bytes) for every image in a folder or zip, without extracting anything."""
-    if path.is_dir():
-        for file in sorted(path.iterdir()):
-            if file.suffix.lower() in IMAGE_SUFFIXES:
-                yield file.stem, file.name, file.read_bytes()
-    elif path.suffix.lower() == ".zip":
-        with open_zip(path) as archive:
-            for name in sorted(archive.namelist()):
-                if Path(name).suffix.lower() in IMAGE_SUFFIXES and not name.endswith("/"):
-                    yield Path(name).stem, name, archive.read(name)
-    else:
-        raise DataError(f"stimuli must be a folder or a zip of images, not {path}")
-
-
 def load_images(path, identifier: Optional[str] = None) -> StimulusSet:
-    """Images named by stimulus id -> StimulusSet (see :func:`mousescore.data.images.stimulus_set`);
-    a BrainIO stimulus set's CSV names them itself."""
+    """Images named by stimulus id -> StimulusSet, each decoded on its own scale or refused (see
+    :mod:`mousescore.data.images`); a BrainIO stimulus set's CSV names them itself."""
     path = Path(path)
     if not path.exists():
         raise DataError(f"stimuli not found: {path}")
     if path.suffix.lower() == ".csv":
         return read_stimulus_set(path, path.with_suffix(".zip"), identifier=identifier or f"custom:{path.stem}")
-    ids: List[str] = []
-    images = []
-    for stimulus_id, name, data in _image_sources(path):
-        if stimulus_id in ids:
-            raise DataError(f"duplicate stimulus id '{stimulus_id}' in {path} (two files with that name)")
-        ids.append(stimulus_id)
-        images.append(decode(data, name))
-    if not images:
-        raise DataError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {path}")
-    return stimulus_set(ids, images, identifier or f"custom:{path.name}")
+    return read_images(path, identifier or f"custom:{path.name}")
 
 
 def _existing_file(path, what: str) -> Path:
