@@ -113,7 +113,7 @@ def _parser(help_wanted: bool = False) -> argparse.ArgumentParser:
     own.add_argument("--metric", help="metric for your own data (default: srp_ridge; rsa for --rdm)"
                                       + (": " + _metric_choices() if help_wanted else ""))
     own.add_argument("--name", help="name for the custom benchmark")
-    score.add_argument("--force", action="store_true", help="recompute stored results")
+    score.add_argument("--force", action="store_true", help="recompute stored results and extract features again")
     score.add_argument("--json", action="store_true", help="print the scores as JSON")
     score.add_argument("--batch-size", type=_count("the largest batch", lambda: MAX_BATCH_SIZE), default=None,
                        help="images per forward pass (default: a whole set of up to 128, else 64; halved "
@@ -410,7 +410,7 @@ def _score(args) -> None:
                                      neuroids=args.neuroids, rdm=args.rdm, stimulus_ids=args.stimulus_ids,
                                      metric=args.metric, name=args.name, registry=registry)
         scores = score_benchmarks(args.model, [benchmark], registry, batch_size=args.batch_size,
-                                  progress=not args.no_progress, device=args.device)
+                                  progress=not args.no_progress, device=args.device, force=args.force)
     elif args.scheduler:
         summary = _run_sweep([args.model], args.benchmarks, args.scheduler, 1, args.threads, args.force)
         store = ResultStore()

@@ -1,26 +1,39 @@
 """On-disk cache of a model's reduced features for a stimulus set, reused across benchmarks and runs.
 
-The key is everything the features depend on: the model's identifier, a hash of its weights (the
-state dict actually built, so changed weights or a changed architecture never serve stale features),
-its provenance and preprocessing, a hash of the stimulus pixels and ids, and the mousescore version.
+The key is everything the features depend on: the model's identifier and the plugin (name and
+version) that registers it; its weights (the state dict actually built); its structure (every module's
+type and constructor arguments, as its repr shows them) and the code of every module class it uses
+(so a changed ``forward`` of a plugin's module is extracted again even at the same version); its
+provenance and preprocessing; the stimuli's content (:func:`mousescore.data.identity.stimuli_digest`:
+ids in order and pixels, never a folder's name); the torch and mousescore versions.
+
 Each reduction is stored on its own, so a new metric on the same stimuli extracts only what is
-missing. Entries are written atomically; the least recently used go when the cache outgrows
-``MOUSESCORE_FEATURE_CACHE_GB`` (default 10); ``MOUSESCORE_FEATURE_CACHE=0`` turns it off.
+missing. An entry's index lists each file's sha256 and carries its own: every read is checked, and a
+truncated, altered or wrong-shaped file is dropped with a warning and extracted again. Entries are
+written atomically; the least recently used go when the cache outgrows ``MOUSESCORE_FEATURE_CACHE_GB``
+(default 10); ``MOUSESCORE_FEATURE_CACHE=0`` turns it off.
 """
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
+import logging
 import os
 import shutil
 import tempfile
+import zipfile
 from pathlib import Path
-from typing import Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple
 
 import numpy as np
 
 from .. import __version__, config
+from ..data.files import sha256_of
+from ..data.identity import stimuli_digest
 from .extract import LayerFeatures
+
+logger = logging.getLogger("mousescore")
 
 
 # sha256 over the buffers themselves (no copies): about 2x blake2b's speed here (1.8 GB/s, SHA extensions).
@@ -33,13 +46,42 @@ def weights_digest(module) -> str:
     return digest.hexdigest()
 
 
-def stimuli_digest(stimuli) -> str:
-    digest = hashlib.sha256()
-    digest.update("\n".join(map(str, stimuli.stimulus_ids())).encode())
-    values = np.ascontiguousarray(stimuli.values)
-    digest.update(f"{values.shape}:{values.dtype}".encode())
-    digest.update(values.reshape(-1).view(np.uint8))
+def _code_digest(code, digest) -> None:
+    """A function's compiled code, with that of the functions and lambdas defined inside it."""
+    digest.update(code.co_code + repr(code.co_names).encode())
+    for constant in code.co_consts:
+        if inspect.iscode(constant):
+            _code_digest(constant, digest)
+        else:
+            digest.update(repr(constant).encode())
+
+
+def structure_digest(module) -> str:
+    """What a module computes beyond its weights: its repr (every submodule's type and constructor
+    arguments: a stride, an activation) and the code of every method of every module class in it
+    (a ``forward`` that calls ``torch.relu`` where it called ``torch.sigmoid``). torch's own classes
+    count by the torch version in the cache key."""
+    import torch
+    digest = hashlib.sha256(repr(module).encode())
+    classes = {type(m) for m in module.modules()}
+    for cls in sorted(classes, key=lambda c: f"{c.__module__}.{c.__qualname__}"):
+        digest.update(f"{cls.__module__}.{cls.__qualname__}".encode())
+        if cls.__module__.split(".")[0] == "torch":
+            continue
+        for klass in cls.__mro__:
+            if klass in (torch.nn.Module, object):
+                break
+            for name, member in sorted(vars(klass).items()):
+                function = getattr(member, "__func__", member)
+                if inspect.isfunction(function):
+                    digest.update(name.encode())
+                    _code_digest(function.__code__, digest)
     return digest.hexdigest()
+
+
+def model_digest(module) -> str:
+    """An unregistered module's identity: its weights and its structure."""
+    return hashlib.sha256((weights_digest(module) + structure_digest(module)).encode()).hexdigest()
 
 
 def callable_digest(function) -> Optional[str]:
@@ -48,23 +90,33 @@ def callable_digest(function) -> Optional[str]:
         return None
     code = getattr(function, "__code__", None)
     text = f"{getattr(function, '__module__', '')}.{getattr(function, '__qualname__', repr(type(function)))}"
-    return text + (":" + hashlib.sha256(code.co_code + repr(code.co_consts).encode()).hexdigest()[:16] if code else "")
+    if code is None:
+        return text
+    digest = hashlib.sha256()
+    _code_digest(code, digest)
+    return text + ":" + digest.hexdigest()[:16]
 
 
-def cache_key(model_id: str, loaded, stimuli) -> str:
-    identity = {"model": model_id, "weights": weights_digest(loaded.module),
+def cache_key(model_id: str, loaded, stimuli, plugin: Optional[str] = None) -> str:
+    """``plugin``: the name and version of the plugin that registers the model (None: unregistered)."""
+    import torch
+    identity = {"model": model_id, "plugin": plugin, "weights": weights_digest(loaded.module),
+                "structure": structure_digest(loaded.module),
                 "provenance": loaded.provenance, "input_size": loaded.input_size,
                 "mean": list(loaded.mean), "std": list(loaded.std),
                 "layers": list(loaded.layers) if loaded.layers is not None else None,
-                "stimuli": stimuli_digest(stimuli), "mousescore": __version__}
-    if loaded.preprocess is not None:     # only then: the keys of every other model stay as they were
-        identity["preprocess"] = callable_digest(loaded.preprocess)
+                "preprocess": callable_digest(loaded.preprocess),
+                "stimuli": stimuli_digest(stimuli), "torch": torch.__version__, "mousescore": __version__}
     text = json.dumps(identity, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _file_name(reduction: Tuple) -> str:
     return hashlib.sha256(repr(tuple(reduction)).encode()).hexdigest()[:16] + ".npz"
+
+
+class DamagedEntry(Exception):
+    """A cache file that fails its checks: dropped and computed again."""
 
 
 class FeatureCache:
@@ -74,37 +126,56 @@ class FeatureCache:
             config.settings().feature_cache_gb * 2 ** 30)
 
     def load(self, key: str, reductions: Iterable[Tuple]) -> Tuple[Optional[LayerFeatures], List[Tuple]]:
-        """The cached features with the reductions found, and the reductions still missing."""
+        """The cached features with the reductions found, and the reductions still missing. Every file
+        read is checked against the index's sha256 and its arrays against the entry's shape; a damaged
+        file is removed (with a warning) and its reduction counted as missing."""
         entry = self.root / key
         reductions = sorted(set(reductions), key=repr)
+        if not (entry / "index.json").exists():
+            return None, reductions
         try:
-            index = json.loads((entry / "index.json").read_text())
-        except (OSError, ValueError):
+            index = _read_index(entry)
+        except DamagedEntry as damage:
+            _drop(entry, f"feature cache entry {entry}: {damage}")
             return None, reductions
         features = LayerFeatures(stimulus_ids=np.array(index["stimulus_ids"], dtype=object),
                                  layers=list(index["layers"]), nonfinite=set(index["nonfinite"]),
                                  reduced={layer: {} for layer in index["layers"]})
         missing = []
         for reduction in reductions:
-            try:
-                with np.load(entry / _file_name(reduction)) as arrays:
-                    for position, layer in enumerate(features.layers):
-                        if f"l{position}" in arrays:
-                            features.reduced[layer][reduction] = arrays[f"l{position}"]
-            except (OSError, ValueError, KeyError):   # absent, or damaged: extract it again
+            name = _file_name(reduction)
+            if name not in index["files"]:
                 missing.append(reduction)
+                continue
+            try:
+                arrays = _read_arrays(entry / name, index["files"][name], len(features.stimulus_ids))
+            except DamagedEntry as damage:
+                _drop(entry / name, f"feature cache file {entry / name}: {damage}")
+                missing.append(reduction)
+                continue
+            for position, layer in enumerate(features.layers):
+                if f"l{position}" in arrays:
+                    features.reduced[layer][reduction] = arrays[f"l{position}"]
         os.utime(entry / "index.json")   # least recently used goes first
         return features, missing
 
     def save(self, key: str, features: LayerFeatures, reductions: Iterable[Tuple]) -> None:
         entry = self.root / key
         entry.mkdir(parents=True, exist_ok=True)
+        try:
+            listed = _read_index(entry)["files"] if (entry / "index.json").exists() else {}
+        except DamagedEntry:
+            listed = {}
         for reduction in reductions:
             arrays = {f"l{position}": features.reduced[layer][reduction]
                       for position, layer in enumerate(features.layers) if reduction in features.reduced[layer]}
-            _atomic(entry / _file_name(reduction), lambda file: np.savez(file, **arrays))
-        index = {"layers": features.layers, "nonfinite": sorted(features.nonfinite),
-                 "stimulus_ids": [str(s) for s in features.stimulus_ids]}
+            name = _file_name(reduction)
+            _atomic(entry / name, lambda file: np.savez(file, **arrays))
+            listed[name] = sha256_of(entry / name)
+        files = {name: sha for name, sha in listed.items() if (entry / name).exists()}
+        content = {"layers": features.layers, "nonfinite": sorted(features.nonfinite),
+                   "stimulus_ids": [str(s) for s in features.stimulus_ids], "files": files}
+        index = {"sha256": _content_sha(content), "content": content}
         _atomic(entry / "index.json", lambda file: file.write(json.dumps(index).encode()))
         self._evict(keep=entry)
 
@@ -118,6 +189,50 @@ class FeatureCache:
             if entry != keep:
                 shutil.rmtree(entry, ignore_errors=True)
                 total -= sizes[entry]
+
+
+def _content_sha(content: Dict) -> str:
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def _read_index(entry: Path) -> Dict:
+    try:
+        index = json.loads((entry / "index.json").read_text())
+        content = index["content"]
+        if _content_sha(content) != index["sha256"]:
+            raise DamagedEntry("its index fails its sha256")
+        layers, files = content["layers"], content["files"]
+        if not (isinstance(layers, list) and isinstance(files, dict)
+                and len(set(map(str, layers))) == len(layers) and isinstance(content["stimulus_ids"], list)):
+            raise DamagedEntry("its index is malformed")
+        return content
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
+        raise DamagedEntry(f"unreadable index ({type(error).__name__}: {error})") from error
+
+
+def _read_arrays(path: Path, sha256: str, n_stimuli: int) -> Dict[str, np.ndarray]:
+    """A reduction file's arrays, after its sha256 and each array's shape (one row per stimulus,
+    floats) are checked."""
+    try:
+        if sha256_of(path) != sha256:
+            raise DamagedEntry("its sha256 differs from the one recorded when it was written")
+        with np.load(path, allow_pickle=False) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        raise DamagedEntry(f"unreadable ({type(error).__name__}: {error})") from error
+    for name, array in arrays.items():
+        if array.ndim != 2 or array.shape[0] != n_stimuli or array.dtype.kind != "f":
+            raise DamagedEntry(f"array {name} has shape {array.shape} and dtype {array.dtype}, not "
+                               f"{n_stimuli} rows of floats")
+    return arrays
+
+
+def _drop(path: Path, reason: str) -> None:
+    logger.warning("%s; removed it, the features are extracted again", reason)
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def merge(cached: LayerFeatures, fresh: LayerFeatures) -> LayerFeatures:

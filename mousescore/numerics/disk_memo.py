@@ -2,19 +2,25 @@
 that building a benchmark costs a file read instead of thousands of ridge fits on every run.
 
 The key is the function, the mousescore version and the arguments' values (array bytes included), so
-changed data or code computes afresh. ``MOUSESCORE_FEATURE_CACHE=0`` turns this off with the feature
+changed data or code computes afresh. Each file holds its key beside the value, in a zip whose CRC-32
+is checked on every read: a file that is truncated, altered or copied from another key is removed
+with a warning and computed again. ``MOUSESCORE_FEATURE_CACHE=0`` turns this off with the feature
 cache.
 """
 from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import os
 import tempfile
+import zipfile
 
 import numpy as np
 
 from .. import __version__, config
+
+logger = logging.getLogger("mousescore")
 
 
 def _fingerprint(value, digest) -> None:
@@ -36,17 +42,33 @@ def disk_memo(function):
         digest = hashlib.sha256(f"{function.__module__}.{function.__qualname__} {__version__}".encode())
         for value in list(args) + sorted(kwargs.items()):
             _fingerprint(value, digest)
-        path = config.home() / "derived" / f"{digest.hexdigest()}.npy"
-        try:
-            stored = np.load(path, allow_pickle=False)
-            return stored.item() if stored.ndim == 0 else stored
-        except (OSError, ValueError):   # absent or damaged: compute it
-            pass
+        key = digest.hexdigest()
+        path = config.home() / "derived" / f"{key}.npz"
+        if path.exists():
+            try:
+                return _read(path, key)
+            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+                logger.warning("derived-data cache file %s is damaged (%s: %s); removed it, computing "
+                               "it again", path, type(error).__name__, error)
+                path.unlink(missing_ok=True)
         result = function(*args, **kwargs)
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(handle, "wb") as file:
-            np.save(file, np.asarray(result), allow_pickle=False)
-        os.replace(temporary, path)
+        try:
+            with os.fdopen(handle, "wb") as file:
+                np.savez(file, value=np.asarray(result), key=np.array(key))
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
         return result
     return remembered
+
+
+def _read(path, key: str):
+    """The value stored under ``key``; zipfile checks each member's CRC-32 as it reads it."""
+    with np.load(path, allow_pickle=False) as stored:
+        if str(stored["key"]) != key:
+            raise ValueError(f"it holds the value of another key ({str(stored['key'])[:12]}...)")
+        value = stored["value"]
+    return value.item() if value.ndim == 0 else value

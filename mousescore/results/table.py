@@ -5,13 +5,17 @@ pandas and matplotlib are imported when a table or a plot is asked for, not befo
 from __future__ import annotations
 
 import html
+import logging
 import math
 from dataclasses import fields
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Union
 
 from .records import DEFAULT_RESULTS_DIR, read_records
+from ..errors import MousescoreError
 from .score import Score, paired_difference
+
+logger = logging.getLogger("mousescore")
 
 COLUMNS = ["model", "benchmark", "value", "error", "interval_low", "interval_high", "cv_value",
            "ceiling", "ceiled_value", "best_layer", "best_layer_depth", "n_layers", "n_units",
@@ -105,14 +109,22 @@ class Results(Sequence[Score]):
         a = {s.benchmark: s for s in self.scores if s.model == model_a}
         b = {s.benchmark: s for s in self.scores if s.model == model_b}
         rows = []
-        for benchmark in [name for name in a if name in b]:
-            difference = paired_difference(a[benchmark].draws, b[benchmark].draws,
-                                           a[benchmark].value, b[benchmark].value, level)
+        shared = [name for name in a if name in b]
+        unpaired = [name for name in shared if a[name].draws_kind != b[name].draws_kind]
+        if unpaired:   # e.g. a record of an older version beside a new score: other resampling indices
+            logger.warning("%s and %s were resampled under different resampling plans on %s: no paired "
+                           "interval there (rescore both with this mousescore version)", model_a, model_b,
+                           ", ".join(unpaired[:5]) + (f" and {len(unpaired) - 5} more" if len(unpaired) > 5 else ""))
+        for benchmark in shared:
+            difference = None if benchmark in unpaired else paired_difference(
+                a[benchmark].draws, b[benchmark].draws, a[benchmark].value, b[benchmark].value, level)
             rows.append({"benchmark": benchmark, "a": a[benchmark].value, "b": b[benchmark].value,
                          **(difference or {"difference": a[benchmark].value - b[benchmark].value,
                                            "low": math.nan, "high": math.nan, "significant": False})})
         if not rows:
-            raise KeyError(f"{model_a} and {model_b} share no benchmark in these results")
+            missing = [m for m, scores in ((model_a, a), (model_b, b)) if not scores]
+            raise MousescoreError(f"{' and '.join(missing)} not in these results" if missing else
+                                  f"{model_a} and {model_b} share no benchmark in these results")
         return pd.DataFrame(rows, columns=["benchmark", "a", "b", "difference", "low", "high", "significant"])
 
     def plot_profile(self, benchmarks: Optional[Sequence[str]] = None, ax=None, depth: bool = True):

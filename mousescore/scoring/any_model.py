@@ -1,8 +1,9 @@
 """Score any model from Python: a registered identifier, a ``torch.nn.Module`` or a feature function.
 
 No plugin and no registration: ``mousescore.score(module, "allen.*-rsa", input_size=224)`` builds
-what extraction needs around the module, and the feature cache keys it by the sha256 of its weights
-(and of its preprocessing function's code, where it has one), so a changed module is extracted again.
+what extraction needs around the module, and the feature cache keys it by the sha256 of its weights,
+its structure (every submodule's repr and the code of its module classes) and its preprocessing
+function's code, where it has one, so a changed module is extracted again.
 A feature function ``images -> {layer name: array}`` (JAX, TensorFlow, precomputed features) is called
 on every score: what it computes cannot be fingerprinted. Scores of unregistered models are not put in
 the result store (they would be exported with the leaderboard's records) unless a ``store`` is given.
@@ -12,7 +13,7 @@ from __future__ import annotations
 from typing import Any, Callable, List, Optional, Sequence, Union
 
 from ..errors import MousescoreError
-from ..extraction.feature_cache import weights_digest
+from ..extraction.feature_cache import model_digest
 from ..extraction.functions import FeatureFunction, select_layers
 from ..extraction.layers import recorded_modules
 from ..registry.plugins import Registry, get_registry
@@ -20,7 +21,7 @@ from ..registry.specs import LoadedModel
 from ..results.store import ResultStore
 from ..results.table import Results
 from .benchmark import Benchmark
-from .score_model import _data_state, built_benchmark, log_to_stderr, score_built, score_model
+from .score_model import _data_state, built_benchmark, log_to_stderr, plugin_identity, score_built, score_model
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -40,8 +41,9 @@ def score(model: Any, benchmarks: BenchmarksArgument, *, name: Optional[str] = N
     floats in [0, 1]), or a callable ``images -> {layer name: array with one row per image}``.
     ``benchmarks``: identifiers, globs (``"allen.*-rsa"``) or :class:`Benchmark` objects (own data).
     ``layers``: layer names or globs to score (default: every leaf module, or every returned layer).
-    ``name``: the model's name in the scores (default: the identifier, the module's class and weights
-    digest, or the function's name). ``log``: where progress messages go (default: stderr; pass
+    ``name``: the model's name in the scores (default: the identifier, the module's class and a digest
+    of its weights and structure, or the function's name). ``force``: recompute stored scores and
+    extract features again instead of reading the feature cache. ``log``: where progress messages go (default: stderr; pass
     ``lambda message: None`` for silence).
     """
     registry = registry or get_registry()
@@ -51,10 +53,10 @@ def score(model: Any, benchmarks: BenchmarksArgument, *, name: Optional[str] = N
         return Results(_registered(model, chosen, from_registry, layers, force, store, registry, batch_size,
                                    progress, device, log))
     if _is_module(model):
-        digest = weights_digest(model)
+        digest = model_digest(model)
         model_id = name or f"{type(model).__name__}-{digest[:10]}"
         provenance = {"weights": f"unregistered {type(model).__module__}.{type(model).__qualname__}, "
-                                 f"state sha256 {digest}"}
+                                 f"weights and structure sha256 {digest}"}
 
         def build() -> LoadedModel:
             loaded = LoadedModel(module=model.eval(), input_size=input_size, mean=tuple(mean), std=tuple(std),
@@ -71,7 +73,8 @@ def score(model: Any, benchmarks: BenchmarksArgument, *, name: Optional[str] = N
     else:
         raise MousescoreError(f"cannot score a {type(model).__name__}: pass a registered model identifier, "
                               "a torch.nn.Module, or a function images -> {layer name: array}")
-    return Results(score_built(model_id, build, chosen, registry, store, log, batch_size, progress, device))
+    return Results(score_built(model_id, build, chosen, registry, store, log, batch_size, progress, device,
+                               force=force))
 
 
 def _registered(model_id, benchmarks, from_registry, layers, force, store, registry, batch_size, progress,
@@ -80,9 +83,10 @@ def _registered(model_id, benchmarks, from_registry, layers, force, store, regis
     unless ``layers`` narrows the model (its scores are then not the model's own: the store is left
     alone)."""
     spec = registry.get("model", model_id)
+    plugin = plugin_identity(registry, model_id)
     if layers is not None:
         return score_built(model_id, lambda: _with_layers(spec.factory(), layers, model_id), benchmarks,
-                           registry, None, log, batch_size, progress, device)
+                           registry, None, log, batch_size, progress, device, force=force, plugin=plugin)
     store = store or ResultStore()
     registered = [b.identifier for b in benchmarks if id(b) in from_registry]
     own = [b for b in benchmarks if id(b) not in from_registry]
@@ -91,7 +95,8 @@ def _registered(model_id, benchmarks, from_registry, layers, force, store, regis
         scored.update({s.benchmark: s for s in score_model(
             model_id, registered, force=force, registry=registry, store=store, log=log,
             batch_size=batch_size, progress=progress, device=device)})
-    own_scores = score_built(model_id, spec.factory, own, registry, store, log, batch_size, progress, device)
+    own_scores = score_built(model_id, spec.factory, own, registry, store, log, batch_size, progress, device,
+                             force=force, plugin=plugin)
     by_object = dict(zip(map(id, own), own_scores))
     return [by_object[id(b)] if id(b) in by_object else scored[b.identifier] for b in benchmarks]
 

@@ -24,6 +24,7 @@ from typing import Any, Dict, Mapping, Optional, Sequence
 import numpy as np
 
 from ..data.assemblies import NeuroidAssembly, StimulusSet
+from ..data.identity import array_digest, stimuli_digest
 from ..errors import DataError
 from ..extraction.extract import LayerFeatures
 from ..numerics import reductions
@@ -39,10 +40,12 @@ from .layer_selection import CV_KIND, cross_validated_value
 # the mean of per-unit ratios lets a unit with a ceiling near zero dominate (Allen VISrl: 0.115 as a
 # ratio of means, 0.223 as a mean of per-site ratios, from one unreliable site).
 CEILED_RULE = "; ceiled value = mean score / mean ceiling of the scored units (ratio of means)"
+# The plan names the content its resampling indices are seeded by (stimulus ids and pixels; the
+# target's values for neurons): draws pair with another score's only under the same plan.
 DRAWS_KIND = {True: "bootstrap over stimuli and neurons ({n} draws, the same indices for every model; "
-                    "mapping not refit: its out-of-sample predictions are resampled)",
+                    "mapping not refit: its out-of-sample predictions are resampled; plan {plan})",
               False: "bootstrap over stimuli ({n} draws, the same indices for every model; pairs of a "
-                     "stimulus with its own duplicate left out)"}
+                     "stimulus with its own duplicate left out; plan {plan})"}
 
 
 @dataclass
@@ -58,6 +61,7 @@ class Benchmark:
     references: Dict[str, float] = field(default_factory=dict)  # e.g. the inter-mouse score
     metadata: Dict[str, Any] = field(default_factory=dict)
     _unit_keys: Optional[list] = field(default=None, init=False, repr=False, compare=False)
+    _target_digest: Optional[str] = field(default=None, init=False, repr=False, compare=False)
     _pool: Optional[tuple] = field(default=None, init=False, repr=False, compare=False)   # share_units
 
     def score(self, model: str, features: LayerFeatures) -> Score:
@@ -99,7 +103,7 @@ class Benchmark:
         """Every layer's mean over units on all stimuli (the profile) and on the CV halves; the
         committed layer's unit scores and bootstrap draws. One weighted product per layer."""
         n = len(self.stimuli.stimulus_ids())
-        key = str(self.stimuli.identifier)
+        key = stimuli_digest(self.stimuli)
         weights = half_splits(n, key, with_all=True)
         scored = [layer for layer in features.layers if layer not in features.nonfinite]
         table = np.stack([self._layer_unit_scores(features.reduced[layer], weights)
@@ -116,9 +120,17 @@ class Benchmark:
             return profile, None, float("nan"), [], ""
         best = int(np.nanargmax(means[:, 0]))                    # first layer wins ties
         evidence = self.metric.layer_evidence(features.reduced[scored[best]], self.target)
-        draws = _draws(evidence, n, key, self.identifier)
+        draws = _draws(evidence, n, key, self.target_digest())
+        plan = key[:12] + (f"/{self.target_digest()[:12]}" if evidence.resample_units else "")
         return (profile, table[best, 0], cross_validated_value(halves), draws,
-                DRAWS_KIND[evidence.resample_units].format(n=len(draws)))
+                DRAWS_KIND[evidence.resample_units].format(n=len(draws), plan=plan))
+
+    def target_digest(self) -> str:
+        """The content identity of the neural target (sha256 of its values): seeds the resampling of
+        its units, so that the same data give the same draws under any benchmark name."""
+        if self._target_digest is None:
+            self._target_digest = array_digest(np.asarray(self.target))
+        return self._target_digest
 
     def _layer_unit_scores(self, reduced, weights) -> np.ndarray:
         """One layer's per-unit scores under the CV weights (weights × units); from the benchmark's
@@ -167,7 +179,7 @@ def share_units(benchmarks: Sequence[Benchmark]) -> None:
         if (getattr(metric, "independent_units", False) and isinstance(metric, ResamplableMetric)
                 and layout and layout[0] == (len(benchmark.unit_ids),)):
             groups.setdefault((metric.identifier, repr(sorted(metric.options.items())),
-                               str(benchmark.stimuli.identifier), len(shape), layout[1]), []).append(benchmark)
+                               stimuli_digest(benchmark.stimuli), len(shape), layout[1]), []).append(benchmark)
     for members in groups.values():
         if len(members) < 2:
             members[0]._pool = None
@@ -212,12 +224,13 @@ def _mean(unit_scores: np.ndarray) -> float:
         return float(np.nanmean(unit_scores)) if np.isfinite(unit_scores).any() else float("nan")
 
 
-def _draws(evidence, n_stimuli: int, stimulus_key: str, benchmark_key: str) -> list:
+def _draws(evidence, n_stimuli: int, stimulus_key: str, units_key: str) -> list:
     """Bootstrap draws of the mean score at the committed layer: stimuli resampled with counts keyed
-    by the stimulus set (shared by every benchmark on those stimuli), neurons keyed by the benchmark."""
+    by the stimuli's content (shared by every benchmark on those stimuli), neurons keyed by the
+    target's content."""
     per_unit = evidence.scores(stimulus_resamples(n_stimuli, stimulus_key))     # draws × units
     finite = np.isfinite(per_unit)
-    unit_weights = (unit_resamples(per_unit.shape[1], benchmark_key) if evidence.resample_units
+    unit_weights = (unit_resamples(per_unit.shape[1], units_key) if evidence.resample_units
                     else np.ones_like(per_unit))
     with np.errstate(all="ignore"):
         draws = (np.where(finite, per_unit, 0.0) * unit_weights).sum(axis=1) / (finite * unit_weights).sum(axis=1)

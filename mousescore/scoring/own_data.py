@@ -30,6 +30,8 @@ import xarray as xr
 from ..data.assemblies import NeuroidAssembly, StimulusSet, load_netcdf
 from ..data.brainio import from_brainio, read_assembly, read_stimulus_set
 from ..data.headers import load_npy, require_real
+from ..data.files import sha256_of
+from ..data.identity import stimuli_digest
 from ..data.images import read_images
 from ..errors import DataError, MousescoreError
 from ..numerics.rsa import rdm as to_rdm
@@ -199,16 +201,13 @@ def _check_rows(assembly: NeuroidAssembly) -> None:
                         f"({int(empty.sum())} in all): drop them or fill them")
 
 
-def _digest(*paths) -> str:
-    digest = hashlib.sha256()
+def _inputs_digest(images: StimulusSet, *paths) -> str:
+    """The inputs' content only: the images' ids and pixels and the bytes of the other files, never
+    their names, so that the same data have the same identity under any name."""
+    digest = hashlib.sha256(stimuli_digest(images).encode())
     for path in paths:
-        if path is None:
-            continue
-        path = Path(path)
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-        for file in files:
-            digest.update(file.name.encode())
-            digest.update(file.read_bytes())
+        if path is not None:
+            digest.update(sha256_of(Path(path)).encode())
     return digest.hexdigest()[:12]
 
 
@@ -226,11 +225,11 @@ def custom_benchmark(stimuli, assembly=None, responses=None, neuroids=None, rdm=
     _require_files(None if in_memory else source, neuroids)
     metric = metric or ("rsa" if rdm is not None else "srp_ridge")
     identifier = f"custom.{name or source.stem}-{metric}"
-    dataset = f"custom:{_digest(None if in_memory else source, neuroids, stimuli, stimulus_ids)}"
+    dataset = f"custom:{_inputs_digest(images, None if in_memory else source, neuroids, stimulus_ids)}"
     if in_memory:   # the array's bytes and its coords stand in for a file's
         digest = hashlib.sha256(np.ascontiguousarray(targets[0].values).tobytes())
-        for name, coord in sorted(targets[0].coords.items()):
-            digest.update(name.encode() + np.asarray(coord.values).astype(str).tobytes())
+        for coord_name, coord in sorted(targets[0].coords.items()):
+            digest.update(coord_name.encode() + np.asarray(coord.values).astype(str).tobytes())
         dataset += "-" + digest.hexdigest()[:12]
     if rdm is not None:
         if metric != "rsa":

@@ -11,6 +11,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Union
 
 from .. import __version__, config
 from ..data.datasets import file_provenance
+from ..data.identity import stimuli_digest
 from ..errors import UnknownIdentifier
 from ..extraction.extract import default_batch_size, extract
 from ..extraction.feature_cache import FeatureCache, cache_key, merge
@@ -64,7 +65,7 @@ def score_model(model_id: str, benchmark_patterns: Sequence[str], force: bool = 
             log(f"{identifier}: stored result reused (--force to recompute)")
     state = _data_state() if config.settings().caches else None
     todo = [built_benchmark(registry, b, state) for b in benchmark_ids if b not in results]
-    for score in score_benchmarks(model_id, todo, registry, store, log, batch_size, progress, device):
+    for score in score_benchmarks(model_id, todo, registry, store, log, batch_size, progress, device, force=force):
         results[score.benchmark] = score
     return [results[b] for b in benchmark_ids]
 
@@ -101,33 +102,50 @@ def _data_state() -> tuple:
 def score_benchmarks(model_id: str, benchmarks: Sequence[Benchmark], registry: Optional[Registry] = None,
                      store: Optional[ResultStore] = None, log: Callable[[str], None] = log_to_stderr,
                      batch_size: Optional[int] = None, progress: bool = True,
-                     device: Optional[str] = None) -> List[Score]:
+                     device: Optional[str] = None, force: bool = False) -> List[Score]:
     """Score a registered model on benchmark objects (also custom ones), always computing; features
-    come from the feature cache when it has them. ``device``: a torch device name, None = auto."""
+    come from the feature cache when it has them (``force``: extracted again). ``device``: a torch
+    device name, None = auto."""
     registry = registry or get_registry()
     model_spec = registry.get("model", model_id)
     return score_built(model_id, model_spec.factory, benchmarks, registry, store or ResultStore(), log,
-                       batch_size, progress, device)
+                       batch_size, progress, device, force=force, plugin=plugin_identity(registry, model_id))
+
+
+def plugin_identity(registry: Registry, model_id: str) -> str:
+    """The name and version of the plugin that registers a model: part of its feature cache key."""
+    from importlib.metadata import entry_points
+    name = registry.owner("model", model_id)
+    plugin = registry.pm.get_plugin(name)
+    version = next((ep.dist.version for ep in entry_points(group="mousescore")
+                    if ep.name == name and ep.dist is not None), getattr(plugin, "__version__", None))
+    return f"{name} {version}"
 
 
 def score_built(model_id: str, build: Callable[[], Union[LoadedModel, FeatureFunction]],
                 benchmarks: Sequence[Benchmark], registry: Registry, store: Optional[ResultStore],
                 log: Callable[[str], None] = log_to_stderr, batch_size: Optional[int] = None,
-                progress: bool = True, device: Optional[str] = None) -> List[Score]:
+                progress: bool = True, device: Optional[str] = None, force: bool = False,
+                plugin: Optional[str] = None) -> List[Score]:
     """Score what ``build`` returns (a network, built once and only if a benchmark needs it, or a
-    feature function) on benchmark objects; ``store`` None keeps the scores out of the result store."""
-    # Benchmarks on the same stimuli share one extraction with the union of their reductions.
+    feature function) on benchmark objects; ``store`` None keeps the scores out of the result store.
+    ``force``: features are extracted again, not read from the feature cache. ``plugin``: the name
+    and version of the plugin that registers the model (None: an unregistered one)."""
+    # Benchmarks on the same stimuli (the same ids and pixels, whatever the set is called) share one
+    # extraction with the union of their reductions.
     groups: "OrderedDict[str, list]" = OrderedDict()
     for benchmark in benchmarks:
-        groups.setdefault(benchmark.stimuli.identifier, []).append(benchmark)
+        groups.setdefault(stimuli_digest(benchmark.stimuli), []).append(benchmark)
     loaded, scores = None, []
-    for extraction_number, (stimulus_set, group) in enumerate(groups.items(), start=1):
+    for extraction_number, (digest, group) in enumerate(groups.items(), start=1):
+        stimulus_set = f"{group[0].stimuli.identifier} (sha256 {digest[:12]})"
         if loaded is None:
             started = time.perf_counter()
             loaded = build()
             log(f"built {model_id} in {time.perf_counter() - started:.1f} s")
         reductions = set().union(*(b.metric.reductions() for b in group))
-        features, how = _features(model_id, loaded, group[0].stimuli, reductions, batch_size, progress, device)
+        features, how = _features(model_id, loaded, group[0].stimuli, reductions, batch_size, progress, device,
+                                  force, plugin)
         if features.nonfinite:
             log(f"warning: {len(features.nonfinite)} layer(s) gave NaN or infinite activations and are "
                 f"not scored: {sorted(features.nonfinite)[:5]}")
@@ -139,7 +157,7 @@ def score_built(model_id: str, build: Callable[[], Union[LoadedModel, FeatureFun
         with _small_matrix_threads(len(features.stimulus_ids)):   # set once: it costs 5 ms a time
             for benchmark in group:
                 score = benchmark.score(model_id, features)
-                score.provenance = _provenance(model_id, loaded, benchmark, stimulus_set, features, registry)
+                score.provenance = _provenance(model_id, loaded, benchmark, features, registry)
                 scored.append(score)
                 if bounded:   # memory before speed: a target's sides serve only its own benchmark here
                     forget_targets()
@@ -159,15 +177,16 @@ def _small_matrix_threads(n_stimuli: int):
     return threadpool_limits(limits=1, user_api="blas") if n_stimuli <= 1024 else nullcontext()
 
 
-def _features(model_id, loaded, stimuli, reductions, batch_size, progress, device):
-    """The reduced features, from the feature cache where it has them; what happened, for the log.
-    A feature function is called every time: what it computes cannot be fingerprinted."""
+def _features(model_id, loaded, stimuli, reductions, batch_size, progress, device, force, plugin):
+    """The reduced features, from the feature cache where it has them (unless ``force``); what
+    happened, for the log. A feature function is called every time: what it computes cannot be
+    fingerprinted."""
     if isinstance(loaded, FeatureFunction):
         features = extract_function(loaded, stimuli, reductions, batch_size)
         return features, f"in {features.seconds:.1f} s (feature function)"
     cache = FeatureCache() if config.settings().caches else None
-    key = cache_key(model_id, loaded, stimuli) if cache else None
-    cached, missing = cache.load(key, reductions) if cache else (None, sorted(reductions, key=repr))
+    key = cache_key(model_id, loaded, stimuli, plugin) if cache else None
+    cached, missing = cache.load(key, reductions) if cache and not force else (None, sorted(reductions, key=repr))
     if cached is not None and not missing:
         return cached, "from the feature cache"
     n = stimuli.sizes["presentation"]
@@ -187,7 +206,7 @@ def _features(model_id, loaded, stimuli, reductions, batch_size, progress, devic
     return features, how
 
 
-def _provenance(model_id, loaded, benchmark, stimulus_set, features, registry) -> Dict:
+def _provenance(model_id, loaded, benchmark, features, registry) -> Dict:
     return {
         "mousescore_version": __version__,
         "model": model_id,
@@ -195,7 +214,8 @@ def _provenance(model_id, loaded, benchmark, stimulus_set, features, registry) -
         "dataset": benchmark.dataset,
         "dataset_files": _dataset_files(benchmark.dataset, registry),
         "surrogate_data": bool(benchmark.metadata.get("surrogate", False)),
-        "stimulus_set": stimulus_set,
+        "stimulus_set": benchmark.stimuli.identifier,
+        "stimuli_sha256": stimuli_digest(benchmark.stimuli),
         "metric": benchmark.metric.identifier,
         "metric_options": dict(benchmark.metric.options),
         "extraction_seconds": round(features.seconds, 3),

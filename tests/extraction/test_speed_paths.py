@@ -131,14 +131,20 @@ def test_warm_cache_scores_equal_cold_and_skip_extraction(real_data, fresh_home)
     cold = score_model("alexnet-random", benchmarks, log=messages.append, progress=False)
     assert not any("feature cache" in m for m in messages)
     messages.clear()
-    warm = score_model("alexnet-random", benchmarks, force=True, log=messages.append, progress=False)
+    from mousescore.results.store import ResultStore   # a second store: scores computed, features cached
+    warm = score_model("alexnet-random", benchmarks, store=ResultStore(fresh_home / "warm.sqlite"),
+                       log=messages.append, progress=False)
     assert any("from the feature cache" in m for m in messages)
     for a, b in zip(cold, warm):
         assert (a.value, a.best_layer, a.layer_profile, a.references) == (b.value, b.best_layer,
                                                                           b.layer_profile, b.references)
     messages.clear()
-    score_model("alexnet-random", ["allen_surrogate.VISp-rsa"], force=True, log=messages.append, progress=False)
+    score_model("alexnet-random", ["allen_surrogate.VISp-rsa"], store=ResultStore(fresh_home / "warm.sqlite"),
+                log=messages.append, progress=False)
     assert any("from the feature cache" in m for m in messages)   # same stimuli, same reduction
+    messages.clear()
+    score_model("alexnet-random", ["allen_surrogate.VISp-rsa"], force=True, log=messages.append, progress=False)
+    assert not any("feature cache" in m for m in messages)        # --force extracts afresh
 
 
 def test_one_eigendecomposition_per_layer_serves_every_benchmark(real_data, fresh_home, monkeypatch):
@@ -176,7 +182,7 @@ def test_disk_memo_keys_on_argument_values_and_survives_damage(fresh_home, monke
     changed = values.copy()
     changed[0, 0] = 0.5
     assert reliability(changed) == 310.0 and reliability(values, n_splits=10) == 150.0 and len(calls) == 3
-    for path in (config.home() / "derived").glob("*.npy"):
+    for path in (config.home() / "derived").glob("*.npz"):
         path.write_bytes(b"damaged")
     assert reliability(values) == 300.0 and len(calls) == 4
     monkeypatch.setenv("MOUSESCORE_FEATURE_CACHE", "0")

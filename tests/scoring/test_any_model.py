@@ -48,7 +48,7 @@ def test_a_module_scores_like_the_same_module_registered_as_a_plugin(real_data, 
     store = ResultStore()
     assert store.get("smallnet-random", BENCHMARKS[0]) is not None
     assert store.get(module[0].model, BENCHMARKS[0]) is None
-    assert "state sha256" in module[0].provenance["model_provenance"]["weights"]
+    assert "weights and structure sha256" in module[0].provenance["model_provenance"]["weights"]
 
 
 def test_a_feature_function_scores_like_the_module_it_runs(real_data, fresh_home):
