@@ -5,6 +5,12 @@ correlation matrix) and then dropped, so memory stays near one layer's activatio
 Layers (:mod:`.layers`) are named by module path, in execution order; a module called twice in one
 forward pass (a shared ReLU) gives ``name`` and ``name#2``. Reductions are named by the keys of
 :mod:`mousescore.numerics.reductions`.
+
+The first batch decides the layers: every output with one row per image. Every later batch must give
+each of them again, as often, with one row per image and the same shape per image (so the same width);
+otherwise the extraction stops with :class:`InconsistentLayer` naming the layer, before its rows
+reach a reduction or the spill (a width that changed used to misalign the spilled rows and read
+memory that was never written).
 """
 from __future__ import annotations
 
@@ -24,9 +30,47 @@ from ..numerics.reductions import Reduction, finish, is_rowwise, reduce
 from ..registry.specs import LoadedModel
 from .device import full_float32, resolve_device
 from .layers import first_tensor, preprocess, recorded_modules
-from .spill import Spill
+from .spill import Spill, remove_orphaned_spills
 
 SINGLE_BATCH_LIMIT = 128  # stimulus sets up to this size run as one batch
+
+
+class InconsistentLayer(MousescoreError):
+    """A layer whose rows or width differ between batches, or that a later batch does not give."""
+
+
+WAY_OUT = ("make its output's size independent of the batch, or leave the layer out (``layers=`` in "
+           "mousescore.score, or the model's layer list)")
+
+
+def changed_shape(layer: str, first: tuple, now: tuple, span: str) -> InconsistentLayer:
+    """The refusal of a layer whose shape per image differs from the first batch's: by its width (the
+    features per image), or, where that is the same, by how they are laid out."""
+    first_width, now_width = int(np.prod(first)), int(np.prod(now))
+    if first_width != now_width:
+        what = f"gives {now_width} features per image for {span} and gave {first_width} for the first batch"
+    else:
+        what = (f"gives its {now_width} features per image in shape {now} for {span} and in shape {first} "
+                f"for the first batch")
+    return InconsistentLayer(f"layer {layer} {what}: a layer's width and shape must not change between "
+                             f"batches; {WAY_OUT}")
+
+
+def _wrong_rows(layer: str, tensor, span: str, batch: int) -> InconsistentLayer:
+    shape = "no tensor" if tensor is None else f"an output of shape {tuple(tensor.shape)}"
+    return InconsistentLayer(f"layer {layer} gives {shape} for the {batch} {span} (one row per image, as "
+                             f"for the first batch, expected); {WAY_OUT}")
+
+
+def _check_same_calls(first: Dict[str, int], now: Dict[str, int], span: str) -> None:
+    """Every module that gave a layer ran as often as for the first batch: a module run another number
+    of times would shift the ``name#k`` of its layers, or leave one without rows for these images."""
+    for module, times in first.items():
+        if now.get(module, 0) != times:
+            raise InconsistentLayer(
+                f"module {module} ran {now.get(module, 0)} times for {span} and {times} times for the "
+                f"first batch: the layers must be the same for every batch (a forward pass that "
+                f"depends on its batch cannot be scored); {WAY_OUT}")
 
 
 class _LayerError(Exception):
@@ -98,9 +142,12 @@ def extract(loaded: LoadedModel, stimuli: StimulusSet, reductions: Iterable[Redu
     loaded.module.to(device)
     features = LayerFeatures(stimulus_ids=stimuli.stimulus_ids())
     partial: Dict[str, Dict[Hashable, list]] = {}
-    spill = Spill() if whole_set and not single_batch else None
+    spill: Optional[Spill] = None
     calls: Dict[str, int] = {}
-    state = {"first_batch": True, "batch": 0}
+    shapes: Dict[str, tuple] = {}         # the first batch's layers -> their shape per image
+    layer_modules: set = set()            # the modules that gave the first batch's layers
+    layer_calls: Dict[str, int] = {}      # ... -> how often they ran for the first batch
+    state = {"first_batch": True, "batch": 0, "span": ""}
     scratch: Dict[str, "torch.Tensor"] = {}
     modules = recorded_modules(loaded.module, loaded.layers)
 
@@ -109,20 +156,32 @@ def extract(loaded: LoadedModel, stimuli: StimulusSet, reductions: Iterable[Redu
             calls[name] = calls.get(name, 0) + 1
             layer = name if calls[name] == 1 else f"{name}#{calls[name]}"
             try:
-                record(layer, output)
+                record(name, layer, output)
+            except MousescoreError:
+                raise
             except Exception as error:   # name the layer: the forward pass only sees an exception
                 raise _LayerError(layer, error) from error
         return hook
 
-    def record(layer, output):
+    def record(module, layer, output):
         tensor = first_tensor(output)
-        if tensor is None or tensor.ndim == 0 or tensor.shape[0] != state["batch"]:
-            return
+        per_image = tensor is not None and tensor.ndim > 0 and tensor.shape[0] == state["batch"]
+        if state["first_batch"]:
+            if not per_image:
+                return   # not one row per image (a sequence-first attention output): not a layer
+        elif layer not in shapes:
+            return       # the first batch did not record it
+        elif not per_image:
+            raise _wrong_rows(layer, tensor, state["span"], state["batch"])
         if tensor.is_complex():
             raise TypeError("the layer's output is complex; only real activations can be compared")
         flat = _flat_rows(tensor.detach(), scratch)
         if state["first_batch"]:
+            shapes[layer] = tuple(tensor.shape[1:])
+            layer_modules.add(module)
             features.layers.append(layer)
+        elif tuple(tensor.shape[1:]) != shapes[layer]:
+            raise changed_shape(layer, shapes[layer], tuple(tensor.shape[1:]), state["span"])
         rows = flat if use_torch else flat.cpu().numpy()
         if layer in features.nonfinite or not _finite(rows):
             features.nonfinite.add(layer)   # overflowing random networks: leave the layer out
@@ -140,6 +199,10 @@ def extract(loaded: LoadedModel, stimuli: StimulusSet, reductions: Iterable[Redu
     handles = [m.register_forward_hook(hook_for(name)) for name, m in modules.items()]
     start = time.perf_counter()
     try:
+        if whole_set and not single_batch:
+            spill = Spill()
+        else:
+            remove_orphaned_spills()   # a killed run's spill is removed at the next start, spilling or not
         batches = range(0, n, batch_size)
         if progress and sys.stderr.isatty() and len(batches) > 1:
             from tqdm import tqdm
@@ -148,9 +211,15 @@ def extract(loaded: LoadedModel, stimuli: StimulusSet, reductions: Iterable[Redu
             for begin in batches:
                 images = stimuli.values[begin:begin + batch_size]
                 calls.clear()
-                state["batch"] = len(images)
+                state.update(batch=len(images), span=f"images {begin + 1}-{begin + len(images)} of {n}")
                 try:
                     loaded.module(preprocess(images, loaded).to(device))
+                    if state["first_batch"]:
+                        layer_calls.update({module: calls[module] for module in layer_modules})
+                    else:
+                        _check_same_calls(layer_calls, calls, state["span"])
+                except MousescoreError:
+                    raise
                 except _LayerError as error:
                     raise MousescoreError(f"reducing the activations of layer {error.layer} failed "
                                           f"({type(error.cause).__name__}: {error.cause})") from error

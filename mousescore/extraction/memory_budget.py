@@ -24,6 +24,7 @@ from ..numerics.projection import CACHE_BYTES
 from ..numerics.reductions import is_rowwise
 from .extract import default_batch_size
 from .layers import first_tensor, preprocess, recorded_modules
+from .spill import remove_orphaned_spills
 
 FLOAT = 4
 
@@ -182,6 +183,7 @@ def check_memory(loaded, stimuli, reductions, batch_size: Optional[int], model_i
     if spilled:
         home = config.home()
         home.mkdir(parents=True, exist_ok=True)
+        remove_orphaned_spills()   # what killed runs left is free space for this one
         free = shutil.disk_usage(home).free
         if spilled > 0.9 * free:
             raise MousescoreError(
