@@ -41,7 +41,7 @@ import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Callable, Iterator, List, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 from .errors import MousescoreError
 
@@ -181,6 +181,13 @@ def override(**changes) -> Iterator[Settings]:
 def home() -> Path:
     """Where mousescore keeps its cache, results and packaged data (``MOUSESCORE_HOME``)."""
     return settings().home
+
+
+def child_environment(leave_out=()) -> Dict[str, str]:
+    """The environment a child process starts with: this process's, path settings made absolute
+    (:func:`_pin_paths`), without the variables in ``leave_out``."""
+    _pin_paths()
+    return {key: value for key, value in os.environ.items() if key not in leave_out}
 
 
 def torch_home() -> Path:

@@ -77,9 +77,17 @@ def require_budget(n_values: int, what: str, budget: Optional[int] = None) -> No
     budget = load_budget_bytes() if budget is None else budget
     needed = int(n_values) * FLOAT64_BYTES
     if needed > budget:
-        raise DataError(f"{what} declares {n_values:,} values ({_gib(needed)} as float64), more than the "
-                        f"{_gib(budget)} this process may take (set MOUSESCORE_MEMORY_LIMIT_GB, or free "
-                        f"memory): refused before loading")
+        raise DataError(f"{what} declares {n_values:,} values ({_gib(needed)} as float64), more than "
+                        f"{budget_text(budget)}: refused before loading")
+
+
+def budget_text(budget: int) -> str:
+    """Where a load budget comes from, for a refusal's message."""
+    limit = config.settings().memory_limit_gb
+    if limit is None:
+        return f"the {_gib(budget)} of memory available now (free memory, or set MOUSESCORE_MEMORY_LIMIT_GB)"
+    return (f"the {_gib(budget)} left under MOUSESCORE_MEMORY_LIMIT_GB={limit:g} (the process already holds "
+            f"{_gib(_resident_bytes())}; raise the limit)")
 
 
 def _gib(n_bytes: int) -> str:

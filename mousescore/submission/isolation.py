@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Tuple
 
+from .. import config
 from ..errors import MousescoreError
 
 
@@ -92,8 +93,7 @@ class ThrowawayEnvironment:
                               timeout=PIP_TIMEOUT_S).stdout.strip()
 
     def _env(self, **overrides: str) -> Dict[str, str]:
-        env = {key: value for key, value in os.environ.items() if key not in ("PYTHONHOME", "PIP_TARGET",
-                                                                                "PIP_PREFIX", "PIP_USER")}
+        env = config.child_environment(leave_out=("PYTHONHOME", "PIP_TARGET", "PIP_PREFIX", "PIP_USER"))
         env.update(VIRTUAL_ENV=str(self.venv), PIP_DISABLE_PIP_VERSION_CHECK="1", **overrides)
         env["TMPDIR"] = str(self.scratch)
         env["PYTHONDONTWRITEBYTECODE"] = "1"   # no compiled files written into your site folders

@@ -120,7 +120,7 @@ CLI_CASES = {
     "trained weights missing offline": (["score", "resnet18", "allen.VISp-rsa"], "resnet18-f37072fd.pth"),
     "data missing offline": (["score", MODEL, "kriegeskorte2008.IT-rsa"], "is not available offline"),
     "corrupt mirrored data file": (["score", MODEL, "kriegeskorte2008.IT-rsa"], "sha256 is"),
-    "not enough memory": (["score", MODEL, "cowley2023.V4-srp_ridge"], "needs about"),
+    "not enough memory": (["score", MODEL, "cowley2023.V4-srp_ridge"], "left under MOUSESCORE_MEMORY_LIMIT_GB=0.2"),
 }
 
 
