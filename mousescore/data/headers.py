@@ -36,22 +36,17 @@ _KIND_NAMES = {"b": "booleans", "c": "complex numbers", "U": "strings", "S": "by
 
 def load_budget_bytes() -> int:
     """Bytes a file's values may take once loaded (see the module docstring)."""
-    limit = config.settings().memory_limit_gb
-    if limit is not None:
-        return max(int(limit * 2 ** 30) - _resident_bytes(), 0)
-    available = _mem_available()
+    available = available_bytes()
     return available if available is not None else FALLBACK_BUDGET_BYTES
 
 
-def _resident_bytes() -> int:
-    try:
-        with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError):
-        return 0
-
-
-def _mem_available() -> Optional[int]:
+def available_bytes() -> Optional[int]:
+    """Memory this process may still take: ``MOUSESCORE_MEMORY_LIMIT_GB`` less what it holds, else
+    the memory available now (None where that cannot be read). The extraction's memory pre-flight
+    counts by the same rule."""
+    limit = config.settings().memory_limit_gb
+    if limit is not None:
+        return max(int(limit * 2 ** 30) - resident_bytes(), 0)
     try:
         with open("/proc/meminfo") as meminfo:
             for line in meminfo:
@@ -60,6 +55,15 @@ def _mem_available() -> Optional[int]:
     except (OSError, ValueError):
         pass
     return None
+
+
+def resident_bytes() -> int:
+    """This process's resident memory (0 where it cannot be read)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return 0
 
 
 def require_real(dtype, what: str) -> None:
@@ -87,7 +91,7 @@ def budget_text(budget: int) -> str:
     if limit is None:
         return f"the {_gib(budget)} of memory available now (free memory, or set MOUSESCORE_MEMORY_LIMIT_GB)"
     return (f"the {_gib(budget)} left under MOUSESCORE_MEMORY_LIMIT_GB={limit:g} (the process already holds "
-            f"{_gib(_resident_bytes())}; raise the limit)")
+            f"{_gib(resident_bytes())}; raise the limit)")
 
 
 def _gib(n_bytes: int) -> str:

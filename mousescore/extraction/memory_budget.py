@@ -11,7 +11,6 @@ rows of whole-set reductions then spill to disk): memory binds, speed gives.
 """
 from __future__ import annotations
 
-import os
 import shutil
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional
@@ -19,6 +18,7 @@ from typing import Dict, Iterable, List, Optional
 import numpy as np
 
 from .. import config
+from ..data.headers import available_bytes
 from ..errors import MousescoreError
 from ..numerics.projection import CACHE_BYTES
 from ..numerics.reductions import is_rowwise
@@ -128,14 +128,6 @@ def spill_bytes(probe: ForwardProbe, n_stimuli: int, batch_size: int, reductions
     return int(n_stimuli * float(sum(probe.widths)) * FLOAT)
 
 
-def resident_bytes() -> int:
-    try:
-        with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError):
-        return 0
-
-
 def _give_back_freed_arrays() -> None:
     """With a memory limit: glibc serves arrays of 1 MiB and more from their own mappings, returned
     to the system when freed. Its default threshold grows with each freed array, after which freed
@@ -149,20 +141,6 @@ def _give_back_freed_arrays() -> None:
         libc.malloc_trim(0)
     except (OSError, AttributeError):
         pass   # not glibc: nothing to tune
-
-
-def available_bytes() -> Optional[int]:
-    limit = config.settings().memory_limit_gb
-    if limit is not None:
-        return max(int(limit * 2 ** 30) - resident_bytes(), 0)
-    try:
-        with open("/proc/meminfo") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
 
 
 def check_memory(loaded, stimuli, reductions, batch_size: Optional[int], model_id: str) -> int:

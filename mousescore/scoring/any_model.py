@@ -43,8 +43,8 @@ def score(model: Any, benchmarks: BenchmarksArgument, *, name: Optional[str] = N
     ``layers``: layer names or globs to score (default: every leaf module, or every returned layer).
     ``name``: the model's name in the scores (default: the identifier, the module's class and a digest
     of its weights and structure, or the function's name). ``force``: recompute stored scores and
-    extract features again instead of reading the feature cache. ``log``: where progress messages go (default: stderr; pass
-    ``lambda message: None`` for silence).
+    extract features again instead of reading the feature cache. ``log``: where progress messages go
+    (default: stderr; pass ``lambda message: None`` for silence).
     """
     registry = registry or get_registry()
     log = log or log_to_stderr

@@ -353,8 +353,9 @@ def check_variation(identifier: str, means: np.ndarray) -> None:
 
 
 def check_repeats(identifier: str, values: np.ndarray) -> None:
-    """``values``: presentation × neuroid × repetition. A repetition dim is there for the split-half ceiling: it needs 2 repeats of every stimulus in
-    at least one neuron (the others are left out of the ceiling)."""
+    """``values``: presentation × neuroid × repetition. A repetition dim is there for the split-half
+    ceiling: it needs 2 repeats of every stimulus in at least one neuron (the others are left out of
+    the ceiling)."""
     if values.shape[2] < 2:
         raise DataError(f"{identifier}: the repetition dim has {values.shape[2]} repeat(s), and a split-half "
                         f"ceiling needs at least 2: drop the dim for trial-averaged data (no ceiling)")

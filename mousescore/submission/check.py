@@ -338,7 +338,9 @@ def literal_string(node: ast.AST) -> Optional[str]:
 
 def called_name(call: ast.Call) -> str:
     function = call.func
-    return function.id if isinstance(function, ast.Name) else function.attr if isinstance(function, ast.Attribute) else ""
+    if isinstance(function, ast.Name):
+        return function.id
+    return function.attr if isinstance(function, ast.Attribute) else ""
 
 
 def package_aliases(tree: ast.AST) -> set:

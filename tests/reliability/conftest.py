@@ -34,9 +34,19 @@ def fault(request):
 def pytest_terminal_summary(terminalreporter):
     if not any(_tally.values()):
         return
-    failed = {report.nodeid for report in terminalreporter.stats.get("failed", [])}
+    failures = terminalreporter.stats.get("failed", [])
+    failed = {report.nodeid for report in failures}
+    # a CLI run that ends in "internal error" (exit 1) is a bug, whatever the test expected
+    internal = sum(1 for report in failures if "internal error" in str(report.longrepr))
     parts = []
     for kind, items in _tally.items():
         handled = sum(1 for test in items.values() if test not in failed)
         parts.append(f"{kind}: {len(items)} tried, {handled} handled")
-    terminalreporter.write_line("reliability suite: " + "; ".join(parts))
+    terminalreporter.write_line("reliability suite: " + "; ".join(parts) + f"; internal errors: {internal}")
+    by_file = {}
+    for kind, items in _tally.items():
+        for test in items.values():
+            counts = by_file.setdefault(test.split("::")[0].rsplit("/", 1)[-1], {k: 0 for k in _tally})
+            counts[kind] += 1
+    for name, counts in sorted(by_file.items()):
+        terminalreporter.write_line(f"    {name}: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))

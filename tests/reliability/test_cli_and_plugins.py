@@ -272,7 +272,8 @@ HOOK = """
 """
 ENDING_PLUGINS = {   # name -> (module source, the problem recorded for it)
     "exit_at_import": ("import sys\nsys.exit(3)\n", "failed to load (called sys.exit(3))"),
-    "exit_message_at_import": ("import sys\nsys.exit('no GPU here')\n", "failed to load (called sys.exit('no GPU here'))"),
+    "exit_message_at_import": ("import sys\nsys.exit('no GPU here')\n",
+                               "failed to load (called sys.exit('no GPU here'))"),
     "systemexit_at_import": ("raise SystemExit\n", "failed to load (called sys.exit(None))"),
     "generatorexit_at_import": ("raise GeneratorExit('gone')\n", "failed to load (GeneratorExit: gone)"),
     "baseexception_at_import": ("class Odd(BaseException):\n    pass\nraise Odd('odd')\n", "failed to load (Odd: odd)"),

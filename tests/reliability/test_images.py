@@ -18,7 +18,6 @@ import pytest
 from PIL import Image
 
 from mousescore.data import images as image_module
-from mousescore.data import safe_loading
 from mousescore.data.brainio import read_stimulus_set
 from mousescore.errors import DataError
 from mousescore.scoring.own_data import load_images

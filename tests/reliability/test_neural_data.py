@@ -200,7 +200,8 @@ CASES = {
         lambda root: {"responses": _npy(root, "r.npy", responses(repeats=1))},
         "the repetition dim has 1 repeat(s), and a split-half ceiling needs at least 2"),
     "a repetition dim of size 1 (netCDF)": (
-        lambda root: {"assembly": _netcdf(root, lab_array(responses(repeats=1)))}, "the repetition dim has 1 repeat(s)"),
+        lambda root: {"assembly": _netcdf(root, lab_array(responses(repeats=1)))},
+        "the repetition dim has 1 repeat(s)"),
     "a repetition dim of size 0": (
         lambda root: {"assembly": lab_array(np.zeros((N, 5, 0)))}, "no entries along ['repetition']"),
     "no neuroids, with repeats": (lambda root: {"assembly": lab_array(np.zeros((N, 0, 3)))},
@@ -285,7 +286,8 @@ def test_brainscore_pls_needs_three_test_stimuli_per_split():
     from sklearn.model_selection import ShuffleSplit
     assert BrainScorePLS().min_stimuli == 21 == min_stimuli_for_test_split(0.9)
     for n, test_size in ((20, 2), (21, 3)):
-        assert {len(test) for _, test in ShuffleSplit(10, train_size=0.9, random_state=1).split(np.zeros(n))} == {test_size}
+        splits = ShuffleSplit(10, train_size=0.9, random_state=1).split(np.zeros(n))
+        assert {len(test) for _, test in splits} == {test_size}
 
 
 def test_a_neuron_with_one_usable_repeat_is_left_out_of_the_ceiling_and_counted(images, tmp_path, bad_input):
@@ -338,7 +340,7 @@ def test_forged_and_over_budget_headers_are_refused_before_allocating(tmp_path, 
     bad_input("a whole .npy file over a 1 MB load budget")
     monkeypatch.setattr(headers, "load_budget_bytes", lambda: 1 << 20)
     np.save(tmp_path / "big.npy", np.zeros((400, 400)))      # 1.2 MB, complete
-    with pytest.raises(DataError, match="more than the 0.000977 GiB this process may take"):
+    with pytest.raises(DataError, match="more than the 0.000977 GiB of memory available now"):
         headers.load_npy(tmp_path / "big.npy")
 
     bad_input("BrainIO trials padding to more than the load budget")
