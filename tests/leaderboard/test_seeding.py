@@ -71,14 +71,3 @@ def test_a_model_that_fails_is_listed_with_its_reason_until_it_scores(seeding, t
     assert read_unscorable(results) == {} and not unscorable_path(results).exists()
     run = json.loads((tmp_path / "log.json").read_text())["runs"][-1]
     assert run["models"]["gist"]["reused"] == 1 and "reused" not in run["models"]["gabor"]
-
-
-def test_the_seeding_scores_no_synthetic_benchmark(seeding):
-    """The surrogate is a self-test of the pipeline, not board material: neither the default patterns nor
-    an explicit allen_surrogate pattern put it into the records (issue 32)."""
-    registry = get_registry()
-    assert not any(pattern.startswith("allen_surrogate") for pattern in seeding.OFFLINE_BENCHMARKS)
-    chosen = seeding.board_benchmarks(registry, seeding.OFFLINE_BENCHMARKS + ["allen_surrogate.*"])
-    assert chosen and not any(name.startswith("allen_surrogate.") for name in chosen)
-    assert "allen.VISp-rsa" in chosen and "antolik2016.V1-srp_ridge" in chosen
-    assert set(registry.match("benchmark", ["allen_surrogate.*"]))   # the surrogate stays registered

@@ -1,6 +1,5 @@
 """The leaderboard: the overview and analyses numbers, and the static site built from result records."""
 import json
-import math
 import re
 import statistics
 from pathlib import Path
@@ -8,8 +7,7 @@ from urllib.parse import unquote
 
 import numpy as np
 import pytest
-from scipy.stats import chi2 as chi2_distribution
-from scipy.stats import friedmanchisquare, spearmanr
+from scipy.stats import spearmanr
 
 from mousescore.errors import MousescoreError
 from mousescore.leaderboard import analyses
@@ -40,9 +38,7 @@ MODELS = {   # name -> (metadata, RSA area mean, SRP-Ridge area mean, best layer
 RSA_CEILINGS = dict(zip(AREAS, (0.60, 0.55, 0.50, 0.45, 0.40, 0.35)))
 SRP_CEILING = 0.70
 COWLEY = {"alexnet": 0.40, "alexnet-random": 0.30, "gabor": 0.20}
-V1_SRP = {"alexnet": 0.20, "alexnet-random": 0.24, "gabor": 0.05, "taskonomy_depth": 0.15, "resnet18": 0.22}
-V1_RSA = {"alexnet": 0.30, "alexnet-random": 0.26, "gabor": 0.10, "taskonomy_depth": 0.20, "resnet18": 0.25}
-RANKING = ["alexnet", "taskonomy_depth", "alexnet-random", "gabor", "resnet18"]   # by RSA Max; resnet18 has none
+RANKING = ["resnet18", "alexnet", "taskonomy_depth", "alexnet-random", "gabor"]   # by mouse score
 
 
 def synthetic_record(model, metadata, benchmark, value, ceiling, best_index, references=None, **overrides):
@@ -74,37 +70,24 @@ def area_value(mean, area):
     return round(mean + AREA_OFFSETS[AREAS.index(area)], 6)
 
 
-def drawn_record(model, metadata, benchmark, value, ceiling, best, references=None):
-    return synthetic_record(model, metadata, benchmark, value, ceiling, best, references,
-                            draws=synthetic_draws(model, benchmark, value), cv_value=value - 0.02)
-
-
 def synthetic_records(skip=()):
     """5 models (a trained/random pair, a baseline, a taskonomy model, resnet18 without VISam RSA) on
-    the six Allen areas (real RSA; SRP-Ridge only from the synthetic surrogate, which the board must
-    leave out), antolik2016 V1 (SRP-Ridge and RSA) and cowley2023 V4; ``skip``: (model, benchmark)."""
+    the six Allen areas (real RSA, surrogate SRP-Ridge) and cowley2023 V4; ``skip``: (model, benchmark)."""
     records = []
     surrogate_references = {"intermouse": 0.40, "intermouse_ci95_low": 0.35, "intermouse_ci95_high": 0.45,
                             "surrogate_vs_real_similarity_r": 0.90}
     for model, (metadata, rsa, srp, best) in MODELS.items():
         for area in AREAS:
-            records.append(drawn_record(model, metadata, f"allen.{area}-rsa", area_value(rsa, area),
-                                        RSA_CEILINGS[area], best))
-            records.append(drawn_record(model, metadata, f"allen_surrogate.{area}-srp_ridge", area_value(srp, area),
-                                        SRP_CEILING, best, surrogate_references))
-        records.append(drawn_record(model, metadata, "antolik2016.V1-srp_ridge", V1_SRP[model], 0.6, best))
-        records.append(drawn_record(model, metadata, "antolik2016.V1-rsa", V1_RSA[model], 0.5, best))
+            for benchmark, value, ceiling, references in (
+                    (f"allen.{area}-rsa", area_value(rsa, area), RSA_CEILINGS[area], None),
+                    (f"allen_surrogate.{area}-srp_ridge", area_value(srp, area), SRP_CEILING, surrogate_references)):
+                records.append(synthetic_record(model, metadata, benchmark, value, ceiling, best, references,
+                                                draws=synthetic_draws(model, benchmark, value),
+                                                cv_value=value - 0.02))
         if model in COWLEY:
             records.append(synthetic_record(model, metadata, "cowley2023.V4-srp_ridge", COWLEY[model], 0.8, best))
     skip = set(skip) | {("resnet18", "allen.VISam-rsa")}
     return [record for record in records if (record["model"], record["benchmark"]) not in skip]
-
-
-def real_allen_srp_ridge(models=MODELS):
-    """Real per-neuron Allen SRP-Ridge records (as `mousescore data build allen` makes possible) at
-    each model's surrogate value + 0.1."""
-    return [drawn_record(model, MODELS[model][0], f"allen.{area}-srp_ridge", area_value(MODELS[model][2] + 0.1, area),
-                         SRP_CEILING, MODELS[model][3]) for model in models for area in AREAS]
 
 
 def replaced(records, model, benchmark, **changes):
@@ -123,65 +106,49 @@ def site(tmp_path_factory):
     return build_site(synthetic_records(), out).parent
 
 
-# --- overview: real data only, the headline ------------------------------------------------------
+# --- overview ------------------------------------------------------------------------------------
 
-def test_overview_ranks_by_rsa_max_with_the_v1_scores_as_their_own_columns():
+def test_overview_area_means_are_the_hand_computed_means():
     overview = analyses.overview(synthetic_records())
-    assert overview["headline"] == "rsa" and overview["headline_label"] == "RSA Max"
-    assert overview["scores"] == ["rsa", "v1_srp_ridge", "v1_rsa"]   # no SRP-Ridge Max, no mouse score
     alexnet = row_of(overview, "alexnet")
     assert alexnet["rsa"] == pytest.approx((0.30 + 0.28 + 0.26 + 0.24 + 0.22 + 0.20) / 6)
-    assert alexnet["headline"] == pytest.approx(0.25)
-    assert alexnet["srp_ridge"] is None and alexnet["mouse_score"] is None
-    assert alexnet["v1_srp_ridge"] == pytest.approx(0.20) and alexnet["v1_rsa"] == pytest.approx(0.30)
-    assert alexnet["cv"]["rsa"] == pytest.approx(0.23) and alexnet["cv"]["v1_srp_ridge"] == pytest.approx(0.18)
+    assert alexnet["rsa"] == pytest.approx(0.25)
+    assert alexnet["srp_ridge"] == pytest.approx(0.30)
+    assert alexnet["mouse_score"] == pytest.approx((0.25 + 0.30) / 2)
     assert alexnet["benchmarks"] == {"cowley2023.V4-srp_ridge": pytest.approx(0.40)}
-    assert overview["extra_benchmarks"] == ["cowley2023.V4-srp_ridge"]
     taskonomy = row_of(overview, "taskonomy_depth")
+    assert taskonomy["mouse_score"] == pytest.approx((0.18 + 0.31) / 2)
     assert taskonomy["benchmarks"] == {"cowley2023.V4-srp_ridge": None}
     assert (taskonomy["task_cluster"], taskonomy["family"], taskonomy["trained"]) == ("3D", "taskonomy", True)
     assert row_of(overview, "gabor")["category"] == "baseline"
     assert [row["model"] for row in overview["rows"]] == RANKING
-    assert [row["rank"] for row in overview["rows"]] == [1, 2, 3, 4, None]
 
 
-def test_no_surrogate_number_reaches_the_overview_or_any_analysis():
-    records = synthetic_records()
-    overview = analyses.overview(records)
-    assert overview["surrogate_records_ignored"] == 5 * 6
-    assert "surrogate" not in json.dumps([overview["rows"], overview["scores"], overview["extra_benchmarks"]])
-    for name, analysis in analyses.ANALYSES.items():
-        assert "surrogate" not in json.dumps(analysis(records)), name
-    assert analyses.by_model(records)["alexnet"].keys().isdisjoint(
-        {r["benchmark"] for r in records if r["benchmark"].startswith("allen_surrogate.")})
-
-
-def test_a_model_missing_an_area_has_no_mean_and_no_rank():
+def test_a_model_missing_an_area_has_no_mean_for_that_metric():
     resnet = row_of(analyses.overview(synthetic_records()), "resnet18")
-    assert resnet["rsa"] is None and resnet["headline"] is None and resnet["rank"] is None
-    assert resnet["missing_areas"]["rsa"] == ["VISam"]
-    assert resnet["rank_interval"] is None and resnet["differs_from"] is None
-    assert resnet["v1_srp_ridge"] == pytest.approx(0.22)
+    assert resnet["rsa"] is None
+    assert resnet["missing_areas"] == {"rsa": ["VISam"], "srp_ridge": []}
+    assert resnet["mouse_score"] == pytest.approx(0.35)   # the one metric available
 
 
-def test_the_mouse_score_appears_with_real_allen_srp_ridge_and_heads_the_ranking_once_all_have_it():
-    records = synthetic_records() + real_allen_srp_ridge()
-    partial = analyses.overview(synthetic_records() + real_allen_srp_ridge(["alexnet"]))
-    assert partial["headline"] == "rsa"   # other ranked models lack real SRP-Ridge
-    assert partial["scores"] == ["mouse_score", "rsa", "srp_ridge", "v1_srp_ridge", "v1_rsa"]
-    assert row_of(partial, "alexnet")["srp_ridge"] == pytest.approx(0.40)
-    assert row_of(partial, "alexnet")["mouse_score"] == pytest.approx((0.25 + 0.40) / 2)
-    assert row_of(partial, "gabor")["mouse_score"] is None
-    full = analyses.overview(records)
-    assert full["headline"] == "mouse_score"
-    expected = {model: (rsa + srp + 0.1) / 2 for model, (_, rsa, srp, _) in MODELS.items() if model != "resnet18"}
-    headlines = {row["model"]: row["headline"] for row in full["rows"] if row["headline"] is not None}
-    assert headlines == pytest.approx(expected)
-    assert [row["model"] for row in full["rows"]] == sorted(expected, key=lambda m: -expected[m]) + ["resnet18"]
-    assert full["draws_source"] == {"draws": 4 * 12 + 11}
+def test_srp_ridge_is_surrogate_unless_real_data_covers_all_six_areas():
+    records = synthetic_records()
+    metadata = MODELS["alexnet"][0]
+    real = [synthetic_record("alexnet", metadata, f"allen.{area}-srp_ridge", area_value(0.50, area), 0.7, 2)
+            for area in AREAS]
+    overview = analyses.overview(records + real)
+    assert row_of(overview, "alexnet")["srp_ridge"] == pytest.approx(0.50)
+    assert row_of(overview, "alexnet")["surrogate"]["srp_ridge"] is False
+    assert row_of(overview, "gabor")["surrogate"]["srp_ridge"] is True
+    assert "alexnet" not in overview["srp_ridge_surrogate_models"]
+    assert "gabor" in overview["srp_ridge_surrogate_models"]
+
+    partial = analyses.overview(records + real[:5])   # five real areas: the surrogate stands in
+    assert row_of(partial, "alexnet")["srp_ridge"] == pytest.approx(0.30)
+    assert row_of(partial, "alexnet")["surrogate"]["srp_ridge"] is True
 
 
-def test_layer_sites_stay_out_of_the_area_means():
+def test_layer_sites_and_surrogate_rsa_stay_out_of_the_area_means():
     metadata = MODELS["alexnet"][0]
     others = [synthetic_record("alexnet", metadata, "allen.VISp_layer23-rsa", 0.9, 0.6, 1),
               synthetic_record("alexnet", metadata, "allen_surrogate.VISp-rsa", 0.9, 0.6, 1)]
@@ -196,156 +163,21 @@ def test_nan_values_are_missing_not_errors():
     assert gabor["rsa"] is None and gabor["missing_areas"]["rsa"] == ["VISp"]
 
 
-# --- the board's claims: rank intervals and Holm ---------------------------------------------------
+# --- the four analyses ---------------------------------------------------------------------------
 
-def plain_holm(p_values, alpha=0.05):
-    """Holm's procedure as a loop: walk up the sorted p-values, stop at the first above alpha / (m - i)."""
-    order = sorted(range(len(p_values)), key=lambda i: (p_values[i], i))
-    rejected = [False] * len(p_values)
-    for step, index in enumerate(order):
-        if p_values[index] > alpha / (len(p_values) - step):
-            break
-        rejected[index] = True
-    return rejected
-
-
-def plain_rank_interval(draws, model):
-    """The model's ranks (1 = highest, ties share the best) in each draw, then the 2.5% lower and the
-    97.5% higher order statistic, by loops."""
-    ranks = sorted(1 + sum(other[d] > draws[model][d] for other in draws) for d in range(len(draws[0])))
-    n = len(ranks)
-    return [ranks[math.floor(0.025 * (n - 1))], ranks[math.ceil(0.975 * (n - 1))]]
-
-
-def test_holm_equals_a_plain_loop():
-    rng = np.random.default_rng(3)
-    for _ in range(50):
-        p_values = np.round(rng.uniform(0, 0.03, rng.integers(1, 30)), 3)   # ties included
-        assert list(analyses.holm(p_values)) == plain_holm(list(p_values))
-    assert list(analyses.holm(np.array([0.01, 0.04, 0.03, 0.005]))) == [True, False, False, True]
-    # 0.005 <= 0.05/4, 0.01 <= 0.05/3, then 0.03 > 0.05/2 stops: 0.04 is not rejected either
-
-
-def test_bootstrap_p_values_equal_the_formula():
-    differences = np.array([[0.1, 0.2, -0.1, 0.3], [0.0, 0.1, 0.2, 0.3], [-1, -2, -3, -4], [np.nan, 1, 2, 3]])
-    # 2 * min((#<=0 + 1)/(B + 1), (#>=0 + 1)/(B + 1))
-    expected = [2 * min(2 / 5, 4 / 5), 2 * min(2 / 5, 5 / 5), 2 * min(5 / 5, 1 / 5), 2 * min(1 / 4, 4 / 4)]
-    assert analyses.bootstrap_p_values(differences) == pytest.approx(expected)
-    assert analyses.bootstrap_p_values(np.zeros((1, 9)))[0] == 1.0   # a model against its twin
-
-
-def test_rank_intervals_equal_a_plain_loop():
-    rng = np.random.default_rng(5)
-    draws = rng.normal(0, 0.02, (7, 200)) + np.linspace(0.3, 0.25, 7)[:, None]
-    draws[2, :50] = draws[3, :50]   # ties in some draws
-    intervals = analyses.rank_intervals(draws)
-    assert [list(interval) for interval in intervals] == [plain_rank_interval(draws, m) for m in range(7)]
-
-
-def known_draws(means, rng, replicates=1, draws=2000, sd=0.01, common_sd=0.03):
-    """Draws as a bootstrap gives them around an observed value: each model's observed value is its
-    true mean plus its own error, its draws that value plus the same again, plus noise common to all."""
-    shape = (replicates, len(means))
-    observed = np.asarray(means)[None, :] + rng.normal(0, sd, shape)
-    return observed[..., None] + rng.normal(0, sd, shape + (draws,)) + rng.normal(0, common_sd, (replicates, 1, draws))
-
-
-def test_claims_on_synthetic_draws_with_a_known_answer():
-    rng = np.random.default_rng(11)
-    names = [f"m{i}" for i in range(5)]
-    apart = analyses.comparisons(names, known_draws([0.5, 0.4, 0.3, 0.2, 0.1], rng)[0])
-    assert apart["rank_intervals"] == {f"m{i}": [i + 1, i + 1] for i in range(5)}
-    assert apart["summary"]["differ"] == 10 and apart["summary"]["overlapping_rank_intervals"] == 0
-    assert apart["differs_from"]["m0"] == ["m1", "m2", "m3", "m4"]
-    equal = analyses.comparisons(names, known_draws([0.3] * 5, rng)[0])
-    assert equal["summary"]["overlapping_rank_intervals"] == 10
-    # ten equal models, 300 replicates: a false "differs" anywhere in the family at most ~5% of the time
-    false_claims = [analyses.comparisons(list(range(10)), draws)["summary"]["differ"] > 0
-                    for draws in known_draws([0.3] * 10, rng, replicates=300)]
-    rate = float(np.mean(false_claims))
-    print(f"family-wise false 'differs' rate, 10 equal models, 300 replicates: {rate:.3f}")
-    assert rate <= 0.05 + 2 * math.sqrt(0.05 * 0.95 / 300)
-
-
-def test_200_draws_cannot_carry_a_claim_over_many_pairs_and_the_summary_says_so():
-    rng = np.random.default_rng(2)
-    summary = analyses.comparisons(list(range(20)), known_draws(np.linspace(1, 0, 20), rng, draws=200)[0])["summary"]
-    assert summary["pairs"] == 190 and summary["differ"] == 0   # 2/201 > 0.05/190: no p can pass
-    assert summary["smallest_attainable_p"] == pytest.approx(2 / 201)
-    assert summary["first_holm_threshold"] == pytest.approx(0.05 / 190)
-
-
-def test_the_overview_claims_follow_the_headline_draws():
-    records = records_with_a_tie()
-    overview = analyses.overview(records)
-    ranked = RANKING[:4]
-    rsa = {f"allen.{area}-rsa" for area in AREAS}
-    plain = {model: np.mean([r["draws"] for r in records if r["model"] == model and r["benchmark"] in rsa], axis=0)
-             for model in ranked}
-    for row in overview["rows"][:4]:
-        assert row["intervals"]["rsa"] == pytest.approx(list(np.percentile(plain[row["model"]], [2.5, 97.5])))
-    table = np.array([plain[m] for m in ranked])
-    assert [row["rank_interval"] for row in overview["rows"][:4]] == [plain_rank_interval(table, m) for m in range(4)]
-    assert overview["comparisons"]["pairs"] == 6 and overview["comparisons"]["draws"] == 200
-    assert overview["draws_source"] == {"draws": 4 * 6 + 5}
-    p_values = analyses.bootstrap_p_values(np.array([table[a] - table[b] for a in range(4) for b in range(a + 1, 4)]))
-    claimed = plain_holm(list(p_values))
-    pairs = [(ranked[a], ranked[b]) for a in range(4) for b in range(a + 1, 4)]
-    assert {row["model"]: set(row["differs_from"]) for row in overview["rows"][:4]} == {
-        model: {b if a == model else a for (a, b), c in zip(pairs, claimed) if c and model in (a, b)}
-        for model in ranked}
-    # 200 draws, 6 pairs: the smallest attainable p, 2/201, is above Holm's first threshold 0.05/6
-    assert all(row["differs_from"] == [] for row in overview["rows"][:4])
-    assert overview["comparisons"]["smallest_attainable_p"] > overview["comparisons"]["first_holm_threshold"]
-    three = analyses.overview([r for r in records if r["model"] in ("alexnet", "alexnet-random", "taskonomy_depth")])
-    assert row_of(three, "alexnet")["differs_from"] == ["alexnet-random"]   # 3 pairs: 0.05/3 > 2/201
-    assert row_of(three, "taskonomy_depth")["differs_from"] == []          # its wide draws
-
-
-def test_cv_draws_are_used_where_a_record_has_them():
-    record = synthetic_record("alexnet", MODELS["alexnet"][0], "allen.VISp-rsa", 0.3, 0.6, 1, draws=[0.1, 0.2])
-    assert list(analyses.headline_draws(record)) == [0.1, 0.2] and analyses.draws_field(record) == "draws"
-    record["cv_draws"] = [0.05, 0.15]
-    assert list(analyses.headline_draws(record)) == [0.05, 0.15] and analyses.draws_field(record) == "cv_draws"
-    records = [dict(r, cv_draws=[v - 0.01 for v in r["draws"]]) if r["model"] == "gabor" else r
-               for r in synthetic_records()]
-    overview = analyses.overview(records)
-    assert overview["draws_source"] == {"cv_draws": 6, "draws": 3 * 6 + 5}
-    gabor = row_of(overview, "gabor")["intervals"]["rsa"]
-    assert gabor == pytest.approx(list(np.array(row_of(analyses.overview(synthetic_records()), "gabor")
-                                                ["intervals"]["rsa"]) - 0.01))
-
-
-def records_with_a_tie():
-    """The synthetic records with wide draws of taskonomy_depth's own: it cannot be told apart from
-    its neighbours."""
-    records = synthetic_records()
-    for area in AREAS:
-        benchmark = f"allen.{area}-rsa"
-        record = next(r for r in records if (r["model"], r["benchmark"]) == ("taskonomy_depth", benchmark))
-        record["draws"] = synthetic_draws("taskonomy_depth", benchmark, record["value"], private_sd=0.16)
-    return records
-
-
-def test_a_model_without_draws_has_no_interval_and_no_rank_interval():
-    records = [dict(r, draws=[]) if r["model"] == "gabor" else r for r in synthetic_records()]
-    gabor = row_of(analyses.overview(records), "gabor")
-    assert gabor["intervals"]["rsa"] is None and gabor["rank_interval"] is None and gabor["rank"] == 4
-
-
-# --- the paper's analyses ------------------------------------------------------------------------
-
-def test_rsa_vs_srp_ridge_uses_the_real_v1_pair_until_allen_srp_ridge_is_built():
+def test_rsa_vs_srp_ridge_spearman_equals_scipy():
     data = analyses.rsa_vs_srp_ridge(synthetic_records())
-    assert data["source"] == "antolik2016.V1"
     models = {point["model"]: point for point in data["models"]}
-    assert sorted(models) == sorted(MODELS)
-    expected = spearmanr([V1_RSA[m] for m in sorted(MODELS)], [V1_SRP[m] for m in sorted(MODELS)])
-    assert data["spearman"]["rho"] == pytest.approx(expected[0]) and data["spearman"]["p"] == pytest.approx(expected[1])
-    assert data["spearman"]["n"] == 5
-    allen = analyses.rsa_vs_srp_ridge(synthetic_records() + real_allen_srp_ridge())
-    assert allen["source"] == "allen" and allen["spearman"]["n"] == 4   # resnet18 lacks RSA
-    assert allen["spearman"]["rho"] == pytest.approx(spearmanr([0.25, 0.15, 0.10, 0.18], [0.40, 0.32, 0.22, 0.41])[0])
+    assert sorted(models) == ["alexnet", "alexnet-random", "gabor", "taskonomy_depth"]   # resnet18 lacks RSA
+    rsa = [0.25, 0.15, 0.10, 0.18]
+    srp = [0.30, 0.22, 0.12, 0.31]
+    expected = spearmanr(rsa, srp)
+    assert data["spearman"]["rho"] == pytest.approx(expected[0])
+    assert data["spearman"]["rho"] == pytest.approx(0.8)
+    assert data["spearman"]["p"] == pytest.approx(expected[1])
+    assert data["spearman"]["n"] == 4
+    assert models["taskonomy_depth"]["srp_ridge"] == pytest.approx(0.31)
+    assert data["surrogate"] is True
 
 
 def test_spearman_needs_three_models():
@@ -353,25 +185,61 @@ def test_spearman_needs_three_models():
     assert analyses.rsa_vs_srp_ridge(records)["spearman"] == {"rho": None, "p": None, "n": 2}
 
 
-def test_trained_vs_random_has_an_allen_rsa_and_a_real_v1_panel_with_paired_intervals():
-    records = synthetic_records()
-    data = analyses.trained_vs_random(records)
-    assert list(data["metrics"]) == ["rsa", "v1_srp_ridge"]
+def test_trained_vs_random_pairs_each_network_with_its_random_init():
+    data = analyses.trained_vs_random(synthetic_records())
     assert [(pair["trained"], pair["random"]) for pair in data["pairs"]] == [("alexnet", "alexnet-random")]
     pair = data["pairs"][0]
     assert pair["rsa"] == {"trained": pytest.approx(0.25), "random": pytest.approx(0.15)}
-    assert pair["v1_srp_ridge"] == {"trained": pytest.approx(0.20), "random": pytest.approx(0.24)}
-    v1 = pair["difference"]["v1_srp_ridge"]
-    draws = {m: next(r["draws"] for r in records if (r["model"], r["benchmark"]) == (m, "antolik2016.V1-srp_ridge"))
-             for m in ("alexnet", "alexnet-random")}
-    low, high = np.percentile(np.subtract(draws["alexnet"], draws["alexnet-random"]), [2.5, 97.5])
-    assert (v1["difference"], v1["low"], v1["high"]) == pytest.approx((-0.04, low, high))
-    assert data["trained_wins"]["rsa"] == {"wins": 1, "n": 1, "significant_wins": 1, "significant_losses": 0,
-                                           "with_intervals": 1}
-    v1_wins = data["trained_wins"]["v1_srp_ridge"]
-    assert v1_wins["wins"] == 0 and v1_wins["significant_losses"] == 1
-    assert list(analyses.trained_vs_random(records + real_allen_srp_ridge())["metrics"]) == ["rsa", "srp_ridge",
-                                                                                           "v1_srp_ridge"]
+    assert pair["srp_ridge"] == {"trained": pytest.approx(0.30), "random": pytest.approx(0.22)}
+    assert data["trained_wins"] == {metric: {"wins": 1, "n": 1, "significant_wins": 1, "significant_losses": 0,
+                                             "with_intervals": 1} for metric in ("rsa", "srp_ridge")}
+    difference = pair["difference"]["rsa"]
+    assert difference["difference"] == pytest.approx(0.10) and difference["low"] < 0.10 < difference["high"]
+
+
+def _plain_mouse_draws(records, model):
+    """The mouse score's draws, computed plainly: per metric the mean over the six areas, then the
+    mean over the metrics that have all six."""
+    per_metric = []
+    for dataset, metric in (("allen", "rsa"), ("allen_surrogate", "srp_ridge")):
+        draws = [r["draws"] for r in records if r["model"] == model and r["benchmark"] in
+                 {f"{dataset}.{area}-{metric}" for area in AREAS}]
+        if len(draws) == 6:
+            per_metric.append(np.mean(draws, axis=0))
+    return np.mean(per_metric, axis=0)
+
+
+def records_with_a_tie():
+    """The synthetic records with wide draws of taskonomy_depth's own: its neighbours tie with it
+    (tie groups 1, 2, 2, 2, 3 down the ranking)."""
+    records = synthetic_records()
+    for area in AREAS:
+        for benchmark in (f"allen.{area}-rsa", f"allen_surrogate.{area}-srp_ridge"):
+            record = next(r for r in records if (r["model"], r["benchmark"]) == ("taskonomy_depth", benchmark))
+            record["draws"] = synthetic_draws("taskonomy_depth", benchmark, record["value"], private_sd=0.16)
+    return records
+
+
+def test_intervals_and_tie_groups_follow_the_paired_draws():
+    records = records_with_a_tie()
+    overview = analyses.overview(records)
+    assert [row["model"] for row in overview["rows"]] == RANKING
+    plain = {model: _plain_mouse_draws(records, model) for model in RANKING}
+    for row in overview["rows"]:
+        assert row["intervals"]["mouse_score"] == pytest.approx(list(np.percentile(plain[row["model"]], [2.5, 97.5])))
+
+    def ties(a, b):
+        low, high = np.percentile(plain[a] - plain[b], [2.5, 97.5])
+        return low <= 0 <= high
+
+    assert [ties(a, b) for a, b in zip(RANKING, RANKING[1:])] == [False, True, True, False]
+    assert [row["tie_group"] for row in overview["rows"]] == [1, 2, 2, 2, 3]
+    assert overview["adjacent_pairs"] == {"tested": 4, "significant": 2}
+    for row in overview["rows"]:
+        assert row["indistinguishable"] == [m for m in RANKING if m != row["model"] and ties(row["model"], m)]
+    assert row_of(overview, "alexnet")["indistinguishable"] == ["taskonomy_depth"]
+    assert row_of(overview, "taskonomy_depth")["indistinguishable"] == ["alexnet", "alexnet-random"]
+    assert row_of(overview, "alexnet")["difference_from_above"]["significant"] is True
 
 
 def test_max_vs_cv_is_the_plain_mean_gap_against_layer_count():
@@ -380,9 +248,7 @@ def test_max_vs_cv_is_the_plain_mean_gap_against_layer_count():
         if record["model"] == "gabor":
             record["layer_profile"] = dict(list(record["layer_profile"].items())[:2])
         record["cv_value"] = record["value"] - 0.01 * len(record["layer_profile"])
-    result = analyses.max_vs_cv(records)["metrics"]
-    assert list(result) == ["rsa", "v1_srp_ridge"]
-    data = result["rsa"]
+    data = analyses.max_vs_cv(records)["metrics"]["rsa"]
     points = {p["model"]: p for p in data["points"]}
     assert "resnet18" not in points                           # no VISam RSA record
     assert points["gabor"]["layers"] == 2 and points["gabor"]["gap"] == pytest.approx(0.02)
@@ -391,13 +257,17 @@ def test_max_vs_cv_is_the_plain_mean_gap_against_layer_count():
                                                            [p["gap"] for p in data["points"]])[0])
     assert data["slope_per_doubling"] == pytest.approx(
         np.polyfit(np.log2([p["layers"] for p in data["points"]]), [p["gap"] for p in data["points"]], 1)[0])
-    assert len(result["v1_srp_ridge"]["points"]) == 5
+
+
+def test_a_model_without_draws_has_no_interval_and_no_tie_group():
+    records = [dict(r, draws=[]) if r["model"] == "gabor" else r for r in synthetic_records()]
+    gabor = row_of(analyses.overview(records), "gabor")
+    assert gabor["intervals"]["mouse_score"] is None and gabor["tie_group"] is None
 
 
 def test_depth_by_area_splits_trained_random_and_baseline_in_hierarchy_order():
     data = analyses.depth_by_area(synthetic_records())
     assert data["hierarchy"] == ["VISp", "VISl", "VISrl", "VISal", "VISpm", "VISam"]
-    assert list(data["metrics"]) == ["rsa"]   # no real Allen SRP-Ridge: no panel
     visp = data["metrics"]["rsa"]["areas"]["VISp"]
     assert visp["trained"] == [{"model": "alexnet", "depth": 0.75}, {"model": "resnet18", "depth": 0.5},
                                {"model": "taskonomy_depth", "depth": 1.0}]
@@ -405,54 +275,11 @@ def test_depth_by_area_splits_trained_random_and_baseline_in_hierarchy_order():
     assert visp["baseline"] == [{"model": "gabor", "depth": 0.0}]
     assert data["metrics"]["rsa"]["medians"]["VISp"]["trained"] == 0.75
     assert [p["model"] for p in data["metrics"]["rsa"]["areas"]["VISam"]["trained"]] == ["alexnet", "taskonomy_depth"]
-    low, high = data["metrics"]["rsa"]["median_intervals"]["VISp"]["trained"]
-    assert 0.5 <= low <= 0.75 <= high <= 1.0   # medians of resamples of {0.5, 0.75, 1.0}
-    assert data["metrics"]["rsa"]["median_intervals"]["VISp"]["random"] is None   # one model
-    assert data == analyses.depth_by_area(synthetic_records())   # seeded: the same bytes every build
-
-
-def hand_friedman(table):
-    """Friedman's statistic without ties: 12 / (n k (k + 1)) · Σ R_j² − 3 n (k + 1), R_j the column
-    sums of the within-row ranks; W = chi2 / (n (k − 1)); p from chi-square with k − 1 df."""
-    n, k = len(table), len(table[0])
-    ranks = [[sorted(row).index(value) + 1 for value in row] for row in table]
-    sums = [sum(row[j] for row in ranks) for j in range(k)]
-    chi2 = 12 / (n * k * (k + 1)) * sum(s * s for s in sums) - 3 * n * (k + 1)
-    return chi2, chi2 / (n * (k - 1)), chi2_distribution.sf(chi2, k - 1)
-
-
-def test_friedman_equals_scipy_and_a_hand_computation():
-    rng = np.random.default_rng(8)
-    table = rng.permuted(np.tile(np.arange(6.0), (12, 1)), axis=1) + np.arange(6) * 0.8   # no ties in a row
-    result = analyses.friedman(table)
-    chi2, w, p = hand_friedman(table.tolist())
-    assert (result["chi2"], result["w"], result["p"]) == pytest.approx((chi2, w, p))
-    assert (result["chi2"], result["p"]) == pytest.approx(tuple(friedmanchisquare(*table.T)))
-    assert result["n"] == 12 and result["k"] == 6
-    perfect = analyses.friedman(np.tile(np.arange(6.0), (10, 1)))   # every model orders the areas alike
-    assert perfect["w"] == pytest.approx(1.0) and perfect["chi2"] == pytest.approx(10 * 5)
-    tied = np.array([[0.0, 0.0, 0.5, 0.5, 1.0, 1.0], [0.2, 0.4, 0.4, 0.6, 0.8, 1.0], [0.0] * 6,
-                     [1, 0.8, 0.6, 0.4, 0.2, 0]])
-    assert analyses.friedman(tied)["chi2"] == pytest.approx(friedmanchisquare(*tied.T)[0])   # scipy's tie correction
-    assert analyses.friedman(np.zeros((4, 6)))["chi2"] is None
-
-
-def test_depth_by_area_runs_the_friedman_test_over_models_with_all_six_areas():
-    data = analyses.depth_by_area(synthetic_records())["metrics"]["rsa"]
-    # resnet18 lacks VISam: 4 blocks, each constant across areas (one best layer per model here)
-    assert data["friedman"]["n"] == 4 and data["friedman"]["chi2"] is None
-    records = synthetic_records()
-    for record in records:   # deeper best layers up the hierarchy, one step per area, for every model
-        dataset, site, _ = analyses.benchmark_parts(record["benchmark"])
-        if dataset == "allen" and site in AREAS:
-            record["best_layer_depth"] = analyses.HIERARCHY.index(site) / 10 + (record["model"] == "gabor") * 0.01
-    test = analyses.depth_by_area(records)["metrics"]["rsa"]["friedman"]
-    assert test["n"] == 4 and test["w"] == pytest.approx(1.0) and test["chi2"] == pytest.approx(4 * 5)
+    assert data["metrics"]["srp_ridge"]["surrogate"] is True and data["metrics"]["rsa"]["surrogate"] is False
 
 
 def test_family_mosaic_groups_by_task_cluster_else_family_with_the_ceiling_band():
     data = analyses.family_mosaic(synthetic_records())
-    assert list(data["metrics"]) == ["rsa"]
     rsa = data["metrics"]["rsa"]
     groups = {group["group"]: group for group in rsa["groups"]}
     assert sorted(groups) == ["3D", "baseline", "torchvision"]
@@ -460,15 +287,12 @@ def test_family_mosaic_groups_by_task_cluster_else_family_with_the_ceiling_band(
     assert groups["torchvision"]["median"] == pytest.approx(0.20)
     assert [group["group"] for group in rsa["groups"]] == ["torchvision", "3D", "baseline"]   # median, best first
     assert rsa["ceiling"] == {"low": pytest.approx(0.35), "high": pytest.approx(0.60)}
-    real = analyses.family_mosaic(synthetic_records() + real_allen_srp_ridge())["metrics"]["srp_ridge"]
-    assert real["ceiling"] == {"low": pytest.approx(0.7), "high": pytest.approx(0.7)}
+    assert data["metrics"]["srp_ridge"]["ceiling"] == {"low": pytest.approx(0.7), "high": pytest.approx(0.7)}
 
 
 def test_layer_profiles_put_layers_at_relative_depth_and_mark_the_best():
     benchmarks = analyses.by_model(synthetic_records())["alexnet"]
-    profiles = analyses.layer_profiles(benchmarks)["metrics"]
-    assert list(profiles) == ["rsa"]
-    visp = profiles["rsa"]["areas"]["VISp"]
+    visp = analyses.layer_profiles(benchmarks)["metrics"]["rsa"]["areas"]["VISp"]
     assert visp["layers"] == LAYERS
     assert visp["depth"] == [0.0, 0.25, 0.5, 0.75, 1.0]
     assert visp["best_layer"] == "fc6" and visp["best_layer_depth"] == 0.75
@@ -500,8 +324,7 @@ def test_changing_a_record_changes_the_figure_data_and_svg(site, tmp_path):
 def test_every_model_and_benchmark_has_a_page_and_every_figure_its_data(site):
     records = synthetic_records()
     assert {p.stem for p in (site / "models").glob("*.html")} == set(MODELS)
-    assert {p.stem for p in (site / "benchmarks").glob("*.html")} == {r["benchmark"] for r in records
-                                                                      if not analyses.is_surrogate(r)}
+    assert {p.stem for p in (site / "benchmarks").glob("*.html")} == {r["benchmark"] for r in records}
     for name in analyses.ANALYSES:
         assert (site / "figures" / f"{name}.svg").read_text().lstrip().startswith("<?xml")
         assert json.loads((site / "figures" / f"{name}.json").read_text())
@@ -510,16 +333,7 @@ def test_every_model_and_benchmark_has_a_page_and_every_figure_its_data(site):
     assert (site / "assets" / "style.css").is_file() and (site / "assets" / "leaderboard.js").is_file()
     analyses_page = (site / "analyses.html").read_text()
     assert analyses_page.count("<img ") == 5
-    rho = spearmanr([V1_RSA[m] for m in MODELS], [V1_SRP[m] for m in MODELS])[0]
-    assert (f"V1 RSA (antolik2016) vs V1 SRP-Ridge (antolik2016): Spearman rho = {rho:.3f}, n = 5 models"
-            in analyses_page)
-    assert "Friedman test: n/a (n = 4 models with all areas)" in analyses_page
-    assert "real antolik2016 V1 neurons" in analyses_page and "surrogate" not in analyses_page.lower()
-    for name in analyses.ANALYSES:
-        assert "surrogate" not in (site / "figures" / f"{name}.json").read_text()
-        assert "surrogate" not in (site / "figures" / f"{name}.svg").read_text().lower()
-    overview = json.loads((site / "figures" / "overview.json").read_text())
-    assert [row["model"] for row in overview["rows"]] == RANKING and overview["headline"] == "rsa"
+    assert "Spearman rho = 0.800, n = 4 models" in analyses_page
 
 
 def test_every_link_is_relative_and_resolves(site):
@@ -531,43 +345,36 @@ def test_every_link_is_relative_and_resolves(site):
             assert (page.parent / unquote(target)).is_file(), f"{page.name}: {target} is broken"
 
 
-def test_overview_page_ranks_by_rsa_max_states_the_headline_and_marks_missing_values(site):
+def test_overview_page_ranks_models_and_marks_surrogate_and_missing_values(site):
     index = (site / "index.html").read_text()
     assert re.findall(r'data-model="([^"]+)"', index) == RANKING
-    assert ("Built from 42 result records (30 records of the synthetic allen_surrogate population left out)"
-            in index)   # 5 models x (6 RSA + 2 V1) + 3 cowley - 1
-    assert "surrogate-mark" not in index and "allen_surrogate." not in index
-    assert "<b>Ranked by RSA Max</b>" in index and "mousescore data build allen" in index
-    assert "Holm" in index and "<code>draws</code> (29 records)" in index
-    headers = re.findall(r"<button type=\"button\">([^<]+)</button>", index)
-    assert headers[:8] == ["Rank", "Model", "RSA Max", "95% interval", "Rank interval", "V1 SRP-Ridge (antolik2016)",
-                           "V1 RSA (antolik2016)", "RSA CV"]
-    assert 'title="missing: VISam">n/a<' in index
+    assert "Built from 62 result records." in index   # 5 models x 12 + 3 cowley - 1
+    assert index.count('class="surrogate-mark"') >= len(MODELS)   # each SRP-Ridge Max cell says so
+    assert 'title="missing areas: VISam">n/a<' in index
     assert '<option value="ImageNet-1k supervised">' in index and '<option value="untrained">' in index
     resnet_row = re.search(r'<tr data-model="resnet18".*?</tr>', index).group(0)
-    v1 = re.search(r'<td class="number" data-value="([^"]+)"><span title="95% interval[^>]*>0\.220<', resnet_row)
-    assert float(v1.group(1)) == pytest.approx(0.22) and "11.7M" in resnet_row
-    alexnet_row = re.search(r'<tr data-model="alexnet".*?</tr>', index).group(0)
-    interval = row_of(analyses.overview(synthetic_records()), "alexnet")["rank_interval"]
-    assert f'<span class="rank-interval">{interval[0]}–{interval[1]}</span>' in alexnet_row
+    mouse_score = re.search(r'<td class="number" data-value="([^"]+)">0\.350<', resnet_row).group(1)
+    assert float(mouse_score) == pytest.approx(0.35) and "11.7M" in resnet_row
 
 
-def test_benchmark_pages_show_values_and_references_and_none_is_the_surrogate_s(site):
-    assert not list((site / "benchmarks").glob("allen_surrogate*"))
+def test_benchmark_pages_show_values_references_and_the_surrogate_banner(site):
+    surrogate = (site / "benchmarks" / "allen_surrogate.VISp-srp_ridge.html").read_text()
+    assert 'class="surrogate-banner"' in surrogate and "SURROGATE" in surrogate
+    assert "0.400 [0.350, 0.450]" in surrogate   # inter-mouse score with its 95% CI
+    assert "inter-mouse (95% CI)" in surrogate
+    assert re.findall(r'data-model="([^"]+)"', surrogate) == ["resnet18", "taskonomy_depth", "alexnet",
+                                                             "alexnet-random", "gabor"]
     real = (site / "benchmarks" / "allen.VISp-rsa.html").read_text()
+    assert 'class="surrogate-banner"' not in real
     assert "0.300 ± 0.010" in real and "fc6" in real and "0.500" in real   # alexnet: value, layer, ceiled
-    v1 = (site / "benchmarks" / "antolik2016.V1-srp_ridge.html").read_text()
-    assert re.findall(r'data-model="([^"]+)"', v1) == ["alexnet-random", "resnet18", "alexnet", "taskonomy_depth",
-                                                      "gabor"]
 
 
 def test_model_page_shows_profile_benchmarks_and_provenance(site):
     page = (site / "models" / "alexnet.html").read_text()
     assert "<h1>alexnet" in page and "AlexNet" in page
     assert 'src="../figures/profile-alexnet.svg"' in page
-    assert page.count('data-benchmark="') == 9   # 6 RSA areas, 2 V1, cowley: no surrogate
-    assert "differ across this model's 9 records: metric_options, time." in page
-    assert "RSA Max, CV value" in page and "rank by RSA Max" in page and 'id="differs"' in page
+    assert page.count('data-benchmark="') == 13
+    assert "differ across this model's 13 records: metric_options, time." in page
     assert "&quot;mousescore_version&quot;: &quot;0.1.0&quot;" in page
 
 
@@ -612,9 +419,6 @@ def test_a_rebuild_removes_pages_of_models_no_longer_in_the_records(tmp_path):
 def test_no_records_is_a_clear_error(tmp_path):
     with pytest.raises(MousescoreError, match="no result records"):
         build_site([], tmp_path)
-    surrogate_only = [r for r in synthetic_records() if analyses.is_surrogate(r)]
-    with pytest.raises(MousescoreError, match="no result records of recordings"):
-        build_site(surrogate_only, tmp_path)
 
 
 def test_builds_from_the_repository_records(tmp_path):
@@ -622,12 +426,9 @@ def test_builds_from_the_repository_records(tmp_path):
     records = read_records(REPO / "leaderboard" / "results")
     assert len({r["model"] for r in records}) >= 20
     index = build_site(records, tmp_path)
-    real = analyses.board_records(records)
-    assert f"Built from {len(real)} result records (" in index.read_text()
-    assert {p.stem for p in (tmp_path / "models").glob("*.html")} == {r["model"] for r in real}
-    assert not list((tmp_path / "benchmarks").glob("allen_surrogate*"))
+    assert f"Built from {len(records)} result records." in index.read_text()
+    assert {p.stem for p in (tmp_path / "models").glob("*.html")} == {r["model"] for r in records}
     overview = analyses.overview(records)
-    assert overview["headline"] == "rsa" and "srp_ridge" not in overview["scores"]   # no real Allen per-neuron yet
     for row in overview["rows"]:
         rsa = [r["value"] for r in records if r["model"] == row["model"]
                and r["benchmark"] in {f"allen.{area}-rsa" for area in AREAS}]
