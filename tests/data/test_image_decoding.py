@@ -12,14 +12,7 @@ from PIL import Image
 
 from mousescore.errors import DataError
 from mousescore.scoring.own_data import load_images
-
-
-def folder_with(tmp_path, **images):
-    folder = tmp_path / "images"
-    folder.mkdir(exist_ok=True)
-    for name, image in images.items():
-        image.save(folder / name.replace("_", "."))
-    return folder
+from tests.reliability.test_images import folder_with
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
