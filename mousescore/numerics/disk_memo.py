@@ -19,15 +19,14 @@ import zipfile
 import numpy as np
 
 from .. import __version__, config
+from ..data.identity import array_digest
 
 logger = logging.getLogger("mousescore")
 
 
 def _fingerprint(value, digest) -> None:
     if isinstance(value, np.ndarray):
-        digest.update(f"array{value.shape}{value.dtype}".encode())
-        digest.update(np.ascontiguousarray(value).reshape(-1).view(np.uint8) if value.dtype != object
-                      else "\x00".join(map(str, value.ravel())).encode())
+        digest.update(f"array {array_digest(value)}".encode())
     elif hasattr(value, "identifier") and hasattr(value, "options"):   # a metric: what it computes
         digest.update(f"metric {value.identifier} {sorted(value.options.items())}".encode())
     else:
