@@ -52,6 +52,8 @@ def _code_digest(code, digest) -> None:
     for constant in code.co_consts:
         if inspect.iscode(constant):
             _code_digest(constant, digest)
+        elif isinstance(constant, frozenset):   # `x in {"a", "b"}`: its repr order follows the hash seed
+            digest.update(repr(sorted(map(repr, constant))).encode())
         else:
             digest.update(repr(constant).encode())
 

@@ -348,8 +348,9 @@ def stated_draws(draws_kind: str) -> Optional[int]:
 
 
 def check_draw_counts(records: List[Dict]) -> None:
-    """Every model's draws on one benchmark have one length: they pair draw by draw (common random
-    numbers), and a mismatch would silently drop every interval that involves them."""
+    """Every model's draws on one benchmark have one length and one plan (``draws_kind``): they pair
+    draw by draw (common random numbers), and a mismatch would silently drop, or falsify, every
+    interval that involves them."""
     first: Dict[str, Dict] = {}
     for record in records:
         draws = record.get("draws") or []
@@ -360,3 +361,7 @@ def check_draw_counts(records: List[Dict]) -> None:
             raise RecordError(f"{record['benchmark']}: {record['model']} has {len(draws)} draws, "
                               f"{seen['model']} {len(seen['draws'])}: the draws of one benchmark pair "
                               f"draw by draw and must have one length (re-score and export the odd one)")
+        if seen.get("draws_kind") != record.get("draws_kind"):   # the kind names the resampling plan
+            raise RecordError(f"{record['benchmark']}: {record['model']} was resampled under another plan "
+                              f"than {seen['model']} ({record.get('draws_kind')!r} vs {seen.get('draws_kind')!r}): "
+                              f"their draws do not pair; re-score both with one mousescore version")

@@ -111,7 +111,7 @@ class ResultStore:
 def _store_error(path: Path, error: sqlite3.Error) -> MousescoreError:
     """A SQLite error as a one-line error that says which file and what to do."""
     message = str(error)
-    if not isinstance(error, sqlite3.OperationalError) and isinstance(error, sqlite3.DatabaseError):
+    if type(error) is sqlite3.DatabaseError:   # not its subclasses (IntegrityError, ...): those are bugs
         # "file is not a database", "database disk image is malformed": the file itself is damaged
         return DataError(f"the results store {path} is corrupt ({message}): move it aside (to keep what it "
                          f"may still hold) and score again, or restore it from a backup, {ELSEWHERE}")

@@ -43,10 +43,13 @@ def resampling_plan(score: Score) -> str:
 
 
 def compare(recorded: Score, fresh: Score, tolerance: float) -> List[str]:
-    """What differs between a record and a fresh score, beyond ``tolerance``. The CV value and the
-    draws are compared only where both were resampled under one plan (see :func:`resampling_plan`)."""
+    """What differs between a record and a fresh score, beyond ``tolerance``. A record made before
+    mousescore 0.3 has no plan: its CV value and draws are not compared (see :func:`resampling_plan`);
+    any other change of plan is a difference (the stimuli or the target changed)."""
     problems = []
     same_plan = resampling_plan(recorded) == resampling_plan(fresh)
+    if not same_plan and resampling_plan(recorded):
+        problems.append(f"resampling plan {resampling_plan(fresh)} vs recorded {resampling_plan(recorded)}")
     for name in ("value", "error", "ceiling", "cv_value"):
         a, b = getattr(recorded, name), getattr(fresh, name)
         if name == "cv_value" and (math.isnan(a) or not same_plan):   # record_version 1 recorded none
@@ -107,11 +110,11 @@ def verify_model(model: str, results_dir, benchmarks: Sequence[str] = (), tolera
     version_note = _version_note(recorded_versions={r.provenance.get("mousescore_version") for r in records.values()})
     report.lines.append(f"{len(wanted) - len(report.differing)}/{len(wanted)} record(s) of {model} reproduce "
                         f"within {tolerance:g}{version_note}")
-    replanned = [b for b in wanted if resampling_plan(records[b]) != resampling_plan(fresh_by_benchmark[b])]
-    if replanned:
-        report.lines.append(f"note: {len(replanned)} record(s) were resampled under another plan (before "
-                            f"mousescore 0.3 plans were seeded by the stimulus set's name): their CV values "
-                            f"and bootstrap draws were not compared; rescore to record this version's")
+    legacy = [b for b in wanted if not resampling_plan(records[b]) and resampling_plan(fresh_by_benchmark[b])]
+    if legacy:
+        report.lines.append(f"note: {len(legacy)} record(s) were resampled under the plans of mousescore "
+                            f"before 0.3 (seeded by the stimulus set's name): their CV values and bootstrap "
+                            f"draws were not compared; rescore to record this version's")
     return report
 
 

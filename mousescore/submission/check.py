@@ -245,7 +245,9 @@ def layers_verdict(model: dict) -> Optional[str]:
 
 
 def features_finite_verdict(model: dict) -> Optional[str]:
-    _, runs = runs_or_error(model)
+    problem, runs = runs_or_error(model)
+    if problem:
+        return problem
     for layer in runs[0]["layers"]:
         if layer in runs[0]["nonfinite"]:   # the extraction saw NaN or inf and kept no features
             return f"{model['identifier']}: layer {layer} gives non-finite features"
@@ -258,7 +260,9 @@ def features_finite_verdict(model: dict) -> Optional[str]:
 
 
 def deterministic_verdict(model: dict) -> Optional[str]:
-    _, runs = runs_or_error(model)
+    problem, runs = runs_or_error(model)
+    if problem:
+        return problem
     for layer in runs[0]["layers"]:
         second = decoded_features(runs[1], layer)
         if isinstance(second, str) or not np.array_equal(decoded_features(runs[0], layer), second):

@@ -1,6 +1,7 @@
 """Identity comes from content, never from a name; the caches key by everything that computes what
 they hold and check every file they read (issue 31, classes 1 and 2)."""
 import json
+import os
 import logging
 import shutil
 
@@ -222,3 +223,36 @@ def test_a_damaged_derived_data_file_is_computed_again(tmp_path, home, damage, f
     with caplog.at_level(logging.WARNING, logger="mousescore"):
         np.testing.assert_array_equal(reliability(first), first * 2)
     assert "damaged" in caplog.text and len(calls) == 2 + (damage not in MEMO_DAMAGE)
+
+
+def test_a_code_digest_does_not_follow_the_hash_seed(bad_input):
+    import subprocess
+    import sys
+    bad_input("a module method holding a set literal, digested under two hash seeds")
+    code = ("from mousescore.extraction.feature_cache import callable_digest\n"
+            "def f(x): return x in {'relu', 'gelu', 'silu', 'tanh', 'mish'}\n"
+            "print(callable_digest(f))")
+    digests = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3")}
+    assert len(digests) == 1
+
+
+def _planned(plan, draws=(0.1, 0.2)):
+    from mousescore.results.score import Score
+    return Score("m", "b", 0.3, 0.01, "", 0.8, "", 0.375, "l", 1.0, {"l": 0.3}, cv_value=0.2,
+                 draws=list(draws), draws_kind=f"bootstrap over stimuli (2 draws{plan})")
+
+
+def test_verify_and_the_board_pair_draws_only_under_one_plan(bad_input):
+    from mousescore.results.record_schema import RecordError, check_draw_counts
+    from mousescore.scoring.verify import compare
+    bad_input("a record of this version resampled under another plan than the fresh score")
+    bad_input("two models' records of one benchmark resampled under different plans")
+    legacy, old, new = _planned(""), _planned("; plan aaaaaaaaaaaa"), _planned("; plan bbbbbbbbbbbb", (0.9, 0.9))
+    assert compare(legacy, new, 1e-4) == []                      # before 0.3: CV and draws not compared
+    assert compare(old, new, 1e-4)[0] == "resampling plan bbbbbbbbbbbb vs recorded aaaaaaaaaaaa"
+    records = [{"model": s.model + str(i), "benchmark": "b", "draws": s.draws, "draws_kind": s.draws_kind}
+               for i, s in enumerate((old, new))]
+    with pytest.raises(RecordError, match="resampled under another plan"):
+        check_draw_counts(records)
+    check_draw_counts(records[:1] * 2)

@@ -478,3 +478,10 @@ def test_no_throwaway_environment_is_one_clear_error(kind, tmp_path, monkeypatch
     error = capsys.readouterr().err.strip()
     assert error.startswith("error: cannot create the throw-away virtual environment in ")
     assert error.endswith("free space there or point TMPDIR at another folder") and "\n" not in error
+
+
+def test_every_verdict_names_a_model_that_never_ran(bad_input):
+    bad_input("observations of a model that stopped before its two probe runs")
+    stopped = {"identifier": "m-random", "error": "RuntimeError: boom", "runs": []}
+    for verdict in (check.layers_verdict, check.features_finite_verdict, check.deterministic_verdict):
+        assert verdict(stopped) == "m-random: RuntimeError: boom"
