@@ -15,6 +15,8 @@ Timed stages, per layer, summed over layers:
 
 - mousescore: ``extraction.reduce`` (the srp projection and the correlation matrix) and the
   registry's ``srp_ridge`` and ``rsa`` metrics' ``layer_scores`` (one call per area, as the benchmarks do);
+  beside them, untimed in the totals, the scale-free ``srp_ridge_gcv`` on the same Gram matrices (its
+  cost as a ratio to ``srp_ridge``'s);
 - reference (a), DeepMouseTrap style (``references.py``): sklearn SparseRandomProjection; RidgeCV
   (GCV) + Pearson per neuron on THE SAME projected features as mousescore (mousescore's matrix is its
   own, so the ridge stages are compared on identical input and must agree to ``--tolerance``);
@@ -248,7 +250,8 @@ def layer_widths(loaded, images):
 # --------------------------------------------------------------------------------------------------
 class Mapping:
     def __init__(self, metrics, targets, columns, neural_rdms, brainscore_extra, tolerance):
-        self.srp, self.rsa = metrics
+        self.srp, self.rsa = metrics[:2]
+        self.srp_gcv = metrics[2] if len(metrics) > 2 else None
         self.targets, self.columns, self.neural_rdms = targets, columns, neural_rdms
         self.brainscore_extra = brainscore_extra       # {layer: extra-image rows} for (b)
         self.tolerance = tolerance
@@ -292,6 +295,7 @@ class Mapping:
         for area in AREAS:
             ms_ridge[area] = self.srp.layer_scores(reduced, self.area_targets(area))
         t["ms_ridge"] += time.perf_counter() - start
+        self._scale_free(reduced)
         ms_rsa, seconds = timed(self.rsa.layer_scores, reduced, self.neural_rdms)
         t["ms_rsa_compare"] += seconds
         self._breakdown(projected)
@@ -322,6 +326,17 @@ class Mapping:
             self.widest = (layer, rows.copy())
         if layer in self.brainscore_extra:
             self._brainscore(layer, rows, projected)
+
+    def _scale_free(self, reduced):
+        """The scale-free ``srp_ridge_gcv`` on the same projection's Gram matrix, cold (its own
+        eigendecomposition, as ``srp_ridge``'s timed call made its own), over the same areas."""
+        if self.srp_gcv is None:
+            return
+        own = {key: value for key, value in reduced.items() if key in self.srp_gcv.reductions()}
+        start = time.perf_counter()
+        for area in AREAS:
+            self.srp_gcv.layer_scores(own, self.area_targets(area))
+        self.times["ms_ridge_gcv"] += time.perf_counter() - start
 
     def _compare(self, ours, theirs, kind):
         ours, theirs = np.asarray(ours, dtype=np.float64), np.asarray(theirs, dtype=np.float64)
@@ -434,7 +449,8 @@ def run_mapping(model_id, loaded, stimuli, targets, columns, neural_rdms, args):
     from mousescore.numerics.projection import clear_cache
     from mousescore.registry.plugins import get_registry
     registry = get_registry()
-    metrics = (registry.get("metric", "srp_ridge").factory(), registry.get("metric", "rsa").factory())
+    metrics = tuple(registry.get("metric", name).factory() for name in ("srp_ridge", "rsa", "srp_ridge_gcv")
+                    if name in registry.identifiers("metric"))
     widths = layer_widths(loaded, stimuli.values)
     eligible = [layer for layer, width in widths.items()
                 if args.max_features is None or width <= args.max_features]
@@ -496,6 +512,9 @@ def run_mapping(model_id, loaded, stimuli, targets, columns, neural_rdms, args):
               "mousescore": ms, "reference_a": a, "ratios_a_over_mousescore": ratios,
               "mousescore_ridge_breakdown_s": dict(mapping.breakdown), "agreement": agreement,
               "memory_widest_layer": memory, "per_layer": mapping.per_layer}
+    if "ms_ridge_gcv" in t:
+        result["scale_free_ridge"] = {"srp_ridge_gcv_s": t["ms_ridge_gcv"], "srp_ridge_s": t["ms_ridge"],
+                                      "ratio": ratio(t["ms_ridge_gcv"], t["ms_ridge"])}
     if brainscore_layers:
         rows = mapping.brainscore
         total_b = sum(r["total_s"] for r in rows)
@@ -516,6 +535,7 @@ class StageClock:
 
     PHASES = [("mousescore.scoring.score_model", "check_memory", "check_memory"),
               ("mousescore.scoring.score_model", "extract", "extraction"),
+              ("mousescore.scoring.score_model", "summarize", "scoring"),
               ("mousescore.scoring.benchmark.Benchmark", "score", "scoring"),
               ("mousescore.results.store.ResultStore", "put_all", "store")]
     INNER = [("mousescore.extraction.extract", "reduce", None),
@@ -525,7 +545,7 @@ class StageClock:
              ("mousescore_metrics.ridge_metric", "complement_eigh", "eigh"),
              ("mousescore_metrics.ridge_metric", "loo_predictions", "loo"),
              ("mousescore_metrics.ridge_metric", "loo_operators", "loo_operators"),
-             ("mousescore.scoring.benchmark", "cross_validated_value", "cv_selection"),
+             ("mousescore_metrics.ridge_metric", "restrict_summary", "cv_half_summaries"),
              ("mousescore.scoring.benchmark", "_draws", "bootstrap_draws"),
              ("mousescore_metrics.rsa_metric.RSA", "error", "rsa_bootstrap_error"),
              ("mousescore_metrics.ridge_metric.SRPRidge", "error", "ridge_error"),
@@ -686,6 +706,10 @@ def print_mapping(model_id, m):
           f"{'PASS' if g['srp_ridge_pass'] else 'FAIL'} (tolerance {g['tolerance']:g})")
     print(f"    RSA: max|dr| {g['rsa_max_abs_diff']:.2e}, NaN mismatches {g['rsa_nan_mismatches']}: "
           f"{'PASS' if g['rsa_pass'] else 'FAIL'} (tolerance {g['tolerance']:g})")
+    if "scale_free_ridge" in m:
+        sf = m["scale_free_ridge"]
+        print(f"    scale-free srp_ridge_gcv (alpha per neuron from its grid), same Gram matrices, cold: "
+              f"{sf['srp_ridge_gcv_s']:.3f} s against srp_ridge's {sf['srp_ridge_s']:.3f} s = {sf['ratio']:.2f}x")
     mem = m["memory_widest_layer"]
     if mem:
         print(f"    peak traced memory on the widest layer {mem['layer']} ({mem['features']:,} features, "

@@ -1,43 +1,67 @@
-"""The leaderboard's numbers: the overview ranking, four analyses of Conwell et al. (NeurIPS 2021), and
-how much the Max owes to choosing its layer on the data it reports (Max − CV against layer count).
+"""The leaderboard's numbers: the overview ranking with its rank intervals and Holm-corrected pairwise
+claims, four analyses of Conwell et al. (NeurIPS 2021), and how much the Max owes to choosing its layer
+on the data it reports (Max − CV against layer count).
 
-Pure functions over result records (see :mod:`mousescore.results.records`), each returning a JSON-serialisable
-dict that :mod:`mousescore.leaderboard.figures` draws and :mod:`mousescore.leaderboard.site` shows. A missing or NaN value is
-None, never an exception.
+Pure functions over result records (see :mod:`mousescore.results.records`), each returning a
+JSON-serialisable dict that :mod:`mousescore.leaderboard.figures` draws and :mod:`mousescore.leaderboard.site`
+shows. A missing or NaN value is None, never an exception.
 
-Area means follow the paper: a model's "RSA Max" is the mean over the six Allen areas of its
-``allen.<area>-rsa`` scores (each at the model's best layer for that area), its "SRP-Ridge Max" the mean
-of ``allen.<area>-srp_ridge``. The real per-neuron SRP-Ridge benchmarks exist only where a user built
-them from the Allen NWB files; without all six, the SURROGATE population's ``allen_surrogate`` records
-stand in and everything derived from them carries ``surrogate: True``. A model missing an area for a
-metric gets None for that metric's mean (the missing areas are listed), not a mean over fewer areas.
+Real recordings only. The surrogate population (``allen_surrogate``) tests the per-neuron pipeline and
+never enters the board: :func:`board_records` drops its records before anything is computed.
 
-Uncertainty: every record carries bootstrap draws made with the same resampling indices for every
-model on that benchmark (and, for the six areas, the same stimulus indices: they share the 118
-scenes). An area mean's draws are the mean of its areas' draws, draw by draw; the mouse score's the
-mean of those. A paired difference of two models is the percentile interval of their draws'
-differences. The ranking's tie groups: walking down the ranking, a model starts a new group when its
-difference from the model above is significant (95% interval excluding 0).
+The headline (see :func:`headline_score`): the paper's mouse score, the mean of "RSA Max" (the mean
+over the six Allen areas of ``allen.<area>-rsa``, each at the model's best layer for that area) and
+"SRP-Ridge Max" (the same over the real per-neuron ``allen.<area>-srp_ridge``, which exist only where
+`mousescore data build allen` was run), once every ranked model has both; until then the ranking is by
+RSA Max alone, and the real antolik2016 V1 scores (SRP-Ridge and RSA) are columns of their own. A
+model missing an area gets None for that mean (the missing areas are listed), never a mean over fewer.
+
+Uncertainty and claims, on the cross-validated values: the Max chooses its layer on the stimuli it
+reports, so it rises with the number of layers by chance (on simulated equal models, the 150-layer
+model's Max beats the 1-layer model's in most replicates; see
+:mod:`mousescore.scoring.simulated_comparisons`). The ranking is therefore by the headline's CV value
+(layer chosen on half the stimuli, reported on the other half, 50 splits), with the Max beside it.
+Each model's 95% interval and every paired comparison come from the CV value's stored resamples
+(:mod:`mousescore.results.uncertainty`: the delete-one jackknife with the layer chosen again, corrected
+for the pair-specific part an RDM correlation has); a mean's evidence is the mean of its parts', resample
+by resample. Claims over models (:func:`comparisons`): "A differs from B" only where Holm's step-down
+procedure over all pairs of ranked models rejects equality (two-sided normal p-values of the paired
+CV differences), and each model's 95% rank interval over normal draws with the resamples' covariance.
+Nothing is chained: no tie groups.
 """
 from __future__ import annotations
 
 import math
 import statistics
-from collections import defaultdict
-from typing import Dict, Iterable, List, Optional, Tuple
+from collections import Counter, defaultdict
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
-from scipy.stats import spearmanr
+from scipy.stats import friedmanchisquare, rankdata, spearmanr
 
-from ..results.score import paired_difference, percentile_interval
+from ..results.records import decode_field
+from ..results.score import percentile_interval
+from ..results.uncertainty import cv_difference, cv_interval, evidence_of, holm, mean_evidence, normal_draws
 
 AREAS = ("VISp", "VISl", "VISal", "VISrl", "VISam", "VISpm")
 HIERARCHY = ("VISp", "VISl", "VISrl", "VISal", "VISpm", "VISam")   # Fig. 2's order, lowest first
 AREA_METRICS = ("rsa", "srp_ridge")
-METRIC_LABELS = {"rsa": "RSA Max", "srp_ridge": "SRP-Ridge Max"}
-ALLEN_DATASETS = ("allen", "allen_surrogate")
+V1_SCORES = {"v1_srp_ridge": "antolik2016.V1-srp_ridge", "v1_rsa": "antolik2016.V1-rsa"}
+SCORES = ("mouse_score",) + AREA_METRICS + tuple(V1_SCORES)
+LABELS = {"mouse_score": "Mouse score", "rsa": "RSA Max", "srp_ridge": "SRP-Ridge Max",
+          "v1_srp_ridge": "V1 SRP-Ridge (antolik2016)", "v1_rsa": "V1 RSA (antolik2016)"}
+METRIC_LABELS = {metric: LABELS[metric] for metric in AREA_METRICS}
+HEADLINE_LABELS = {"mouse_score": "Mouse score, CV", "rsa": "RSA, CV"}
+CV_LABELS = {score: label.replace(" Max", "") + ", CV" for score, label in LABELS.items()}
 SURROGATE_DATASET = "allen_surrogate"
 CATEGORIES = ("trained", "random", "baseline")
+LEVEL = 0.95                 # of every interval on the board
+ALPHA = 0.05                 # family-wise error rate of the pairwise "differs" claims
+RANK_DRAWS = 2000            # normal draws behind the rank intervals
+RANK_SEED = 0                # fixed: the same records give the same bytes
+CV_FIELDS = ("jackknife", "draws", "splits", "pair_sketch")
+DEPTH_RESAMPLES = 2000       # bootstrap over models of Fig. 2's medians
+DEPTH_SEED = 0               # fixed: the same records give the same bytes
 
 Record = Dict
 ModelRecords = Dict[str, Record]   # benchmark identifier -> record, for one model
@@ -63,9 +87,14 @@ def is_surrogate(record: Record) -> bool:
     return benchmark_parts(record["benchmark"])[0] == SURROGATE_DATASET or metadata.get("surrogate") is True
 
 
+def board_records(records: Iterable[Record]) -> List[Record]:
+    """The records the board may use: recordings only, the surrogate's left out."""
+    return [record for record in records if not is_surrogate(record)]
+
+
 def by_model(records: Iterable[Record]) -> Dict[str, ModelRecords]:
     models: Dict[str, ModelRecords] = defaultdict(dict)
-    for record in records:
+    for record in board_records(records):
         models[record["model"]][record["benchmark"]] = record
     return {model: dict(sorted(benchmarks.items())) for model, benchmarks in sorted(models.items())}
 
@@ -81,164 +110,224 @@ def category(metadata: Dict) -> str:
     return "trained" if metadata.get("trained") else "random"
 
 
-def area_records(benchmarks: ModelRecords, metric: str) -> Tuple[Dict[str, Record], bool]:
-    """The model's per-area records for a metric and whether they are the surrogate's: RSA from the
-    real RDMs; SRP-Ridge from the real per-neuron data when all six areas are there, else from the
-    surrogate population when the model has any surrogate area record."""
-    real = {area: benchmarks[f"allen.{area}-{metric}"] for area in AREAS if f"allen.{area}-{metric}" in benchmarks}
-    if metric == "rsa" or len(real) == len(AREAS):
-        return real, False
-    surrogate = {area: benchmarks[f"{SURROGATE_DATASET}.{area}-{metric}"] for area in AREAS
-                 if f"{SURROGATE_DATASET}.{area}-{metric}" in benchmarks}
-    return (surrogate, True) if surrogate else (real, False)
+# --- the evidence: one source for every interval and claim --------------------------------------
+
+def cv_evidence(record: Record) -> Optional[Dict]:
+    """A record's CV value with the resamples its uncertainty comes from, or None (a record scored
+    before 0.4 has a CV value but no resamples)."""
+    fields = {}
+    for name in CV_FIELDS:
+        values = record.get(f"cv_{name}")
+        fields[name] = decode_field(f"cv_{name}", values) if isinstance(values, str) else values
+    return evidence_of(number(record.get("cv_value")), **fields)
 
 
-def area_mean(records: Dict[str, Record]) -> Tuple[Optional[float], List[str]]:
-    """Mean value over the six areas, or None (with the areas lacking a finite value)."""
-    values = {area: number(records[area]["value"]) for area in records}
-    missing = [area for area in AREAS if values.get(area) is None]
-    return (None if missing else statistics.fmean(values[area] for area in AREAS)), missing
-
-
-def area_draws(records: Dict[str, Record]) -> Optional[np.ndarray]:
-    """Draw-by-draw mean over the six areas, or None unless every area has draws of one length."""
-    draws = [records[area].get("draws") or [] for area in AREAS if area in records]
-    if len(draws) != len(AREAS) or not draws[0] or len({len(d) for d in draws}) != 1:
-        return None
-    return np.mean(np.array(draws, dtype=np.float64), axis=0)
-
-
-def summary_draws(benchmarks: ModelRecords) -> Dict[str, Optional[np.ndarray]]:
-    """Draws of each area mean and of the mouse score (the mean of the available area means, as
-    the score itself); None where a needed record has no draws."""
-    draws = {metric: area_draws(area_records(benchmarks, metric)[0]) for metric in AREA_METRICS}
-    summary = area_summary(benchmarks)
-    needed = [draws[metric] for metric in AREA_METRICS if summary[metric] is not None]
-    usable = needed and all(d is not None for d in needed) and len({len(d) for d in needed}) == 1
-    draws["mouse_score"] = np.mean(needed, axis=0) if usable else None
-    return draws
-
-
-def interval(draws: Optional[np.ndarray]) -> Optional[List[float]]:
-    found = percentile_interval(draws) if draws is not None else None
+def interval(evidence: Optional[Dict]) -> Optional[List[float]]:
+    found = cv_interval(evidence, LEVEL) if evidence is not None else None
     return list(found) if found else None
 
 
-def area_summary(benchmarks: ModelRecords) -> Dict:
-    """A model's area means per metric, whether each is the surrogate's, and the missing areas."""
-    summary = {"surrogate": {}, "missing_areas": {}}
-    for metric in AREA_METRICS:
-        records, surrogate = area_records(benchmarks, metric)
-        summary[metric], missing = area_mean(records)
-        summary["surrogate"][metric] = surrogate
-        summary["missing_areas"][metric] = missing
-    return summary
+# --- scores: a mean over named benchmarks --------------------------------------------------------
+
+def score_benchmarks(score: str) -> List[str]:
+    """The benchmarks whose mean a score is (the six Allen areas, or one antolik2016 benchmark)."""
+    if score in AREA_METRICS:
+        return [f"allen.{area}-{score}" for area in AREAS]
+    return [V1_SCORES[score]]
 
 
-def mean_of_available(values: Iterable[Optional[float]]) -> Optional[float]:
-    present = [value for value in values if value is not None]
-    return statistics.fmean(present) if present else None
+def area_records(benchmarks: ModelRecords, metric: str) -> Dict[str, Record]:
+    """The model's real per-area records of a metric, by area."""
+    return {area: benchmarks[f"allen.{area}-{metric}"] for area in AREAS if f"allen.{area}-{metric}" in benchmarks}
 
 
-def overview_row(model: str, benchmarks: ModelRecords, extra_benchmarks: List[str]) -> Dict:
-    metadata = model_metadata(benchmarks)
-    summary = area_summary(benchmarks)
-    return {
-        "model": model, "display_name": metadata.get("display_name"), "family": metadata.get("family"),
-        "training": metadata.get("training"), "trained": bool(metadata.get("trained")),
-        "category": category(metadata), "task_cluster": metadata.get("task_cluster"),
-        "parameters": metadata.get("parameters"),
-        "rsa": summary["rsa"], "srp_ridge": summary["srp_ridge"],
-        "mouse_score": mean_of_available(summary[metric] for metric in AREA_METRICS),
-        "surrogate": summary["surrogate"], "missing_areas": summary["missing_areas"],
-        "cv": {metric: _area_cv(benchmarks, metric) for metric in AREA_METRICS},
-        "benchmarks": {name: number(benchmarks[name]["value"]) if name in benchmarks else None
-                       for name in extra_benchmarks},
-    }
+def part_mean(benchmarks: ModelRecords, score: str) -> Tuple[Optional[float], List[str]]:
+    """Mean value over the score's benchmarks, or None, with the sites lacking a finite value."""
+    names = score_benchmarks(score)
+    values = {name: number(benchmarks[name]["value"]) if name in benchmarks else None for name in names}
+    missing = [benchmark_parts(name)[1] for name in names if values[name] is None]
+    return (None if missing else statistics.fmean(values.values())), missing
 
 
-def _area_cv(benchmarks: ModelRecords, metric: str) -> Optional[float]:
-    """The mean over the six areas of the cross-validated values (None unless all six have one)."""
-    records, _ = area_records(benchmarks, metric)
-    values = [number(records[area].get("cv_value")) if area in records else None for area in AREAS]
+def part_evidence(benchmarks: ModelRecords, score: str) -> Optional[Dict]:
+    """The evidence of the mean CV value over the score's benchmarks (None unless each has it)."""
+    return mean_evidence([cv_evidence(benchmarks[name]) if name in benchmarks else None
+                          for name in score_benchmarks(score)])
+
+
+def part_cv(benchmarks: ModelRecords, score: str) -> Optional[float]:
+    """Mean of the cross-validated values over the score's benchmarks (None unless all have one)."""
+    values = [number(benchmarks[name].get("cv_value")) if name in benchmarks else None
+              for name in score_benchmarks(score)]
     return None if None in values else statistics.fmean(values)
 
+
+def model_scores(benchmarks: ModelRecords) -> Dict:
+    """A model's scores (the mouse score only with both Allen metrics): Max values, CV values, the CV
+    values' evidence and missing sites."""
+    values, evidence, cv, missing = {}, {}, {}, {}
+    for score in SCORES[1:]:
+        values[score], missing[score] = part_mean(benchmarks, score)
+        cv[score] = part_cv(benchmarks, score)
+        evidence[score] = part_evidence(benchmarks, score) if values[score] is not None else None
+    both = [values[metric] for metric in AREA_METRICS]
+    values["mouse_score"] = None if None in both else statistics.fmean(both)
+    both_cv = [cv[metric] for metric in AREA_METRICS]
+    cv["mouse_score"] = None if None in both_cv or values["mouse_score"] is None else statistics.fmean(both_cv)
+    parts = [evidence[metric] for metric in AREA_METRICS]
+    evidence["mouse_score"] = mean_evidence(parts) if values["mouse_score"] is not None else None
+    return {"values": values, "evidence": evidence, "cv": cv, "missing": missing}
+
+
+def present_scores(scored: Dict[str, Dict]) -> List[str]:
+    """The scores at least one model has (the real Allen SRP-Ridge and the mouse score only once built)."""
+    return [score for score in SCORES if any(s["values"][score] is not None for s in scored.values())]
+
+
+def headline_score(scored: Dict[str, Dict]) -> str:
+    """The ranking's score: the mouse score once every model with an RSA Max also has a real Allen
+    SRP-Ridge Max (so every ranked model is ranked by the same number), else RSA Max."""
+    ranked = [s for s in scored.values() if s["values"]["rsa"] is not None]
+    if ranked and all(s["values"]["mouse_score"] is not None for s in ranked):
+        return "mouse_score"
+    return "rsa"
+
+
+# --- comparisons: rank intervals and Holm-corrected pairwise claims -----------------------------
+
+def ranks_per_draw(draws: np.ndarray) -> np.ndarray:
+    """models × draws -> each model's rank in each draw (1 = highest; tied values share the best)."""
+    return rankdata(-draws, axis=0, method="min").astype(np.int64)
+
+
+def rank_intervals(draws: np.ndarray, level: float = LEVEL) -> np.ndarray:
+    """models × draws -> models × 2: the central ``level`` interval of each model's rank across the
+    draws, widened to whole ranks (lower and higher order statistic)."""
+    ranks = ranks_per_draw(draws)
+    tail = 100 * (1 - level) / 2
+    low = np.percentile(ranks, tail, axis=1, method="lower")
+    high = np.percentile(ranks, 100 - tail, axis=1, method="higher")
+    return np.stack([low, high], axis=1).astype(np.int64)
+
+
+def overlapping_pairs(intervals: np.ndarray) -> int:
+    """How many pairs of models have rank intervals that share a rank."""
+    low, high = intervals[:, 0], intervals[:, 1]
+    overlap = (low[:, None] <= high[None, :]) & (low[None, :] <= high[:, None])
+    return int(np.triu(overlap, k=1).sum())
+
+
+def comparisons(names: Sequence[str], evidence: Sequence[Dict], alpha: float = ALPHA) -> Dict:
+    """Claims over the models (their CV values' evidence on one plan): rank intervals, and the pairs
+    that differ with Holm's correction over all pairs."""
+    first, second = np.triu_indices(len(names), k=1)
+    compared = [cv_difference(evidence[a], evidence[b], LEVEL) for a, b in zip(first, second)]
+    p_values = np.array([c["p"] if c else 1.0 for c in compared])
+    differs = holm(p_values, alpha)
+    differs_from = {name: [] for name in names}
+    for a, b in zip(first[differs], second[differs]):
+        differs_from[names[a]].append(names[b])
+        differs_from[names[b]].append(names[a])
+    draws = normal_draws(list(evidence), RANK_DRAWS, RANK_SEED)
+    intervals = rank_intervals(draws) if draws is not None else None
+    kinds = Counter("jackknife" if "jackknife" in e else "bootstrap" for e in evidence)
+    pairs = len(p_values)
+    return {"rank_intervals": ({name: [int(low), int(high)] for name, (low, high) in zip(names, intervals)}
+                               if intervals is not None else {}),
+            "differs_from": {name: sorted(others) for name, others in differs_from.items()},
+            "summary": {"models": len(names), "pairs": pairs, "differ": int(differs.sum()), "alpha": alpha,
+                        "unpaired": sum(c is None for c in compared), "resampling": dict(sorted(kinds.items())),
+                        "smallest_p": number(p_values.min()) if pairs else None,
+                        "first_holm_threshold": alpha / pairs if pairs else None,
+                        "rank_draws": RANK_DRAWS if intervals is not None else 0,
+                        "overlapping_rank_intervals": overlapping_pairs(intervals) if intervals is not None else None}}
+
+
+# --- the overview --------------------------------------------------------------------------------
 
 def best_first(value: Optional[float], name: str):
     """Sort key: largest value first, missing values last, ties by name."""
     return (value is None, -(value or 0.0), name)
 
 
+def overview_row(model: str, benchmarks: ModelRecords, scored: Dict, extra_benchmarks: List[str]) -> Dict:
+    metadata = model_metadata(benchmarks)
+    return {
+        "model": model, "display_name": metadata.get("display_name"), "family": metadata.get("family"),
+        "training": metadata.get("training"), "trained": bool(metadata.get("trained")),
+        "category": category(metadata), "task_cluster": metadata.get("task_cluster"),
+        "parameters": metadata.get("parameters"), **scored["values"],
+        "intervals": {score: interval(evidence) for score, evidence in scored["evidence"].items()},
+        "cv": {score: scored["cv"][score] for score in SCORES[1:]}, "missing_areas": scored["missing"],
+        "benchmarks": {name: number(benchmarks[name]["value"]) if name in benchmarks else None
+                       for name in extra_benchmarks},
+    }
+
+
 def overview(records: List[Record]) -> Dict:
-    """The ranking: per model RSA Max, SRP-Ridge Max, their mean ("mouse score", or the one available),
-    one column per non-Allen benchmark, and the model's metadata; best mouse score first."""
+    """The ranking by the headline score (see :func:`headline_score`), with each model's scores, their
+    intervals, CV values, one column per other benchmark, its rank interval and the models it differs
+    from (Holm); best first."""
     models = by_model(records)
+    own = set(V1_SCORES.values())
     extra = sorted({name for benchmarks in models.values() for name in benchmarks
-                    if benchmark_parts(name)[0] not in ALLEN_DATASETS})
-    rows = [overview_row(model, benchmarks, extra) for model, benchmarks in models.items()]
-    rows.sort(key=lambda row: best_first(row["mouse_score"], row["model"]))
-    draws = {model: summary_draws(benchmarks) for model, benchmarks in models.items()}
+                    if benchmark_parts(name)[0] != "allen" and name not in own})
+    scored = {model: model_scores(benchmarks) for model, benchmarks in models.items()}
+    headline = headline_score(scored)
+    rows = [overview_row(model, benchmarks, scored[model], extra) for model, benchmarks in models.items()]
     for row in rows:
-        row["intervals"] = {name: interval(value) for name, value in draws[row["model"]].items()}
-    steps = _tie_groups(rows, draws)
-    surrogate_rows = [row["model"] for row in rows if row["surrogate"]["srp_ridge"] and row["srp_ridge"] is not None]
-    return {"areas": list(AREAS), "metrics": {metric: METRIC_LABELS[metric] for metric in AREA_METRICS},
-            "extra_benchmarks": extra, "rows": rows, "srp_ridge_surrogate_models": surrogate_rows,
-            "adjacent_pairs": steps}
+        row["headline"] = scored[row["model"]]["cv"][headline]
+    rows.sort(key=lambda row: best_first(row["headline"], row["model"]))
+    compared = [row["model"] for row in rows if scored[row["model"]]["evidence"][headline] is not None]
+    claims = (comparisons(compared, [scored[m]["evidence"][headline] for m in compared])
+              if len(compared) > 1 else None)
+    for rank, row in enumerate(rows, start=1):
+        row["rank"] = rank if row["headline"] is not None else None
+        row["rank_interval"] = claims["rank_intervals"].get(row["model"]) if claims else None
+        row["differs_from"] = claims["differs_from"].get(row["model"]) if claims else None
+    return {"areas": list(AREAS), "headline": headline, "headline_label": HEADLINE_LABELS[headline],
+            "scores": present_scores(scored), "labels": dict(LABELS), "extra_benchmarks": extra, "rows": rows,
+            "comparisons": claims["summary"] if claims else None,
+            "without_evidence": sum(row["headline"] is not None for row in rows) - len(compared),
+            "surrogate_records_ignored": _surrogates(records)}
 
 
-def mouse_score_difference(row_a: Dict, row_b: Dict, draws: Dict) -> Optional[Dict]:
-    return paired_difference(draws[row_a["model"]]["mouse_score"], draws[row_b["model"]]["mouse_score"],
-                             row_a["mouse_score"] or 0.0, row_b["mouse_score"] or 0.0)
+def _surrogates(records: List[Record]) -> int:
+    return sum(is_surrogate(record) for record in records)
 
 
-def _tie_groups(rows: List[Dict], draws: Dict) -> Dict:
-    """Number the tie groups down the ranking (see the module's docstring) and list, per model, the
-    models it cannot be told apart from; returns how many adjacent pairs differ significantly."""
-    group, significant, tested = 0, 0, 0
-    for index, row in enumerate(rows):
-        comparable = row["mouse_score"] is not None and draws[row["model"]]["mouse_score"] is not None
-        if not comparable:
-            row["tie_group"], row["indistinguishable"], row["difference_from_above"] = None, [], None
-            continue
-        above = rows[index - 1] if index else None
-        step = mouse_score_difference(above, row, draws) if above and above.get("tie_group") else None
-        row["difference_from_above"] = step
-        if step is None or step["significant"]:
-            group += 1
-        tested += step is not None
-        significant += bool(step and step["significant"])
-        row["tie_group"] = group
-        row["indistinguishable"] = [
-            other["model"] for other in rows if other is not row and other["mouse_score"] is not None
-            and draws[other["model"]]["mouse_score"] is not None
-            and not mouse_score_difference(row, other, draws)["significant"]]
-    return {"tested": tested, "significant": significant}
+# --- the paper's analyses ------------------------------------------------------------------------
+
+def figure_scores(scored: Dict[str, Dict], candidates: Sequence[str]) -> List[str]:
+    """Of ``candidates``, the scores some model has: RSA always, real Allen SRP-Ridge once built."""
+    present = present_scores(scored)
+    return [score for score in candidates if score == "rsa" or score in present]
 
 
 def trained_vs_random(records: List[Record]) -> Dict:
-    """Fig. 1: every model X whose random-init variant X-random is also scored, with both area means
-    per metric, and per metric how many pairs the trained network wins."""
+    """Fig. 1: every model X whose random-init variant X-random is also scored, per panel (Allen RSA,
+    the real Allen SRP-Ridge once built, antolik2016 V1 SRP-Ridge) both CV values and the paired
+    interval of trained − random (see :mod:`mousescore.results.uncertainty`), and how many pairs the
+    trained network wins. CV values, not the Max: a twin pair has one architecture, but the intervals
+    of the Max leave its layer choice out."""
     models = by_model(records)
-    summaries = {model: area_summary(benchmarks) for model, benchmarks in models.items()}
-    draws = {model: summary_draws(benchmarks) for model, benchmarks in models.items()}
+    scored = {model: model_scores(benchmarks) for model, benchmarks in models.items()}
+    panels = figure_scores(scored, ("rsa", "srp_ridge", "v1_srp_ridge"))
     pairs = []
-    for model in summaries:
+    for model in scored:
         partner = f"{model}-random"
-        if partner not in summaries:
+        if partner not in scored:
             continue
-        pair = {"trained": model, "random": partner, "family": model_metadata(models[model]).get("family")}
-        for metric in AREA_METRICS:
-            pair[metric] = {"trained": summaries[model][metric], "random": summaries[partner][metric]}
-            both = None not in pair[metric].values()
-            pair.setdefault("difference", {})[metric] = paired_difference(
-                draws[model][metric], draws[partner][metric], *pair[metric].values()) if both else None
-        pair["surrogate"] = {metric: summaries[model]["surrogate"][metric] or summaries[partner]["surrogate"][metric]
-                             for metric in AREA_METRICS}
+        pair = {"trained": model, "random": partner, "family": model_metadata(models[model]).get("family"),
+                "difference": {}}
+        for score in panels:
+            trained, random = scored[model]["cv"][score], scored[partner]["cv"][score]
+            pair[score] = {"trained": trained, "random": random}
+            evidence = scored[model]["evidence"][score], scored[partner]["evidence"][score]
+            pair["difference"][score] = cv_difference(*evidence, LEVEL) if None not in evidence else None
         pairs.append(pair)
-    return {"metrics": {metric: METRIC_LABELS[metric] for metric in AREA_METRICS}, "pairs": pairs,
-            "trained_wins": {metric: _wins(pairs, metric) for metric in AREA_METRICS},
-            "surrogate": any(pair["surrogate"]["srp_ridge"] for pair in pairs)}
+    return {"metrics": {score: CV_LABELS[score] for score in panels}, "pairs": pairs,
+            "trained_wins": {score: _wins(pairs, score) for score in panels}}
 
 
 def _wins(pairs: List[Dict], metric: str) -> Dict:
@@ -249,27 +338,54 @@ def _wins(pairs: List[Dict], metric: str) -> Dict:
             "significant_losses": sum(d["high"] < 0 for d in differences), "with_intervals": len(differences)}
 
 
+def friedman(depths: Sequence[Sequence[float]]) -> Dict:
+    """The paper's §3.7 test: Friedman's chi-square across areas (columns) with the models as blocks
+    (rows), Kendall's W = chi2 / (n (k − 1)) and p; None below 2 models."""
+    table = np.asarray(depths, dtype=np.float64)
+    n, k = table.shape if table.ndim == 2 else (0, len(AREAS))
+    if n < 2 or np.all(table == table[:, :1]):   # no block ranks anything: the statistic is undefined
+        return {"chi2": None, "w": None, "p": None, "n": n, "k": k}
+    chi2, p = friedmanchisquare(*table.T)
+    return {"chi2": float(chi2), "w": float(chi2 / (n * (k - 1))), "p": float(p), "n": n, "k": k}
+
+
+def median_interval(depths: Sequence[float], rng: np.random.Generator) -> Optional[List[float]]:
+    """The 95% percentile interval of the median over a bootstrap of the models (None below 2)."""
+    if len(depths) < 2:
+        return None
+    values = np.asarray(depths, dtype=np.float64)
+    medians = np.median(values[rng.integers(0, len(values), (DEPTH_RESAMPLES, len(values)))], axis=1)
+    found = percentile_interval(medians, LEVEL)
+    return list(found) if found else None
+
+
 def depth_by_area(records: List[Record]) -> Dict:
     """Fig. 2: per metric and area (in hierarchy order), the relative depth (0 first layer, 1 last) of
-    every model's best layer, split into trained, random-init and baseline models, with medians."""
+    every model's best layer, split into trained, random-init and baseline models, with medians and
+    their 95% bootstrap intervals over models; and the Friedman test across the six areas over the
+    models that have all six (models as blocks, as the paper's §3.7)."""
     models = by_model(records)
+    scored = {model: model_scores(benchmarks) for model, benchmarks in models.items()}
+    rng = np.random.default_rng(DEPTH_SEED)
     metrics = {}
-    for metric in AREA_METRICS:
+    for metric in figure_scores(scored, AREA_METRICS):
         areas = {area: {name: [] for name in CATEGORIES} for area in HIERARCHY}
-        surrogate = False
+        blocks = []
         for model, benchmarks in models.items():
             kind = category(model_metadata(benchmarks))
-            per_area, from_surrogate = area_records(benchmarks, metric)
-            surrogate |= from_surrogate
-            for area, record in per_area.items():
-                depth = number(record.get("best_layer_depth"))
-                if depth is not None:
-                    areas[area][kind].append({"model": model, "depth": depth})
-        metrics[metric] = {"label": METRIC_LABELS[metric], "surrogate": surrogate, "areas": areas,
-                           "medians": {area: {name: _median(points) for name, points in groups.items()}
-                                       for area, groups in areas.items()}}
-    return {"hierarchy": list(HIERARCHY), "categories": list(CATEGORIES), "metrics": metrics,
-            "surrogate": any(panel["surrogate"] for panel in metrics.values())}
+            depths = {area: number(record.get("best_layer_depth"))
+                      for area, record in area_records(benchmarks, metric).items()}
+            for area in HIERARCHY:
+                if depths.get(area) is not None:
+                    areas[area][kind].append({"model": model, "depth": depths[area]})
+            if all(depths.get(area) is not None for area in HIERARCHY):
+                blocks.append([depths[area] for area in HIERARCHY])
+        medians = {area: {name: _median(points) for name, points in groups.items()} for area, groups in areas.items()}
+        intervals = {area: {name: median_interval([p["depth"] for p in points], rng) for name, points in groups.items()}
+                     for area, groups in areas.items()}
+        metrics[metric] = {"label": LABELS[metric], "areas": areas, "medians": medians,
+                           "median_intervals": intervals, "friedman": friedman(blocks)}
+    return {"hierarchy": list(HIERARCHY), "categories": list(CATEGORIES), "metrics": metrics}
 
 
 def _median(points: List[Dict]) -> Optional[float]:
@@ -284,48 +400,50 @@ def family_mosaic(records: List[Record]) -> Dict:
     """Fig. 3: models grouped by task cluster (else family) with their area mean per metric, groups
     ordered by median score, and the ceiling band: min..max of the area benchmarks' ceilings."""
     models = by_model(records)
+    scored = {model: model_scores(benchmarks) for model, benchmarks in models.items()}
     metrics = {}
-    for metric in AREA_METRICS:
+    for metric in figure_scores(scored, AREA_METRICS):
         groups: Dict[str, List[Dict]] = defaultdict(list)
-        ceilings, surrogate = [], False
+        ceilings = []
         for model, benchmarks in models.items():
-            per_area, from_surrogate = area_records(benchmarks, metric)
-            ceilings += [number(record.get("ceiling")) for record in per_area.values()]
-            score, _ = area_mean(per_area)
+            ceilings += [number(record.get("ceiling")) for record in area_records(benchmarks, metric).values()]
+            score = scored[model]["values"][metric]
             if score is None:
                 continue
-            surrogate |= from_surrogate
             metadata = model_metadata(benchmarks)
             groups[group_of(metadata)].append({"model": model, "score": score, "category": category(metadata)})
         ceilings = [ceiling for ceiling in ceilings if ceiling is not None]
         ordered = sorted(groups.items(), key=lambda item: best_first(
             statistics.median(point["score"] for point in item[1]), item[0]))
         metrics[metric] = {
-            "label": METRIC_LABELS[metric], "surrogate": surrogate,
+            "label": LABELS[metric],
             "groups": [{"group": name, "median": statistics.median(point["score"] for point in points),
                         "models": sorted(points, key=lambda point: best_first(point["score"], point["model"]))}
                        for name, points in ordered],
             "ceiling": {"low": min(ceilings), "high": max(ceilings)} if ceilings else None}
-    return {"metrics": metrics, "surrogate": any(panel["surrogate"] for panel in metrics.values())}
+    return {"metrics": metrics}
 
 
 def rsa_vs_srp_ridge(records: List[Record]) -> Dict:
-    """§3.8: per model its RSA and SRP-Ridge area means, and their Spearman correlation across the
-    models that have both (rho None below 3 models or for constant scores)."""
+    """§3.8: per model its RSA and SRP-Ridge scores and their Spearman correlation across the models
+    that have both (rho None below 3 models or for constant scores): the Allen area means once the
+    real Allen SRP-Ridge benchmarks are built, until then the real antolik2016 V1 pair (same neurons)."""
     models = by_model(records)
+    scored = {model: model_scores(benchmarks) for model, benchmarks in models.items()}
+    allen = "srp_ridge" in present_scores(scored)
+    x, y = ("rsa", "srp_ridge") if allen else ("v1_rsa", "v1_srp_ridge")
     points = []
     for model, benchmarks in models.items():
-        summary = area_summary(benchmarks)
-        if summary["rsa"] is not None and summary["srp_ridge"] is not None:
-            points.append({"model": model, "rsa": summary["rsa"], "srp_ridge": summary["srp_ridge"],
-                           "category": category(model_metadata(benchmarks)),
-                           "surrogate": summary["surrogate"]["srp_ridge"]})
+        values = scored[model]["values"]
+        if values[x] is not None and values[y] is not None:
+            points.append({"model": model, "rsa": values[x], "srp_ridge": values[y],
+                           "category": category(model_metadata(benchmarks))})
     rho = p_value = None
     if len(points) >= 3:
         result = spearmanr([point["rsa"] for point in points], [point["srp_ridge"] for point in points])
         rho, p_value = number(result[0]), number(result[1])
-    return {"models": points, "spearman": {"rho": rho, "p": p_value, "n": len(points)},
-            "surrogate": any(point["surrogate"] for point in points)}
+    return {"source": "allen" if allen else "antolik2016.V1", "labels": {"rsa": LABELS[x], "srp_ridge": LABELS[y]},
+            "models": points, "spearman": {"rho": rho, "p": p_value, "n": len(points)}}
 
 
 def relative_depths(n_layers: int) -> List[float]:
@@ -334,10 +452,12 @@ def relative_depths(n_layers: int) -> List[float]:
 
 def layer_profiles(benchmarks: ModelRecords) -> Dict:
     """One model's layer profile per metric and area: each layer's relative depth (execution order)
-    and value, and the best layer."""
+    and value, and the best layer (RSA always; SRP-Ridge where the model has real Allen records)."""
     metrics = {}
     for metric in AREA_METRICS:
-        per_area, surrogate = area_records(benchmarks, metric)
+        per_area = area_records(benchmarks, metric)
+        if metric != "rsa" and not per_area:
+            continue
         areas = {}
         for area in (area for area in HIERARCHY if area in per_area):
             record = per_area[area]
@@ -347,33 +467,33 @@ def layer_profiles(benchmarks: ModelRecords) -> Dict:
                            "values": [number(value) for value in profile.values()],
                            "best_layer": record.get("best_layer"),
                            "best_layer_depth": number(record.get("best_layer_depth"))}
-        metrics[metric] = {"label": METRIC_LABELS[metric], "surrogate": surrogate, "areas": areas}
+        metrics[metric] = {"label": LABELS[metric], "areas": areas}
     return {"metrics": metrics}
 
 
 def max_vs_cv(records: List[Record]) -> Dict:
-    """How much the Max gains from choosing its layer on the data it reports: per model and metric,
-    the mean over the six Allen areas of Max − CV value, against the model's number of layers, with
-    the Spearman correlation across models and the least-squares slope per doubling of layers."""
+    """How much the Max gains from choosing its layer on the data it reports: per model and score
+    (Allen RSA, real Allen SRP-Ridge once built, antolik2016 V1 SRP-Ridge), the mean over the score's
+    benchmarks of Max − CV value, against the model's number of layers, with the Spearman correlation
+    across models and the least-squares slope per doubling of layers."""
     models = by_model(records)
+    scored = {model: model_scores(benchmarks) for model, benchmarks in models.items()}
     metrics = {}
-    for metric in AREA_METRICS:
+    for score in figure_scores(scored, ("rsa", "srp_ridge", "v1_srp_ridge")):
         points = []
         for model, benchmarks in models.items():
-            per_area, _ = area_records(benchmarks, metric)
-            gaps = [number(r["value"]) - number(r.get("cv_value")) for r in per_area.values()
-                    if number(r["value"]) is not None and number(r.get("cv_value")) is not None]
-            if len(gaps) == len(AREAS):
-                layers = len(next(iter(per_area.values())).get("layer_profile") or {})
-                points.append({"model": model, "layers": layers, "gap": statistics.fmean(gaps),
+            value, cv = scored[model]["values"][score], scored[model]["cv"][score]
+            if value is not None and cv is not None:
+                first = benchmarks[score_benchmarks(score)[0]]
+                points.append({"model": model, "layers": len(first.get("layer_profile") or {}), "gap": value - cv,
                                "category": category(model_metadata(benchmarks))})
         rho = slope = None
         if len(points) >= 3 and len({p["layers"] for p in points}) > 1:
             rho = number(spearmanr([p["layers"] for p in points], [p["gap"] for p in points])[0])
             slope = number(np.polyfit(np.log2([p["layers"] for p in points]), [p["gap"] for p in points], 1)[0])
-        metrics[metric] = {"label": METRIC_LABELS[metric], "points": points,
-                           "mean_gap": statistics.fmean(p["gap"] for p in points) if points else None,
-                           "spearman_rho": rho, "slope_per_doubling": slope}
+        metrics[score] = {"label": LABELS[score], "points": points,
+                          "mean_gap": statistics.fmean(p["gap"] for p in points) if points else None,
+                          "spearman_rho": rho, "slope_per_doubling": slope}
     return {"metrics": metrics}
 
 

@@ -14,6 +14,7 @@ import matplotlib
 
 matplotlib.use("Agg")   # no display; must precede the pyplot import
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 
 from .analyses import CATEGORIES, HIERARCHY  # noqa: E402
 
@@ -26,7 +27,6 @@ CATEGORY_STYLE = {"trained": {"color": "#1f6fb4", "marker": "o", "label": "train
                   "random": {"color": "#e07b00", "marker": "s", "label": "random init"},
                   "baseline": {"color": "#6b6b6b", "marker": "^", "label": "baseline"}}
 AREA_COLORS = dict(zip(HIERARCHY, ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#a6761d")))
-SURROGATE_NOTE = "\n(SURROGATE data, not recordings)"
 MAX_LABELLED_POINTS = 25   # beyond this, point labels overlap into noise
 
 
@@ -53,10 +53,6 @@ def _empty(axis, message: str) -> None:
     axis.set_yticks([])
 
 
-def _title(label: str, surrogate: bool) -> str:
-    return label + (SURROGATE_NOTE if surrogate else "")
-
-
 def _label_points(axis, names: Sequence[str], xs: Sequence[float], ys: Sequence[float]) -> None:
     if len(names) > MAX_LABELLED_POINTS:
         return
@@ -77,14 +73,12 @@ def render_trained_vs_random(data: Dict) -> str:
         figure, axes = _panels(len(data["metrics"]))
         for axis, (metric, label) in zip(axes, data["metrics"].items()):
             pairs = [pair for pair in data["pairs"] if None not in pair[metric].values()]
-            surrogate = any(pair["surrogate"][metric] for pair in pairs)
             wins = data["trained_wins"][metric]
             significant = (f", {wins['significant_wins']} of {wins['with_intervals']} significantly"
                            if wins.get("with_intervals") else "")
-            axis.set_title(_title(f"{label}: trained > random in {wins['wins']} of {wins['n']} pairs{significant}",
-                                  surrogate))
+            axis.set_title(f"{label}:\ntrained > random in {wins['wins']} of {wins['n']} pairs{significant}")
             if not pairs:
-                _empty(axis, "no trained / random pair with all areas")
+                _empty(axis, "no trained / random pair with this score")
                 continue
             xs = [pair[metric]["random"] for pair in pairs]
             ys = [pair[metric]["trained"] for pair in pairs]
@@ -108,12 +102,13 @@ def render_trained_vs_random(data: Dict) -> str:
 
 
 def render_depth_by_area(data: Dict) -> str:
-    """Fig. 2: relative depth of the best layer per area, areas in hierarchy order, medians as bars."""
+    """Fig. 2: relative depth of the best layer per area, areas in hierarchy order, medians as bars with
+    their 95% bootstrap interval over models, and the Friedman test across areas in the title."""
     hierarchy = data["hierarchy"]
     with matplotlib.rc_context(STYLE):
         figure, axes = _panels(len(data["metrics"]), width=5.0)
         for axis, panel in zip(axes, data["metrics"].values()):
-            axis.set_title(_title(f"{panel['label']}: best-layer depth by area", panel["surrogate"]))
+            axis.set_title(f"{panel['label']}: best-layer depth by area\n{friedman_text(panel['friedman'])}")
             for offset, kind in zip((-0.25, 0.0, 0.25), CATEGORIES):
                 style = CATEGORY_STYLE[kind]
                 xs, ys = [], []
@@ -124,7 +119,10 @@ def render_depth_by_area(data: Dict) -> str:
                     median, centre = panel["medians"][area][kind], position + offset
                     if median is not None:
                         axis.hlines(median, centre - 0.1, centre + 0.1, color=style["color"], lw=2)
-                axis.scatter(xs, ys, s=14, alpha=0.7, color=style["color"], marker=style["marker"],
+                    spread = panel["median_intervals"][area][kind]
+                    if spread:
+                        axis.vlines(centre, spread[0], spread[1], color=style["color"], lw=1.2)
+                axis.scatter(xs, ys, s=14, alpha=0.5, color=style["color"], marker=style["marker"],
                              label=style["label"])
             axis.set_xticks(range(len(hierarchy)), hierarchy)
             axis.set_ylim(-0.05, 1.05)
@@ -133,12 +131,20 @@ def render_depth_by_area(data: Dict) -> str:
         return _svg(figure)
 
 
+def friedman_text(test: Dict) -> str:
+    """The paper's §3.7 statistics as printed on Fig. 2."""
+    if test["chi2"] is None:
+        return f"Friedman test: n/a (n = {test['n']} models with all areas)"
+    return (f"Friedman chi2 = {test['chi2']:.2f}, Kendall's W = {test['w']:.3f}, p = {test['p']:.2g}\n"
+            f"(n = {test['n']} models as blocks, k = {test['k']} areas)")
+
+
 def render_family_mosaic(data: Dict) -> str:
     """Fig. 3: area-mean scores per task cluster or family, with the range of the areas' ceilings."""
     with matplotlib.rc_context(STYLE):
         figure, axes = _panels(len(data["metrics"]), width=5.0, height=4.0)
         for axis, panel in zip(axes, data["metrics"].values()):
-            axis.set_title(_title(f"{panel['label']} by task cluster / family", panel["surrogate"]))
+            axis.set_title(f"{panel['label']} by task cluster / family")
             if panel["ceiling"]:
                 axis.axhspan(panel["ceiling"]["low"], panel["ceiling"]["high"], color="#d9d9d9", alpha=0.6,
                              label="ceiling range over areas", lw=0)
@@ -163,13 +169,13 @@ def render_family_mosaic(data: Dict) -> str:
 
 def render_rsa_vs_srp_ridge(data: Dict) -> str:
     """§3.8: each model's RSA Max against its SRP-Ridge Max, with the Spearman correlation."""
-    spearman = data["spearman"]
+    spearman, labels = data["spearman"], data["labels"]
     rho = "n/a" if spearman["rho"] is None else f"{spearman['rho']:.3f}"
     with matplotlib.rc_context(STYLE):
         figure, (axis,) = _panels(1, width=5.0, height=4.0)
-        axis.set_title(_title(f"RSA vs SRP-Ridge: Spearman rho = {rho} (n = {spearman['n']})", data["surrogate"]))
+        axis.set_title(f"{labels['rsa']} vs {labels['srp_ridge']}:\nSpearman rho = {rho} (n = {spearman['n']})")
         if not data["models"]:
-            _empty(axis, "no model with both metrics on all six areas")
+            _empty(axis, "no model with both scores")
             return _svg(figure)
         for kind in CATEGORIES:
             points = [point for point in data["models"] if point["category"] == kind]
@@ -179,8 +185,8 @@ def render_rsa_vs_srp_ridge(data: Dict) -> str:
                              label=CATEGORY_STYLE[kind]["label"], zorder=3)
         points = data["models"]
         _label_points(axis, [p["model"] for p in points], [p["rsa"] for p in points], [p["srp_ridge"] for p in points])
-        axis.set_xlabel("RSA Max (mean over areas)")
-        axis.set_ylabel(_title("SRP-Ridge Max (mean over areas)", data["surrogate"]))
+        axis.set_xlabel(labels["rsa"])
+        axis.set_ylabel(labels["srp_ridge"])
         axis.legend(loc="best", frameon=False, fontsize=7)
         return _svg(figure)
 
@@ -193,7 +199,7 @@ def render_max_vs_cv(data: Dict) -> str:
             rho = "n/a" if panel["spearman_rho"] is None else f"{panel['spearman_rho']:.2f}"
             axis.set_title(f"{panel['label']} − CV: Spearman rho with layers = {rho}")
             if not panel["points"]:
-                _empty(axis, "no model with CV values on all six areas")
+                _empty(axis, "no model with CV values on every benchmark")
                 continue
             for kind in CATEGORIES:
                 points = [p for p in panel["points"] if p["category"] == kind]
@@ -203,6 +209,8 @@ def render_max_vs_cv(data: Dict) -> str:
                                  label=CATEGORY_STYLE[kind]["label"], zorder=3)
             axis.axhline(0, color="#b0b0b0", lw=1)
             axis.set_xscale("log", base=2)
+            # plain numbers: the log axis' default labels are mathtext, drawn literally with parse_math off
+            axis.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda value, _: f"{value:g}"))
             axis.set_xlabel("layers scored (log scale)")
             axis.set_ylabel("Max − cross-validated value")
             axis.legend(loc="best", frameon=False, fontsize=7)
@@ -215,7 +223,7 @@ def render_layer_profile(data: Dict, model: str) -> str:
     with matplotlib.rc_context(STYLE):
         figure, axes = _panels(len(data["metrics"]))
         for axis, panel in zip(axes, data["metrics"].values()):
-            axis.set_title(_title(f"{model}: {panel['label']} per layer", panel["surrogate"]))
+            axis.set_title(f"{model}: {panel['label']} per layer")
             if not panel["areas"]:
                 _empty(axis, "no Allen area records")
                 continue

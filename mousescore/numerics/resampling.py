@@ -23,6 +23,7 @@ from .rsa import triangle_positions
 
 N_DRAWS = 200        # bootstrap draws per score
 N_SPLITS = 10        # random half splits of the stimuli for cross-validated layer selection
+PAIR_SKETCH_SIZE = 100     # directions of the pair sketch: its squared norm is within ~14% (sqrt(2/100))
 MEMO_ENTRIES = 256         # targets remembered per plan (a run's ~100 benchmarks and their sides)
 _CHUNK_ELEMENTS = 1 << 23   # pair weights formed at most this many at a time (64 MiB of float64)
 
@@ -165,6 +166,52 @@ class PredictionEvidence:
         return _correlate(layer, target, weights.matrix @ (layer.centred * target.centred))
 
 
+SKETCH_CHUNK = 1 << 15    # pairs whose directions are drawn at a time (25 MiB for 100 directions)
+
+
+def sketch_pairs(values: np.ndarray, key: str, size: int = PAIR_SKETCH_SIZE) -> np.ndarray:
+    """G v for values over the pairs of the stimuli (the upper triangle, row by row) and G a
+    ``size`` × pairs matrix of standard Gaussian directions seeded by the stimuli (``key``): the same
+    for every model. G is drawn in chunks of pairs and never held whole (3,200 stimuli have 5.1
+    million pairs)."""
+    seed = plan_seed(key, "pair sketch")
+    sketch = np.zeros(size)
+    for number, start in enumerate(range(0, len(values), SKETCH_CHUNK)):
+        chunk = values[start:start + SKETCH_CHUNK]
+        sketch += np.random.default_rng([seed, number]).standard_normal((size, len(chunk))) @ chunk
+    return sketch
+
+
+def _pair_matrix(pairs: np.ndarray, n: int) -> np.ndarray:
+    """Upper-triangle values (pairs, or sites × pairs) as symmetric n × n matrices, zero diagonal."""
+    pairs = np.asarray(pairs, dtype=np.float64)
+    out = np.zeros(pairs.shape[:-1] + (n * n,))
+    out[..., triangle_positions(n)] = pairs
+    out = out.reshape(pairs.shape[:-1] + (n, n))
+    return out + np.swapaxes(out, -1, -2)
+
+
+def _subset_sums(subsets: np.ndarray, matrices: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """For 0/1 subset rows u (m × n) and symmetric zero-diagonal matrices Q (n × n, or k × n × n): the
+    sum over the pairs within each subset, ½ uᵀQu (m, or k × m), and that sum without stimulus i,
+    ½ uᵀQu − uᵢ(Qu)ᵢ (m × n, or k × m × n)."""
+    rows = subsets @ matrices                        # (k ×) m × n: (Qu)ᵢ, Q symmetric
+    own = rows * subsets
+    total = own.sum(axis=-1) / 2
+    return total, total[..., None] - own
+
+
+def _subset_pearson(x: Tuple[np.ndarray, ...], y: Tuple[np.ndarray, ...], cross: np.ndarray,
+                    count: np.ndarray) -> np.ndarray:
+    """Pearson r from pair sums: x = (Σx, Σx², flat), y likewise, ``cross`` Σxy, ``count`` pairs."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_x, mean_y = x[0] / count, y[0] / count
+        var_x, var_y = x[1] / count - mean_x ** 2, y[1] / count - mean_y ** 2
+        r = (cross / count - mean_x * mean_y) / np.sqrt(var_x * var_y)
+    r[(var_x <= x[2]) | (var_y <= y[2]) | ~np.isfinite(r)] = np.nan
+    return np.clip(r, -1.0, 1.0)
+
+
 def _model_side(model: np.ndarray, pair_weights: np.ndarray):
     """The model's side of the correlation, and its centred pairs times the pair weights (so that a
     site's cross term is one product)."""
@@ -206,6 +253,60 @@ class RDMEvidence:
         neural = np.asarray(self.neural_rdms, dtype=np.float64)
         neural = neural[None] if neural.ndim == 2 else neural
         return neural.reshape(len(neural), self.n * self.n)[:, triangle_positions(self.n)].T   # pairs × sites
+
+    def subset_scores(self, subsets: "StimulusWeights") -> Tuple[np.ndarray, np.ndarray]:
+        """Per-site r on the pairs within each subset of the stimuli (0/1 rows, m × n): m × sites; and
+        on each subset with one stimulus left out (its delete-one jackknife): m × n × sites, where a
+        stimulus outside a subset leaves it whole. Equal to ``scores`` under the 0/1 rows, from
+        quadratic forms over the pairs (one n × n product per quantity, not one per left-out stimulus).
+        The sites' side is remembered by ``subsets`` for every layer."""
+        u = subsets.matrix
+        neural = subsets.remembered(("subset sides", id(self.neural_rdms)),
+                                    lambda: (self.neural_rdms, self._neural_subset_side(u)))[1]
+        model = self.model
+        tiny = (1e-12 * np.abs(model).max(initial=0.0)) ** 2
+        centred = _pair_matrix(model - model.mean(), self.n)
+        count = neural["count"]
+        x, xx = _subset_sums(u, centred), _subset_sums(u, centred * centred)
+        cross = _subset_sums(u, centred[None] * neural["centred"])      # sites × m (× n)
+        results = []
+        for part in (0, 1):            # the subsets whole, then each with one stimulus left out
+            own = lambda values: np.moveaxis(values[part], 0, -1)          # noqa: E731 (sites last)
+            results.append(_subset_pearson((x[part][..., None], xx[part][..., None], tiny),
+                                           (own(neural["sums"]), own(neural["squares"]), neural["tiny"]),
+                                           own(cross), count[part][..., None]))
+        return results[0], results[1]
+
+    def pair_sketch(self, key: str, size: int = PAIR_SKETCH_SIZE) -> np.ndarray:
+        """A sketch of the pair-specific part of the mean r over the sites: the linearised influence
+        of each pair of stimuli on r, ψ = x̃ỹ − r(x̃² + ỹ²)/2 (x̃, ỹ the standardised pair values),
+        averaged over the sites, less its stimulus effects (Hoeffding's second-order part e), projected
+        on ``size`` seeded Gaussian directions shared by every model on these stimuli (``key``).
+        ‖G e‖² / size estimates Σ e², and G(e_A − e_B) = G e_A − G e_B, so two models' sketches give
+        the pair-specific variance of their difference, which a delete-one jackknife counts twice
+        (see :mod:`mousescore.results.uncertainty`)."""
+        neural = self._neural_pairs()                                        # pairs × sites
+        x = (self.model - self.model.mean()) / self.model.std()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            y = (neural - neural.mean(axis=0)) / neural.std(axis=0)
+            r = (x[:, None] * y).mean(axis=0)
+            psi = x[:, None] * y - r * (x[:, None] ** 2 + y ** 2) / 2
+        psi = psi[:, np.isfinite(r)].mean(axis=1) if np.isfinite(r).any() else np.full(len(x), np.nan)
+        n = self.n
+        matrix = _pair_matrix(psi, n)
+        mean = psi.mean()
+        effects = (n - 1) / (n - 2) * (matrix.sum(axis=1) / (n - 1) - mean)        # unbiased row effects
+        rows, cols = _pairs(n)
+        residual = psi - effects[rows] - effects[cols] - mean
+        return sketch_pairs(residual, key, size)
+
+    def _neural_subset_side(self, subsets: np.ndarray) -> Dict[str, Any]:
+        pairs = self._neural_pairs().T                                     # sites × pairs
+        centred = _pair_matrix(pairs - pairs.mean(axis=1, keepdims=True), self.n)
+        sums, squares = _subset_sums(subsets, centred), _subset_sums(subsets, centred * centred)
+        return {"centred": centred, "sums": sums, "squares": squares,
+                "count": _subset_sums(subsets, _pair_matrix(np.ones(len(pairs[0])), self.n)),
+                "tiny": (1e-12 * np.abs(pairs).max(axis=1)) ** 2}
 
     def scores(self, weights=None) -> np.ndarray:
         """Per-site r under each row of stimulus weights (m × sites); all stimuli once if None."""

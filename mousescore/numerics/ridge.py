@@ -140,3 +140,79 @@ def loo_predictions(gram: Optional[np.ndarray], targets: np.ndarray, alphas: Seq
         best[:, better] = (targets - residuals)[:, better]
         best_error[better], chosen[better] = error[better], alpha
     return best, chosen
+
+
+def mean_eigenvalue(decomposition: Tuple[np.ndarray, np.ndarray], n: int) -> float:
+    """trace(K) / n, K the centred Gram matrix: the layer's feature scale (squared), which either form of
+    :func:`decompose` gives as the sum of its eigenvalues. 1.0 for a constant layer, whose every α
+    predicts the same (the mean of the other stimuli)."""
+    scale = float(np.sum(decomposition[0])) / n
+    return scale if scale > 0 else 1.0
+
+
+def loo_predictions_per_target(decomposition: Tuple[np.ndarray, np.ndarray], targets: np.ndarray,
+                               alphas: Sequence) -> Tuple[np.ndarray, np.ndarray]:
+    """Leave-one-out predictions (n × t) at each target's own α (lowest LOO squared error among
+    ``alphas``, the first on a tie), and the α chosen per target: :func:`loo_predictions`'s values,
+    without an n × n operator per α.
+
+    The targets are rotated into the eigenbasis once (Ṽᵀ Y); each α then costs one n × k × t product,
+    R Y = V diag(d) Vᵀ Y, and the leverage complements h. A grid of 20 α on 3,200 stimuli thus stays
+    near one operator's cost instead of twenty. A target with a NaN gets NaN predictions and α NaN.
+
+    Stacked problems: eigenvalues (b × k), eigenvectors (b × n × k) and targets (b × n × t) give
+    predictions (b × n × t) and α (b × t) for b fits at once (the halves of a cross-validation, each
+    with its own decomposition); ``alphas`` is then a grid (g) or one per fit (g × b).
+    """
+    targets = np.asarray(targets, dtype=np.float64)
+    if targets.ndim == 1:
+        targets = targets[:, None]
+    alphas = np.asarray(alphas, dtype=np.float64)
+    if alphas.min() <= 0:
+        raise ValueError("ridge penalties must be positive")
+    eigenvalues, eigenvectors = decomposition
+    n = targets.shape[-2]
+    complete = eigenvectors.shape[-1] == n - 1
+    rotated = np.swapaxes(eigenvectors, -1, -2) @ targets
+    centred = targets - targets.mean(axis=-2, keepdims=True)
+    squared_vectors = eigenvectors ** 2
+    best = np.full(targets.shape, np.nan)
+    best_error = np.full(targets.shape[:-2] + targets.shape[-1:], np.inf)
+    chosen = np.full(best_error.shape, np.nan)
+    for alpha in alphas:
+        alpha = alpha[..., None] if np.ndim(alpha) else alpha          # one per fit: against its eigenvalues
+        if complete:     # as loo_operators: R = V diag(d) Vᵀ, h = V² d, d = α / (w + α)
+            damping = alpha / (eigenvalues + alpha)
+            residuals = (eigenvectors @ (damping[..., None] * rotated)) / (squared_vectors @ damping[..., None])
+        else:            # primal: the directions with w = 0 are kept whole (d = 1)
+            fit = eigenvalues / (eigenvalues + alpha)
+            leverage = 1.0 - 1.0 / n - squared_vectors @ fit[..., None]
+            residuals = (centred - eigenvectors @ (fit[..., None] * rotated)) / leverage
+        error = np.einsum("...ij,...ij->...j", residuals, residuals)
+        better = error < best_error
+        best = np.where(better[..., None, :], targets - residuals, best)
+        best_error = np.where(better, error, best_error)
+        chosen = np.where(better, np.broadcast_to(alpha, better.shape) if np.ndim(alpha) else alpha, chosen)
+    return best, chosen
+
+
+def stacked_decompositions(decompositions: Sequence[Tuple[np.ndarray, np.ndarray]]):
+    """Decompositions of equal shape stacked for :func:`loo_predictions_per_target` (b × k, b × n × k),
+    or None when their shapes differ (primal decompositions keep as many directions as each has)."""
+    if len({d[1].shape for d in decompositions}) != 1:
+        return None
+    return np.stack([d[0] for d in decompositions]), np.stack([d[1] for d in decompositions])
+
+
+def restrict_summary(summary: np.ndarray, stimuli: np.ndarray) -> np.ndarray:
+    """A :func:`ridge_summary` of those stimuli alone, from the summary of all: the Gram matrix's rows
+    and columns (or the features' rows), centred again on those stimuli, as ridge with an intercept
+    fitted on them alone centres them (a leave-one-out fit within a half sees only that half)."""
+    summary = np.asarray(summary, dtype=np.float64)
+    if summary.shape[0] != summary.shape[1]:
+        rows = summary[stimuli]
+        rows = rows - rows.mean(axis=0)
+        return rows @ rows.T if rows.shape[0] == rows.shape[1] else rows   # square means a Gram matrix
+    block = summary[np.ix_(stimuli, stimuli)]
+    row_means = block.mean(axis=1, keepdims=True)
+    return block - row_means - row_means.T + block.mean()

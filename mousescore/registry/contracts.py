@@ -67,6 +67,13 @@ class ResamplableMetric(Metric, Protocol):
     ``resample_units`` (whether bootstrap draws resample the units too). A metric whose units are
     scored independently of each other (each neuron's ridge depends on that neuron alone, unlike
     PLS) may say ``independent_units = True``: benchmarks sharing neurons then score each once.
+
+    The cross-validated value needs the mapping fitted within each half of the stimuli: a metric that
+    fits anything to the stimuli takes ``stimuli`` (indices) in ``layer_evidence(reduced, target,
+    stimuli=...)`` and returns the evidence fitted on those stimuli alone (``target`` then holds their
+    rows), and may add ``halves_evidence(reduced, target, halves)`` giving every half's at once. A
+    metric without ``stimuli`` is taken to fit nothing (as RSA): its halves are its evidence on all
+    stimuli, weighted by the half.
     """
 
     def layer_evidence(self, reduced: Mapping[Reduction, np.ndarray], target: Any) -> Any:

@@ -33,7 +33,10 @@ from typing import Any, Callable, Dict, List, Mapping, Optional
 from ..errors import DataError
 from .score import Score
 
-RECORD_VERSION = 2
+RECORD_VERSION = 3
+# Version 2 (mousescore 0.2-0.3) lacks the CV value's resamples and took it from 10 splits: still read,
+# so that a board being rescored model by model stays whole; such models are ranked without claims.
+READABLE_VERSIONS = (2, 3)
 MAX_RECORD_FILE_BYTES = 8 * 2**20
 TEXTS = ("error_kind", "ceiling_kind", "cv_kind", "draws_kind")   # said once per model file, by index
 PER_BENCHMARK = ("value", "error", "error_kind", "ceiling", "ceiling_kind", "ceiled_value", "best_layer",
@@ -41,6 +44,12 @@ PER_BENCHMARK = ("value", "error", "error_kind", "ceiling", "ceiling_kind", "cei
 FILE_FIELDS = ("record_version", "model", "model_metadata", "provenance", "texts", "layers", "benchmarks")
 OPTIONAL_FILE_FIELDS = ("dataset_files",)
 ENTRY_STRUCTURE = ("layers", "profile", "draws", "provenance", "benchmark_metadata")
+# Lists of numbers a score may have, base64 of little-endian values: the width of each in bytes. Draws
+# and splits are scores in [-1, 1], stored as the draws are (int16 multiples of 1e-4); the jackknife's
+# values differ from each other by ~1e-4 and the sketch is not bounded, so they are float32.
+ENCODED_WIDTHS = {"cv_draws": 2, "cv_splits": 2, "cv_jackknife": 4, "cv_pair_sketch": 4}
+ENCODED_OPTIONAL = tuple(ENCODED_WIDTHS)
+WIDTH_NAMES = {2: "int16", 4: "float32"}
 # Model metadata that the board computes with: a string where a bool belongs ("false") would rank a
 # random network as trained.
 METADATA_TYPES = {"trained": (bool,), "parameters": (int, float), "family": (str,), "training": (str,),
@@ -162,7 +171,7 @@ REQUIRED_SCORE_FIELDS = tuple(f.name for f in fields(Score)
 # Score's fields that a model file holds nowhere else: one added to Score later travels in each
 # benchmark's line under its own name (and is checked by its annotation)
 EXTRA_SCORE_FIELDS = tuple(name for name in SCORE_RULES if name not in PER_BENCHMARK + ENTRY_STRUCTURE
-                           + ("model", "benchmark", "layer_profile", "unit_scores"))
+                           + ENCODED_OPTIONAL + ("model", "benchmark", "layer_profile", "unit_scores"))
 
 
 def check_field(where: str, name: str, value: Any, nullable: bool = True) -> None:
@@ -224,10 +233,10 @@ def check_model_file(packed: Any, path: Path) -> None:
 
 
 def _check_version(version: Any, where: str) -> None:
-    if type(version) is not int or version != RECORD_VERSION:
-        raise RecordError(f"{where}: record_version {version!r}, not {RECORD_VERSION} (the version this "
-                          f"mousescore reads): re-score the model and `mousescore results export`, or "
-                          f"update mousescore")
+    if type(version) is not int or version not in READABLE_VERSIONS:
+        raise RecordError(f"{where}: record_version {version!r}, not one of {list(READABLE_VERSIONS)} (the "
+                          f"versions this mousescore reads): re-score the model and `mousescore results "
+                          f"export`, or update mousescore")
 
 
 def _check_keys(values: Dict, required, optional, where: str) -> None:
@@ -299,7 +308,7 @@ def check_entry(packed: Dict, benchmark: str, entry: Any, where: str) -> None:
     if not isinstance(entry, dict):
         raise RecordError(f"{where} must be an object, not {_show(entry)}")
     # a field added to Score (with a default) may appear here: it is checked by its annotation
-    _check_keys(entry, PER_BENCHMARK + ENTRY_STRUCTURE, EXTRA_SCORE_FIELDS, where)
+    _check_keys(entry, PER_BENCHMARK + ENTRY_STRUCTURE, EXTRA_SCORE_FIELDS + ENCODED_OPTIONAL, where)
     for name in PER_BENCHMARK:
         if name in TEXTS:
             _check_index(entry[name], packed["texts"], f"{where}.{name}", "texts")
@@ -314,6 +323,9 @@ def check_entry(packed: Dict, benchmark: str, entry: Any, where: str) -> None:
     if profile != len(layers):
         raise RecordError(f"{where}.profile: {profile} values for the {len(layers)} layers of layers"
                           f"[{entry['layers']}]")
+    for name in ENCODED_OPTIONAL:
+        if name in entry:
+            decode_codes(entry[name], f"{where}.{name}", ENCODED_WIDTHS[name])
     draws = decode_codes(entry["draws"], f"{where}.draws")
     stated = stated_draws(packed["texts"][entry["draws_kind"]])
     if stated is not None and draws != stated:
@@ -327,18 +339,19 @@ def _check_index(value: Any, items: List, where: str, table: str) -> None:
         raise RecordError(f"{where} must be an index into {table} (0 to {len(items) - 1}), not {_show(value)}")
 
 
-def decode_codes(text: Any, where: str) -> int:
-    """The number of int16 values a profile or draws string holds; refuses what is not strict base64
-    of whole int16 values (a lenient decoder drops stray characters and loses values silently)."""
+def decode_codes(text: Any, where: str, width: int = 2) -> int:
+    """The number of values (``width`` bytes each: int16 for a profile or draws) a string holds;
+    refuses what is not strict base64 of whole values (a lenient decoder drops stray characters and
+    loses values silently)."""
     if not isinstance(text, str):
         raise RecordError(f"{where} must be a base64 string, not {_show(text)}")
     try:
         data = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as error:
         raise RecordError(f"{where} is not valid base64 ({error})") from None
-    if len(data) % 2:
-        raise RecordError(f"{where} decodes to {len(data)} bytes, not whole int16 values")
-    return len(data) // 2
+    if len(data) % width:
+        raise RecordError(f"{where} decodes to {len(data)} bytes, not whole {WIDTH_NAMES[width]} values")
+    return len(data) // width
 
 
 def stated_draws(draws_kind: str) -> Optional[int]:

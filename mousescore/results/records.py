@@ -26,8 +26,9 @@ from typing import Any, Dict, Iterable, List, Optional
 
 from ..errors import MousescoreError
 from ..registry.plugins import get_registry
-from .record_schema import (EXTRA_SCORE_FIELDS, PER_BENCHMARK as _PER_BENCHMARK, RECORD_VERSION, TEXTS as _TEXTS,
-                            RecordError, check_draw_counts, check_model_file, is_file_name, load_json_file)
+from .record_schema import (ENCODED_OPTIONAL, ENCODED_WIDTHS, EXTRA_SCORE_FIELDS, PER_BENCHMARK as _PER_BENCHMARK, RECORD_VERSION,
+                            TEXTS as _TEXTS, RecordError, check_draw_counts, check_model_file, is_file_name,
+                            load_json_file)
 from .score import Score
 
 DEFAULT_RESULTS_DIR = Path("leaderboard") / "results"
@@ -78,7 +79,8 @@ def record_to_score(record: Dict) -> Score:
         values[name] = _number(values.get(name))
     values["layer_profile"] = {k: _number(v) for k, v in values.get("layer_profile", {}).items()}
     values["references"] = {k: _number(v) for k, v in values.get("references", {}).items()}
-    values["draws"] = [_number(v) for v in values.get("draws") or []]
+    for name in ("draws",) + ENCODED_OPTIONAL:
+        values[name] = [_number(v) for v in values.get(name) or []]
     return Score(**values)
 
 
@@ -113,6 +115,26 @@ def decode_values(text: str) -> List[float]:
     return [math.nan if code == _MISSING else round(code * PRECISION, 4) for code in codes]
 
 
+def encode_field(name: str, values) -> str:
+    """An optional list field as its width says (see ``record_schema.ENCODED_WIDTHS``): int16 codes
+    as :func:`encode_values`, or float32 (NaN kept)."""
+    if ENCODED_WIDTHS[name] == 2:
+        return encode_values(values)
+    import numpy as np
+    return base64.b64encode(np.asarray([_number(v) for v in values], dtype="<f4").tobytes()).decode("ascii")
+
+
+def decode_field(name: str, text: str) -> List[float]:
+    """The values :func:`encode_field` wrote (strict base64 of whole values, else a ValueError)."""
+    if ENCODED_WIDTHS[name] == 2:
+        return decode_values(text)
+    import numpy as np
+    data = base64.b64decode(text, validate=True)
+    if len(data) % 4:
+        raise ValueError(f"{len(data)} bytes are not whole float32 values")
+    return [float(v) for v in np.frombuffer(data, dtype="<f4")]
+
+
 def pack_model(records: List[Dict]) -> Dict:
     """One model file from its flat records (any order; written sorted by benchmark)."""
     records = sorted(records, key=lambda r: r["benchmark"])
@@ -140,6 +162,7 @@ def pack_model(records: List[Dict]) -> Dict:
         entry["layers"] = layer_lists.index(layers)
         entry["profile"] = encode_values(record["layer_profile"].values())
         entry["draws"] = encode_values(record.get("draws") or [])
+        entry.update({name: encode_field(name, record[name]) for name in ENCODED_OPTIONAL if record.get(name)})
         entry["provenance"] = {k: v for k, v in provenance.items() if k not in shared}
         if "dataset_files" in entry["provenance"] and "dataset" in provenance:
             dataset_files[provenance["dataset"]] = entry["provenance"].pop("dataset_files")
@@ -165,6 +188,7 @@ def unpack_model(packed: Dict) -> List[Dict]:
             raise ValueError(f"{benchmark}: {len(profile)} profile values for {len(layers)} layers")
         record["layer_profile"] = dict(zip(layers, profile))
         record["draws"] = decode_values(entry.get("draws") or "")
+        record.update({name: decode_field(name, entry[name]) for name in ENCODED_OPTIONAL if name in entry})
         record["provenance"] = {**packed["provenance"], **entry.get("provenance", {})}
         dataset = record["provenance"].get("dataset")
         if dataset in packed.get("dataset_files", {}):
@@ -185,7 +209,9 @@ def _dump(packed: Dict) -> str:
 
 
 def write_records(results_dir: Path, records: List[Dict]) -> List[Path]:
-    """Write flat records into their models' files, keeping the other benchmarks already there."""
+    """Write flat records into their models' files, keeping the other benchmarks already there if that
+    file is of this record version (a file holds one version: records scored under an older one are
+    replaced whole, never relabelled)."""
     by_model: Dict[str, Dict[str, Dict]] = {}
     for record in records:
         check_name(record["benchmark"])
@@ -193,7 +219,8 @@ def write_records(results_dir: Path, records: List[Dict]) -> List[Path]:
     written = []
     for model, new in by_model.items():
         path = record_path(results_dir, model)
-        kept = {r["benchmark"]: r for r in _read_model_file(path)} if path.exists() else {}
+        kept = ({r["benchmark"]: r for r in _read_model_file(path) if r.get("record_version") == RECORD_VERSION}
+                if path.exists() else {})
         kept.update(new)
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".json.tmp")

@@ -25,10 +25,18 @@ class Score:
     n_excluded: int = 0          # units left out (NaN or constant responses)
     references: Dict[str, float] = field(default_factory=dict)      # e.g. inter-mouse score
     provenance: Dict[str, Any] = field(default_factory=dict)
-    cv_value: float = float("nan")   # cross-validated layer selection (see mousescore.scoring.layer_selection)
+    cv_value: float = float("nan")   # cross-validated layer selection (see mousescore.scoring.layer_pass)
     cv_kind: str = ""
     draws: List[float] = field(default_factory=list)   # bootstrap draws of ``value`` (common random numbers)
     draws_kind: str = ""
+    # bootstrap draws of ``cv_value``, the layer chosen again in every draw (same plan as ``draws``)
+    cv_draws: List[float] = field(default_factory=list)
+    # the CV value of each split (both directions' mean): their spread is the split noise in cv_draws
+    cv_splits: List[float] = field(default_factory=list)
+    # the CV value with each stimulus left out in turn (delete-one jackknife; RSA), layer chosen again
+    cv_jackknife: List[float] = field(default_factory=list)
+    # with the jackknife of an RDM score: its pair-specific part, sketched (mousescore.results.uncertainty)
+    cv_pair_sketch: List[float] = field(default_factory=list)
 
     def interval(self, level: float = 0.95) -> Optional[Tuple[float, float]]:
         """Percentile interval of the bootstrap draws, or None without draws."""

@@ -14,6 +14,7 @@ from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Union
 from .records import DEFAULT_RESULTS_DIR, read_records
 from ..errors import MousescoreError
 from .score import Score, paired_difference
+from .uncertainty import cv_difference, evidence_of
 
 logger = logging.getLogger("mousescore")
 
@@ -102,9 +103,11 @@ class Results(Sequence[Score]):
         return table
 
     def compare(self, model_a: str, model_b: str, level: float = 0.95):
-        """Per benchmark both models were scored on: A − B and the percentile interval of the paired
-        bootstrap differences (every model is resampled with the same indices on a benchmark);
-        ``significant`` when the interval excludes 0."""
+        """Per benchmark both models were scored on: A − B of the Max and the percentile interval of the
+        paired bootstrap differences at the chosen layers (every model is resampled with the same
+        indices on a benchmark), ``significant`` when it excludes 0; and A − B of the cross-validated
+        values with the interval and p-value the board uses (the layer choice inside it; see
+        :mod:`mousescore.results.uncertainty`), NaN where either score lacks the CV resamples."""
         import pandas as pd
         a = {s.benchmark: s for s in self.scores if s.model == model_a}
         b = {s.benchmark: s for s in self.scores if s.model == model_b}
@@ -120,12 +123,14 @@ class Results(Sequence[Score]):
                 a[benchmark].draws, b[benchmark].draws, a[benchmark].value, b[benchmark].value, level)
             rows.append({"benchmark": benchmark, "a": a[benchmark].value, "b": b[benchmark].value,
                          **(difference or {"difference": a[benchmark].value - b[benchmark].value,
-                                           "low": math.nan, "high": math.nan, "significant": False})})
+                                           "low": math.nan, "high": math.nan, "significant": False}),
+                         **_cv_columns(a[benchmark], b[benchmark], level, benchmark in unpaired)})
         if not rows:
             missing = [m for m, scores in ((model_a, a), (model_b, b)) if not scores]
             raise MousescoreError(f"{' and '.join(missing)} not in these results" if missing else
                                   f"{model_a} and {model_b} share no benchmark in these results")
-        return pd.DataFrame(rows, columns=["benchmark", "a", "b", "difference", "low", "high", "significant"])
+        return pd.DataFrame(rows, columns=["benchmark", "a", "b", "difference", "low", "high", "significant",
+                                           "cv_a", "cv_b", "cv_difference", "cv_low", "cv_high", "cv_p"])
 
     def plot_profile(self, benchmarks: Optional[Sequence[str]] = None, ax=None, depth: bool = True):
         """Each score's layer profile against relative depth (or layer index), its best layer marked;
@@ -167,3 +172,13 @@ class Results(Sequence[Score]):
 def load_board(results_dir: Union[str, Path] = DEFAULT_RESULTS_DIR) -> Results:
     """The committed leaderboard (its records folder) as :class:`Results`, for analysis in pandas."""
     return Results.from_records(read_records(Path(results_dir)))
+
+
+def _cv_columns(a: Score, b: Score, level: float, unpaired: bool) -> Dict[str, float]:
+    """The CV values of two scores and the board's comparison of them (NaN where it cannot be made)."""
+    evidence = [evidence_of(s.cv_value, s.cv_jackknife, s.cv_draws, s.cv_splits, s.cv_pair_sketch) for s in (a, b)]
+    found = None if unpaired or None in evidence else cv_difference(*evidence, level)
+    return {"cv_a": a.cv_value, "cv_b": b.cv_value,
+            "cv_difference": found["difference"] if found else a.cv_value - b.cv_value,
+            "cv_low": found["low"] if found else math.nan, "cv_high": found["high"] if found else math.nan,
+            "cv_p": found["p"] if found else math.nan}

@@ -3,8 +3,9 @@
 The model commits one layer: every layer is scored, the layer with the highest mean over the
 benchmark's units (neurons, or sites for RSA) wins, and its mean is the score ("SRP-Ridge Max",
 "RSA Max" in the paper). Beside it, for metrics that expose their evidence (the built-in ones): the
-cross-validated value (:mod:`.layer_selection`) and bootstrap draws of the score at the committed
-layer, resampled with the same indices for every model (common random numbers).
+cross-validated value and its bootstrap draws with the layer chosen again in every draw
+(:mod:`.layer_pass`), and bootstrap draws of the score at the committed layer, resampled with the
+same indices for every model (common random numbers).
 
 Targets that cannot be scored are refused when the benchmark is built, with the reason: values that
 are not real numbers or are infinite (NaN marks a missing response), no neuroids, fewer stimuli than
@@ -27,14 +28,13 @@ from ..data.assemblies import NeuroidAssembly, StimulusSet
 from ..data.identity import array_digest, stimuli_digest
 from ..errors import DataError
 from ..extraction.extract import LayerFeatures
-from ..numerics import reductions
-from ..numerics.resampling import N_SPLITS, half_splits, stimulus_resamples, unit_resamples
 from ..data.headers import require_real
+from ..numerics.resampling import stimulus_resamples, unit_resamples
 from ..numerics.stats import fewest_repeats, split_half_reliability
 from ..registry.contracts import AggregatingMetric, Metric, ResamplableMetric
 from ..registry.plugins import Registry, get_registry
 from ..results.score import Score
-from .layer_selection import CV_KIND, cross_validated_value
+from .layer_pass import LayerSummary, cv_kind as _cv_kind, summarize
 
 # An area's ceiled value divides its mean score by the mean of its units' ceilings (a ratio of means):
 # the mean of per-unit ratios lets a unit with a ceiling near zero dominate (Allen VISrl: 0.115 as a
@@ -62,29 +62,36 @@ class Benchmark:
     metadata: Dict[str, Any] = field(default_factory=dict)
     _unit_keys: Optional[list] = field(default=None, init=False, repr=False, compare=False)
     _target_digest: Optional[str] = field(default=None, init=False, repr=False, compare=False)
-    _pool: Optional[tuple] = field(default=None, init=False, repr=False, compare=False)   # share_units
 
-    def score(self, model: str, features: LayerFeatures) -> Score:
+    def score(self, model: str, features: LayerFeatures, summary: Optional[LayerSummary] = None) -> Score:
+        """The model's score from its reduced features; ``summary``: this benchmark's part of a
+        :func:`~mousescore.scoring.layer_pass.summarize` pass over the features, shared with other
+        benchmarks on the same stimuli (made here when not given)."""
         expected = self.stimuli.stimulus_ids()
         if not np.array_equal(features.stimulus_ids, expected):
             raise DataError(f"{self.identifier}: features were extracted for different stimuli "
                             f"than the benchmark's ({len(features.stimulus_ids)} vs {len(expected)})")
         if isinstance(self.metric, ResamplableMetric):
-            profile, units, cv, draws, draws_kind = self._score_with_evidence(features)
+            summary = summary or summarize([self], features)[id(self)]
+            per_layer = summary.unit_scores
+            profile = {layer: _mean(per_layer[layer]) for layer in features.layers}
         else:   # a metric that only scores: Max alone
+            summary = None
             values = {layer: ((float("nan"), np.full(len(self.unit_ids), np.nan)) if layer in features.nonfinite
                               else _layer_value(self.metric, features.reduced[layer], self.target))
                       for layer in features.layers}
             profile = {layer: value for layer, (value, _) in values.items()}
             per_layer = {layer: units for layer, (_, units) in values.items()}
-            units, cv, draws, draws_kind = None, float("nan"), [], ""
         finite = {layer: v for layer, v in profile.items() if np.isfinite(v)}
         if not finite:
             raise DataError(f"{self.identifier}: no layer gave a finite score (constant features?)")
         best = max(finite, key=finite.get)      # first layer wins ties (execution order)
-        units = per_layer[best] if units is None else units
+        units = per_layer[best]
         scored = np.isfinite(units)
         error, error_kind = self.metric.error(features.reduced[best], self.target, units)
+        evidence = self.metric.layer_evidence(features.reduced[best], self.target) if summary else None
+        draws, draws_kind = self._draws(evidence) if summary else ([], "")
+        cv = summary.cv_value if summary else float("nan")
         with np.errstate(all="ignore"):   # units without a ceiling are left out of it (see module docstring)
             ceilings = self.unit_ceilings[scored & np.isfinite(self.unit_ceilings)]
             ceiling = float(np.mean(ceilings)) if len(ceilings) else float("nan")
@@ -95,35 +102,26 @@ class Benchmark:
             best_layer_depth=features.relative_depth(best), layer_profile=profile,
             unit_scores={str(u): float(s) for u, s in zip(self.unit_ids, units)},
             n_units=int(scored.sum()), n_excluded=int((~scored).sum()),
-            references=dict(self.references), cv_value=cv,
-            cv_kind=CV_KIND.format(n_splits=N_SPLITS) if np.isfinite(cv) else "",
-            draws=draws, draws_kind=draws_kind)
+            references=dict(self.references), draws=draws, draws_kind=draws_kind,
+            **(self._cv_fields(summary, evidence, draws_kind) if np.isfinite(cv) else {}))
 
-    def _score_with_evidence(self, features: LayerFeatures):
-        """Every layer's mean over units on all stimuli (the profile) and on the CV halves; the
-        committed layer's unit scores and bootstrap draws. One weighted product per layer."""
-        n = len(self.stimuli.stimulus_ids())
+    def _cv_fields(self, summary: LayerSummary, evidence, draws_kind: str) -> Dict[str, Any]:
+        """The CV value and what its uncertainty is computed from (see mousescore.results.uncertainty):
+        bootstrap draws and per-split values, or the jackknife and, for RDMs, the sketch of the
+        committed layer's pair-specific influence."""
+        fields = {"cv_value": summary.cv_value, "cv_kind": _cv_kind(summary, draws_kind),
+                  "cv_draws": summary.cv_draws, "cv_splits": summary.cv_splits,
+                  "cv_jackknife": summary.cv_jackknife}
+        if summary.cv_jackknife and hasattr(evidence, "pair_sketch"):
+            fields["cv_pair_sketch"] = [float(v) for v in evidence.pair_sketch(stimuli_digest(self.stimuli))]
+        return fields
+
+    def _draws(self, evidence):
+        """Bootstrap draws of the score at the committed layer, and how they were made."""
         key = stimuli_digest(self.stimuli)
-        weights = half_splits(n, key, with_all=True)
-        scored = [layer for layer in features.layers if layer not in features.nonfinite]
-        table = np.stack([self._layer_unit_scores(features.reduced[layer], weights)
-                          for layer in scored]) if scored else np.empty((0, len(weights), 0))
-        finite = np.isfinite(table)                              # layers × weights × units
-        counts = finite.sum(axis=2)
-        with np.errstate(all="ignore"):   # mean over the finite units of each row; NaN for none
-            means = np.where(counts > 0, np.where(finite, table, 0.0).sum(axis=2) / counts, np.nan)
-        row = dict(zip(scored, means))
-        empty = np.full(len(weights), np.nan)
-        profile = {layer: float(row.get(layer, empty)[0]) for layer in features.layers}
-        halves = {layer: row.get(layer, empty)[1:] for layer in features.layers}
-        if not np.isfinite(means[:, 0]).any():
-            return profile, None, float("nan"), [], ""
-        best = int(np.nanargmax(means[:, 0]))                    # first layer wins ties
-        evidence = self.metric.layer_evidence(features.reduced[scored[best]], self.target)
-        draws = _draws(evidence, n, key, self.target_digest())
+        draws = _draws(evidence, len(self.stimuli.stimulus_ids()), key, self.target_digest())
         plan = key[:12] + (f"/{self.target_digest()[:12]}" if evidence.resample_units else "")
-        return (profile, table[best, 0], cross_validated_value(halves), draws,
-                DRAWS_KIND[evidence.resample_units].format(n=len(draws), plan=plan))
+        return draws, DRAWS_KIND[evidence.resample_units].format(n=len(draws), plan=plan)
 
     def target_digest(self) -> str:
         """The content identity of the neural target (sha256 of its values): seeds the resampling of
@@ -131,20 +129,6 @@ class Benchmark:
         if self._target_digest is None:
             self._target_digest = array_digest(np.asarray(self.target))
         return self._target_digest
-
-    def _layer_unit_scores(self, reduced, weights) -> np.ndarray:
-        """One layer's per-unit scores under the CV weights (weights × units); from the benchmark's
-        unit pool when it has one (:func:`share_units`): one call per layer scores the units of every
-        benchmark in the pool, and each takes its columns."""
-        pool = self._pool
-        if pool is None:
-            return self.metric.layer_evidence(reduced, self.target).scores(weights)
-        key = reductions.decomposition(("unit scores", id(pool[0]), id(weights)))
-        entry = reduced.get(key)
-        if entry is None or entry[0] is not pool[0] or entry[1] is not weights:   # ids can be reused
-            entry = (pool[0], weights, self.metric.layer_evidence(reduced, pool[0].target).scores(weights))
-            reduced[key] = entry
-        return entry[2][:, pool[1]]
 
     def unit_keys(self) -> list:
         """Per unit (dataset, id, a fingerprint of its target column): equal keys, equal data."""
@@ -155,59 +139,6 @@ class Benchmark:
             fingerprints = np.nan_to_num(rows, nan=0.123456789) @ probe
             self._unit_keys = [(self.dataset, str(u), float(f)) for u, f in zip(self.unit_ids, fingerprints)]
         return self._unit_keys
-
-
-@dataclass(eq=False)
-class UnitPool:
-    """The distinct units of benchmarks with one metric (identifier and options) on one stimulus set:
-    responses (stimuli × neurons) side by side, or RDMs (sites × n × n) stacked."""
-    members: tuple
-    target: np.ndarray
-
-
-def share_units(benchmarks: Sequence[Benchmark]) -> None:
-    """Let benchmarks on the same stimuli whose metric scores each unit on its own
-    (``independent_units``: a neuron's LOO ridge depends on that neuron alone, a site's RSA on that
-    site's RDM) score their units together: per layer, one metric call on the pool of their distinct
-    units (an Allen area and its layer and cre sites hold the same neurons; so do a pooled recording
-    and its regions) instead of one per benchmark. The numbers are those of each benchmark alone."""
-    groups: Dict[tuple, list] = {}
-    for benchmark in benchmarks:
-        metric, shape = benchmark.metric, np.shape(benchmark.target)
-        # responses (stimuli × neurons) or RDMs (sites × n × n), one unit per neuron or site
-        layout = {2: (shape[1:], shape[:1]), 3: (shape[:1], shape[1:])}.get(len(shape))
-        if (getattr(metric, "independent_units", False) and isinstance(metric, ResamplableMetric)
-                and layout and layout[0] == (len(benchmark.unit_ids),)):
-            groups.setdefault((metric.identifier, repr(sorted(metric.options.items())),
-                               stimuli_digest(benchmark.stimuli), len(shape), layout[1]), []).append(benchmark)
-    for members in groups.values():
-        if len(members) < 2:
-            members[0]._pool = None
-            continue
-        if all(b._pool and _same_objects(b._pool[0].members, members) for b in members):
-            continue       # pooled already (built benchmarks are kept per process)
-        position: Dict[tuple, int] = {}
-        parts, columns = [], {}
-        for benchmark in members:
-            new = [i for i, unit in enumerate(benchmark.unit_keys()) if unit not in position]
-            for i in new:
-                position[benchmark.unit_keys()[i]] = len(position)
-            if new:
-                parts.append(_units_of(benchmark.target, new))
-            columns[id(benchmark)] = np.array([position[unit] for unit in benchmark.unit_keys()])
-        axis = 1 if np.ndim(parts[0]) == 2 else 0
-        pool = UnitPool(tuple(members), np.concatenate([np.asarray(p, dtype=np.float64) for p in parts], axis=axis))
-        for benchmark in members:
-            benchmark._pool = (pool, columns[id(benchmark)])
-
-
-def _same_objects(a: Sequence, b: Sequence) -> bool:
-    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
-
-
-def _units_of(target: np.ndarray, units: list) -> np.ndarray:
-    """Those units of a target: columns of responses (stimuli × neurons), or RDMs (sites × n × n)."""
-    return target[:, units] if np.ndim(target) == 2 else target[units]
 
 
 def _layer_value(metric: Metric, reduced, target):

@@ -22,7 +22,8 @@ from ..registry.plugins import Registry, get_registry
 from ..registry.specs import LoadedModel
 from ..results.score import Score
 from ..results.store import ResultStore
-from .benchmark import Benchmark, share_units
+from .benchmark import Benchmark
+from .layer_pass import summarize
 
 
 def log_to_stderr(message: str) -> None:
@@ -152,11 +153,11 @@ def score_built(model_id: str, build: Callable[[], Union[LoadedModel, FeatureFun
         log(f"extraction {extraction_number}: {model_id} on {stimulus_set} "
             f"({len(features.stimulus_ids)} stimuli, {len(features.layers)} layers) {how}, "
             f"shared by {len(group)} benchmark(s)")
-        share_units(group)
         scored, bounded = [], config.settings().memory_limit_gb is not None
         with _small_matrix_threads(len(features.stimulus_ids)):   # set once: it costs 5 ms a time
+            summaries = summarize(group, features)     # one pass over the layers for the whole group
             for benchmark in group:
-                score = benchmark.score(model_id, features)
+                score = benchmark.score(model_id, features, summaries.get(id(benchmark)))
                 score.provenance = _provenance(model_id, loaded, benchmark, features, registry)
                 scored.append(score)
                 if bounded:   # memory before speed: a target's sides serve only its own benchmark here

@@ -56,11 +56,14 @@ def compare(recorded: Score, fresh: Score, tolerance: float) -> List[str]:
             continue
         if not _close(a, b, tolerance):
             problems.append(f"{name} {b:.6f} vs recorded {a:.6f}")
-    if recorded.draws and same_plan:   # stored at PRECISION: half a step more than the tolerance
-        if len(recorded.draws) != len(fresh.draws):
-            problems.append(f"{len(fresh.draws)} bootstrap draws vs {len(recorded.draws)} recorded")
-        elif not all(_close(a, b, tolerance + PRECISION / 2) for a, b in zip(recorded.draws, fresh.draws)):
-            problems.append("bootstrap draws differ")
+    for name in ("draws", "cv_draws", "cv_splits", "cv_jackknife", "cv_pair_sketch"):     # stored at PRECISION: half a step more than the tolerance
+        a, b = getattr(recorded, name), getattr(fresh, name)
+        if not (a and same_plan):
+            continue
+        if len(a) != len(b):
+            problems.append(f"{len(b)} {name} vs {len(a)} recorded")
+        elif not all(_close(x, y, tolerance + PRECISION / 2) for x, y in zip(a, b)):
+            problems.append(f"{name} differ")
     if list(recorded.layer_profile) != list(fresh.layer_profile):
         problems.append(f"layers differ ({len(fresh.layer_profile)} now, {len(recorded.layer_profile)} recorded)")
     else:

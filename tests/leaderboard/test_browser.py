@@ -99,9 +99,9 @@ def test_the_table_renders_every_model_ranked_and_a_screenshot_is_saved(overview
 
 
 def test_clicking_a_header_sorts_numbers_with_empty_cells_last(overview):
-    click_header(overview, "RSA Max")   # first click: best first; resnet18 has no RSA mean
+    click_header(overview, "RSA, CV")   # first click: best first; resnet18 has no RSA mean
     assert visible_models(overview) == ["alexnet", "taskonomy_depth", "alexnet-random", "gabor", "resnet18"]
-    click_header(overview, "RSA Max")
+    click_header(overview, "RSA, CV")
     assert visible_models(overview) == ["gabor", "alexnet-random", "taskonomy_depth", "alexnet", "resnet18"]
     click_header(overview, "Model")
     assert visible_models(overview) == ["alexnet", "alexnet-random", "gabor", "resnet18", "taskonomy_depth"]
@@ -111,7 +111,7 @@ def test_filters_hide_the_other_rows(overview):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
     Select(overview.find_element(By.ID, "filter-family")).select_by_value("torchvision")
-    assert visible_models(overview) == ["resnet18", "alexnet", "alexnet-random"]
+    assert visible_models(overview) == ["alexnet", "alexnet-random", "resnet18"]
     Select(overview.find_element(By.ID, "filter-trained")).select_by_value("untrained")
     assert visible_models(overview) == ["alexnet-random"]
     assert overview.find_element(By.ID, "row-count").text == "1 of 5 models shown"
@@ -128,23 +128,23 @@ def column_texts(driver, label):
             if cell.is_displayed()]
 
 
-def test_intervals_and_tie_groups_are_shown_and_sort(overview):
+def test_intervals_and_rank_intervals_are_shown_and_sort(overview):
     from selenium.webdriver.common.by import By
     intervals = column_texts(overview, "95% interval")
-    assert len(intervals) == 5 and all(text.startswith("[") and ", " in text for text in intervals)
+    assert len(intervals) == 5 and all(text.startswith("[") and ", " in text for text in intervals[:4])
     low, high = (float(v) for v in intervals[0].strip("[]").split(", "))
-    assert low < 0.35 < high                                      # resnet18's mouse score inside its interval
-    assert column_texts(overview, "Tie group") == ["1", "2", "2", "2", "3"]
-    assert "2 of 4 adjacent pairs in the ranking differ significantly" in overview.find_element(By.TAG_NAME, "p").text
-    click_header(overview, "Tie group")           # best first = largest group number first
+    assert low < 0.23 < high                                      # alexnet's RSA CV value inside its interval
+    ranks = column_texts(overview, "Rank interval")
+    assert ranks[4] == "" and all("–" in text for text in ranks[:4])   # resnet18 has no RSA Max
+    assert "Holm" in overview.find_element(By.ID, "claims").text
+    click_header(overview, "Rank interval")       # best first = largest lower rank first
     assert visible_models(overview)[0] == "gabor"
 
 
-def test_a_model_page_lists_the_models_it_cannot_be_told_apart_from(overview):
+def test_a_model_page_lists_the_models_it_differs_from(overview):
     from selenium.webdriver.common.by import By
     overview.find_element(By.LINK_TEXT, "taskonomy_depth").click()
-    listed = overview.find_element(By.ID, "indistinguishable")
-    assert [a.text for a in listed.find_elements(By.TAG_NAME, "a")] == ["alexnet", "alexnet-random"]
+    assert "Holm" in overview.find_element(By.ID, "differs").text
     assert "95%" in overview.find_element(By.TAG_NAME, "dl").text
 
 
@@ -165,10 +165,10 @@ def test_the_analyses_page_shows_five_figures(driver, site):
     assert_no_severe_logs(driver)
 
 
-def test_a_surrogate_benchmark_page_shows_its_banner(driver, site):
+def test_a_real_v1_benchmark_page_loads_without_errors(driver, site):
     from selenium.webdriver.common.by import By
-    driver.get((site / "benchmarks" / "allen_surrogate.VISp-srp_ridge.html").as_uri())
-    assert "SURROGATE" in driver.find_element(By.CLASS_NAME, "surrogate-banner").text
+    driver.get((site / "benchmarks" / "antolik2016.V1-srp_ridge.html").as_uri())
+    assert "antolik2016.V1-srp_ridge" in driver.find_element(By.TAG_NAME, "h1").text
     assert_no_severe_logs(driver)
 
 
@@ -196,7 +196,7 @@ def timed_ms(driver, script, *arguments) -> float:
 
 
 def overview_rows(driver, column: int = 2):
-    """(model, family, data-value of the cell in column, 2 = Mouse score) of the shown rows, in page order."""
+    """(model, family, data-value of the cell in column, 2 = the headline score) of the shown rows, in page order."""
     return driver.execute_script(
         "return Array.from(document.querySelectorAll('#overview tbody tr')).filter(r => !r.hidden)"
         ".map(r => [r.dataset.model, r.dataset.family, r.cells[arguments[0]].dataset.value]);", column)
@@ -212,7 +212,7 @@ def test_the_full_board_renders_sorts_and_filters_fast(driver, full_board):
                                     "return n.loadEventEnd - n.startTime;")
     rows = overview_rows(driver)
     assert len(rows) == n_rows
-    score_button = driver.find_element(By.XPATH, '//table[@id="overview"]//th[normalize-space(.)="Mouse score"]')
+    score_button = driver.find_element(By.XPATH, '//table[@id="overview"]//th[normalize-space(.)="RSA, CV"]')
     timings = {"load": load_ms}
     timings["sort best first"] = timed_ms(driver, "arguments[0].click()", score_button)
     values = [row[2] for row in overview_rows(driver)]

@@ -52,9 +52,11 @@ def test_a_model_that_fails_is_listed_with_its_reason_until_it_scores(seeding, t
             raise MemoryError("needs 40 GB")
         if identifier == "gist" and not broken:   # the second run finds gist's score stored
             log("allen.VISp-rsa: stored result reused (--force to recompute)")
-        return {"allen.VISp-rsa": 0.1}
+        return [f"{identifier} on allen.VISp-rsa"]
 
+    exported = []
     monkeypatch.setattr(seeding, "score_model", score_model)
+    monkeypatch.setattr(seeding, "export_records", lambda scores, folder, registry: exported.append((scores, folder)))
 
     def seed():
         monkeypatch.setattr(sys, "argv", ["seed_leaderboard.py", "--models", "gabor", "gist", "--rescore",
@@ -66,8 +68,20 @@ def test_a_model_that_fails_is_listed_with_its_reason_until_it_scores(seeding, t
     run = json.loads((tmp_path / "log.json").read_text())["runs"][-1]
     assert run["failed"] == {"gabor": "MemoryError: needs 40 GB"} and set(run["models"]) == {"gist"}
     assert "reused" not in run["models"]["gist"]
+    assert exported == [(["gist on allen.VISp-rsa"], results)]     # on the board as soon as it is scored
     broken.clear()
     seed()
     assert read_unscorable(results) == {} and not unscorable_path(results).exists()
     run = json.loads((tmp_path / "log.json").read_text())["runs"][-1]
     assert run["models"]["gist"]["reused"] == 1 and "reused" not in run["models"]["gabor"]
+
+
+def test_the_seeding_scores_no_synthetic_benchmark(seeding):
+    """The surrogate is a self-test of the pipeline, not board material: neither the default patterns nor
+    an explicit allen_surrogate pattern put it into the records (issue 32)."""
+    registry = get_registry()
+    assert not any(pattern.startswith("allen_surrogate") for pattern in seeding.OFFLINE_BENCHMARKS)
+    chosen = seeding.board_benchmarks(registry, seeding.OFFLINE_BENCHMARKS + ["allen_surrogate.*"])
+    assert chosen and not any(name.startswith("allen_surrogate.") for name in chosen)
+    assert "allen.VISp-rsa" in chosen and "antolik2016.V1-srp_ridge" in chosen
+    assert set(registry.match("benchmark", ["allen_surrogate.*"]))   # the surrogate stays registered

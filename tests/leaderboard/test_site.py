@@ -1,5 +1,6 @@
 """The leaderboard: the overview and analyses numbers, and the static site built from result records."""
 import json
+import math
 import re
 import statistics
 from pathlib import Path
@@ -7,7 +8,8 @@ from urllib.parse import unquote
 
 import numpy as np
 import pytest
-from scipy.stats import spearmanr
+from scipy.stats import chi2 as chi2_distribution
+from scipy.stats import friedmanchisquare, spearmanr
 
 from mousescore.errors import MousescoreError
 from mousescore.leaderboard import analyses
@@ -38,7 +40,9 @@ MODELS = {   # name -> (metadata, RSA area mean, SRP-Ridge area mean, best layer
 RSA_CEILINGS = dict(zip(AREAS, (0.60, 0.55, 0.50, 0.45, 0.40, 0.35)))
 SRP_CEILING = 0.70
 COWLEY = {"alexnet": 0.40, "alexnet-random": 0.30, "gabor": 0.20}
-RANKING = ["resnet18", "alexnet", "taskonomy_depth", "alexnet-random", "gabor"]   # by mouse score
+V1_SRP = {"alexnet": 0.20, "alexnet-random": 0.24, "gabor": 0.05, "taskonomy_depth": 0.15, "resnet18": 0.22}
+V1_RSA = {"alexnet": 0.30, "alexnet-random": 0.26, "gabor": 0.10, "taskonomy_depth": 0.20, "resnet18": 0.25}
+RANKING = ["alexnet", "taskonomy_depth", "alexnet-random", "gabor", "resnet18"]   # by RSA CV; resnet18 has none
 
 
 def synthetic_record(model, metadata, benchmark, value, ceiling, best_index, references=None, **overrides):
@@ -70,24 +74,47 @@ def area_value(mean, area):
     return round(mean + AREA_OFFSETS[AREAS.index(area)], 6)
 
 
+def synthetic_jackknife(model, benchmark, value, private_sd=0.0005):
+    """A delete-one jackknife of a CV value over 50 stimuli as the same plan makes it for every model:
+    a benchmark's shared deviations (left-out stimuli move every model alike) plus the model's own."""
+    import zlib
+    common = np.random.default_rng(zlib.crc32(benchmark.encode())).normal(0, 0.002, 50)
+    private = np.random.default_rng(zlib.crc32(f"{model} {benchmark} jackknife".encode())).normal(0, private_sd, 50)
+    return list(value + common + private)
+
+
+def drawn_record(model, metadata, benchmark, value, ceiling, best, references=None):
+    return synthetic_record(model, metadata, benchmark, value, ceiling, best, references,
+                            draws=synthetic_draws(model, benchmark, value), cv_value=value - 0.02,
+                            cv_jackknife=synthetic_jackknife(model, benchmark, value - 0.02))
+
+
 def synthetic_records(skip=()):
     """5 models (a trained/random pair, a baseline, a taskonomy model, resnet18 without VISam RSA) on
-    the six Allen areas (real RSA, surrogate SRP-Ridge) and cowley2023 V4; ``skip``: (model, benchmark)."""
+    the six Allen areas (real RSA; SRP-Ridge only from the synthetic surrogate, which the board must
+    leave out), antolik2016 V1 (SRP-Ridge and RSA) and cowley2023 V4; ``skip``: (model, benchmark)."""
     records = []
     surrogate_references = {"intermouse": 0.40, "intermouse_ci95_low": 0.35, "intermouse_ci95_high": 0.45,
                             "surrogate_vs_real_similarity_r": 0.90}
     for model, (metadata, rsa, srp, best) in MODELS.items():
         for area in AREAS:
-            for benchmark, value, ceiling, references in (
-                    (f"allen.{area}-rsa", area_value(rsa, area), RSA_CEILINGS[area], None),
-                    (f"allen_surrogate.{area}-srp_ridge", area_value(srp, area), SRP_CEILING, surrogate_references)):
-                records.append(synthetic_record(model, metadata, benchmark, value, ceiling, best, references,
-                                                draws=synthetic_draws(model, benchmark, value),
-                                                cv_value=value - 0.02))
+            records.append(drawn_record(model, metadata, f"allen.{area}-rsa", area_value(rsa, area),
+                                        RSA_CEILINGS[area], best))
+            records.append(drawn_record(model, metadata, f"allen_surrogate.{area}-srp_ridge", area_value(srp, area),
+                                        SRP_CEILING, best, surrogate_references))
+        records.append(drawn_record(model, metadata, "antolik2016.V1-srp_ridge", V1_SRP[model], 0.6, best))
+        records.append(drawn_record(model, metadata, "antolik2016.V1-rsa", V1_RSA[model], 0.5, best))
         if model in COWLEY:
             records.append(synthetic_record(model, metadata, "cowley2023.V4-srp_ridge", COWLEY[model], 0.8, best))
     skip = set(skip) | {("resnet18", "allen.VISam-rsa")}
     return [record for record in records if (record["model"], record["benchmark"]) not in skip]
+
+
+def real_allen_srp_ridge(models=MODELS):
+    """Real per-neuron Allen SRP-Ridge records (as `mousescore data build allen` makes possible) at
+    each model's surrogate value + 0.1."""
+    return [drawn_record(model, MODELS[model][0], f"allen.{area}-srp_ridge", area_value(MODELS[model][2] + 0.1, area),
+                         SRP_CEILING, MODELS[model][3]) for model in models for area in AREAS]
 
 
 def replaced(records, model, benchmark, **changes):
@@ -106,49 +133,65 @@ def site(tmp_path_factory):
     return build_site(synthetic_records(), out).parent
 
 
-# --- overview ------------------------------------------------------------------------------------
+# --- overview: real data only, the headline ------------------------------------------------------
 
-def test_overview_area_means_are_the_hand_computed_means():
+def test_overview_ranks_by_rsa_max_with_the_v1_scores_as_their_own_columns():
     overview = analyses.overview(synthetic_records())
+    assert overview["headline"] == "rsa" and overview["headline_label"] == "RSA, CV"
+    assert overview["scores"] == ["rsa", "v1_srp_ridge", "v1_rsa"]   # no SRP-Ridge Max, no mouse score
     alexnet = row_of(overview, "alexnet")
     assert alexnet["rsa"] == pytest.approx((0.30 + 0.28 + 0.26 + 0.24 + 0.22 + 0.20) / 6)
-    assert alexnet["rsa"] == pytest.approx(0.25)
-    assert alexnet["srp_ridge"] == pytest.approx(0.30)
-    assert alexnet["mouse_score"] == pytest.approx((0.25 + 0.30) / 2)
+    assert alexnet["headline"] == pytest.approx(0.23)     # the CV value, Max − 0.02 in these records
+    assert alexnet["srp_ridge"] is None and alexnet["mouse_score"] is None
+    assert alexnet["v1_srp_ridge"] == pytest.approx(0.20) and alexnet["v1_rsa"] == pytest.approx(0.30)
+    assert alexnet["cv"]["rsa"] == pytest.approx(0.23) and alexnet["cv"]["v1_srp_ridge"] == pytest.approx(0.18)
     assert alexnet["benchmarks"] == {"cowley2023.V4-srp_ridge": pytest.approx(0.40)}
+    assert overview["extra_benchmarks"] == ["cowley2023.V4-srp_ridge"]
     taskonomy = row_of(overview, "taskonomy_depth")
-    assert taskonomy["mouse_score"] == pytest.approx((0.18 + 0.31) / 2)
     assert taskonomy["benchmarks"] == {"cowley2023.V4-srp_ridge": None}
     assert (taskonomy["task_cluster"], taskonomy["family"], taskonomy["trained"]) == ("3D", "taskonomy", True)
     assert row_of(overview, "gabor")["category"] == "baseline"
     assert [row["model"] for row in overview["rows"]] == RANKING
+    assert [row["rank"] for row in overview["rows"]] == [1, 2, 3, 4, None]
 
 
-def test_a_model_missing_an_area_has_no_mean_for_that_metric():
-    resnet = row_of(analyses.overview(synthetic_records()), "resnet18")
-    assert resnet["rsa"] is None
-    assert resnet["missing_areas"] == {"rsa": ["VISam"], "srp_ridge": []}
-    assert resnet["mouse_score"] == pytest.approx(0.35)   # the one metric available
-
-
-def test_srp_ridge_is_surrogate_unless_real_data_covers_all_six_areas():
+def test_no_surrogate_number_reaches_the_overview_or_any_analysis():
     records = synthetic_records()
-    metadata = MODELS["alexnet"][0]
-    real = [synthetic_record("alexnet", metadata, f"allen.{area}-srp_ridge", area_value(0.50, area), 0.7, 2)
-            for area in AREAS]
-    overview = analyses.overview(records + real)
-    assert row_of(overview, "alexnet")["srp_ridge"] == pytest.approx(0.50)
-    assert row_of(overview, "alexnet")["surrogate"]["srp_ridge"] is False
-    assert row_of(overview, "gabor")["surrogate"]["srp_ridge"] is True
-    assert "alexnet" not in overview["srp_ridge_surrogate_models"]
-    assert "gabor" in overview["srp_ridge_surrogate_models"]
-
-    partial = analyses.overview(records + real[:5])   # five real areas: the surrogate stands in
-    assert row_of(partial, "alexnet")["srp_ridge"] == pytest.approx(0.30)
-    assert row_of(partial, "alexnet")["surrogate"]["srp_ridge"] is True
+    overview = analyses.overview(records)
+    assert overview["surrogate_records_ignored"] == 5 * 6
+    assert "surrogate" not in json.dumps([overview["rows"], overview["scores"], overview["extra_benchmarks"]])
+    for name, analysis in analyses.ANALYSES.items():
+        assert "surrogate" not in json.dumps(analysis(records)), name
+    assert analyses.by_model(records)["alexnet"].keys().isdisjoint(
+        {r["benchmark"] for r in records if r["benchmark"].startswith("allen_surrogate.")})
 
 
-def test_layer_sites_and_surrogate_rsa_stay_out_of_the_area_means():
+def test_a_model_missing_an_area_has_no_mean_and_no_rank():
+    resnet = row_of(analyses.overview(synthetic_records()), "resnet18")
+    assert resnet["rsa"] is None and resnet["headline"] is None and resnet["rank"] is None
+    assert resnet["missing_areas"]["rsa"] == ["VISam"]
+    assert resnet["rank_interval"] is None and resnet["differs_from"] is None
+    assert resnet["v1_srp_ridge"] == pytest.approx(0.22)
+
+
+def test_the_mouse_score_appears_with_real_allen_srp_ridge_and_heads_the_ranking_once_all_have_it():
+    records = synthetic_records() + real_allen_srp_ridge()
+    partial = analyses.overview(synthetic_records() + real_allen_srp_ridge(["alexnet"]))
+    assert partial["headline"] == "rsa"   # other ranked models lack real SRP-Ridge
+    assert partial["scores"] == ["mouse_score", "rsa", "srp_ridge", "v1_srp_ridge", "v1_rsa"]
+    assert row_of(partial, "alexnet")["srp_ridge"] == pytest.approx(0.40)
+    assert row_of(partial, "alexnet")["mouse_score"] == pytest.approx((0.25 + 0.40) / 2)
+    assert row_of(partial, "gabor")["mouse_score"] is None
+    full = analyses.overview(records)
+    assert full["headline"] == "mouse_score"
+    expected = {model: (rsa + srp + 0.1) / 2 - 0.02 for model, (_, rsa, srp, _) in MODELS.items() if model != "resnet18"}
+    headlines = {row["model"]: row["headline"] for row in full["rows"] if row["headline"] is not None}
+    assert headlines == pytest.approx(expected)
+    assert [row["model"] for row in full["rows"]] == sorted(expected, key=lambda m: -expected[m]) + ["resnet18"]
+    assert full["comparisons"]["pairs"] == 6 and full["headline_label"] == "Mouse score, CV"
+
+
+def test_layer_sites_stay_out_of_the_area_means():
     metadata = MODELS["alexnet"][0]
     others = [synthetic_record("alexnet", metadata, "allen.VISp_layer23-rsa", 0.9, 0.6, 1),
               synthetic_record("alexnet", metadata, "allen_surrogate.VISp-rsa", 0.9, 0.6, 1)]
@@ -163,21 +206,116 @@ def test_nan_values_are_missing_not_errors():
     assert gabor["rsa"] is None and gabor["missing_areas"]["rsa"] == ["VISp"]
 
 
-# --- the four analyses ---------------------------------------------------------------------------
+# --- the board's claims: CV values, rank intervals and Holm ----------------------------------------
 
-def test_rsa_vs_srp_ridge_spearman_equals_scipy():
+def plain_rank_interval(draws, model):
+    """The model's ranks (1 = highest, ties share the best) in each draw, then the 2.5% lower and the
+    97.5% higher order statistic, by loops."""
+    ranks = sorted(1 + sum(other[d] > draws[model][d] for other in draws) for d in range(len(draws[0])))
+    n = len(ranks)
+    return [ranks[math.floor(0.025 * (n - 1))], ranks[math.ceil(0.975 * (n - 1))]]
+
+
+def test_rank_intervals_equal_a_plain_loop():
+    rng = np.random.default_rng(5)
+    draws = rng.normal(0, 0.02, (7, 200)) + np.linspace(0.3, 0.25, 7)[:, None]
+    draws[2, :50] = draws[3, :50]   # ties in some draws
+    intervals = analyses.rank_intervals(draws)
+    assert [list(interval) for interval in intervals] == [plain_rank_interval(draws, m) for m in range(7)]
+
+
+def jackknife_evidence(values, rng, shared_sd=0.002, own_sd=0.0005, n=50):
+    """Evidence of CV values on one plan of ``n`` stimuli: shared and own jackknife deviations."""
+    shared = rng.normal(0, shared_sd, n)
+    return [{"value": v, "jackknife": list(v + shared + rng.normal(0, own_sd, n))} for v in values]
+
+
+def test_claims_with_a_known_answer():
+    rng = np.random.default_rng(11)
+    names = [f"m{i}" for i in range(5)]
+    apart = analyses.comparisons(names, jackknife_evidence([0.5, 0.4, 0.3, 0.2, 0.1], rng))
+    assert apart["rank_intervals"] == {f"m{i}": [i + 1, i + 1] for i in range(5)}
+    assert apart["summary"]["differ"] == 10 and apart["summary"]["overlapping_rank_intervals"] == 0
+    assert apart["differs_from"]["m0"] == ["m1", "m2", "m3", "m4"]
+    equal = analyses.comparisons(names, jackknife_evidence([0.3] * 5, rng))
+    assert equal["summary"]["differ"] == 0 and equal["summary"]["overlapping_rank_intervals"] == 10
+    assert equal["summary"]["resampling"] == {"jackknife": 5}
+
+
+def test_the_overview_ranks_by_the_cv_value_and_claims_from_its_jackknife():
+    records = synthetic_records()
+    overview = analyses.overview(records)
+    ranked = RANKING[:4]
+    rsa = [f"allen.{area}-rsa" for area in AREAS]
+    jackknife = {m: np.mean([next(r["cv_jackknife"] for r in records if (r["model"], r["benchmark"]) == (m, b))
+                             for b in rsa], axis=0) for m in ranked}
+    cv = {m: statistics.fmean(next(r["cv_value"] for r in records if (r["model"], r["benchmark"]) == (m, b))
+                              for b in rsa) for m in ranked}
+    for row in overview["rows"][:4]:
+        error = math.sqrt(plain_jackknife_variance(jackknife[row["model"]]))
+        assert row["headline"] == pytest.approx(cv[row["model"]])
+        assert row["intervals"]["rsa"] == pytest.approx([cv[row["model"]] - 1.959964 * error,
+                                                         cv[row["model"]] + 1.959964 * error])
+    pairs = [(a, b) for i, a in enumerate(ranked) for b in ranked[i + 1:]]
+    p_values = [2 * norm_sf(abs(cv[a] - cv[b]) / math.sqrt(plain_jackknife_variance(jackknife[a] - jackknife[b])))
+                for a, b in pairs]
+    claimed = [p <= 0.05 / 6 for p in p_values]     # each p is far below every Holm threshold here
+    assert all(claimed)
+    assert {row["model"]: set(row["differs_from"]) for row in overview["rows"][:4]} == {
+        model: {b if a == model else a for a, b in pairs if model in (a, b)} for model in ranked}
+    assert [row["rank_interval"] for row in overview["rows"][:4]] == [[1, 1], [2, 2], [3, 3], [4, 4]]
+    assert overview["comparisons"]["pairs"] == 6 and overview["without_evidence"] == 0
+
+
+def plain_jackknife_variance(values):
+    values = np.asarray(values)
+    return (len(values) - 1) / len(values) * float(((values - values.mean()) ** 2).sum())
+
+
+def norm_sf(z):
+    return 0.5 * math.erfc(z / math.sqrt(2))
+
+
+def records_with_a_tie():
+    """The synthetic records with a wide jackknife of taskonomy_depth's own: it cannot be told apart
+    from its neighbours."""
+    records = synthetic_records()
+    for area in AREAS:
+        benchmark = f"allen.{area}-rsa"
+        record = next(r for r in records if (r["model"], r["benchmark"]) == ("taskonomy_depth", benchmark))
+        record["cv_jackknife"] = synthetic_jackknife("taskonomy_depth", benchmark, record["cv_value"], private_sd=0.03)
+    return records
+
+
+def test_a_wide_model_is_told_apart_from_no_neighbour_and_its_rank_interval_spans_them():
+    overview = analyses.overview(records_with_a_tie())
+    taskonomy = row_of(overview, "taskonomy_depth")
+    assert taskonomy["differs_from"] == [] and taskonomy["rank_interval"][0] == 1 and taskonomy["rank_interval"][1] >= 3
+    assert row_of(overview, "alexnet")["differs_from"] == ["alexnet-random", "gabor"]
+
+
+def test_a_model_scored_before_0_4_is_ranked_by_its_cv_value_without_interval_or_claims():
+    records = [dict(r, cv_jackknife=[]) if r["model"] == "gabor" else r for r in synthetic_records()]
+    overview = analyses.overview(records)
+    gabor = row_of(overview, "gabor")
+    assert gabor["intervals"]["rsa"] is None and gabor["rank_interval"] is None and gabor["rank"] == 4
+    assert gabor["differs_from"] is None and overview["without_evidence"] == 1
+    assert overview["comparisons"]["pairs"] == 3
+
+
+# --- the paper's analyses ------------------------------------------------------------------------
+
+def test_rsa_vs_srp_ridge_uses_the_real_v1_pair_until_allen_srp_ridge_is_built():
     data = analyses.rsa_vs_srp_ridge(synthetic_records())
+    assert data["source"] == "antolik2016.V1"
     models = {point["model"]: point for point in data["models"]}
-    assert sorted(models) == ["alexnet", "alexnet-random", "gabor", "taskonomy_depth"]   # resnet18 lacks RSA
-    rsa = [0.25, 0.15, 0.10, 0.18]
-    srp = [0.30, 0.22, 0.12, 0.31]
-    expected = spearmanr(rsa, srp)
-    assert data["spearman"]["rho"] == pytest.approx(expected[0])
-    assert data["spearman"]["rho"] == pytest.approx(0.8)
-    assert data["spearman"]["p"] == pytest.approx(expected[1])
-    assert data["spearman"]["n"] == 4
-    assert models["taskonomy_depth"]["srp_ridge"] == pytest.approx(0.31)
-    assert data["surrogate"] is True
+    assert sorted(models) == sorted(MODELS)
+    expected = spearmanr([V1_RSA[m] for m in sorted(MODELS)], [V1_SRP[m] for m in sorted(MODELS)])
+    assert data["spearman"]["rho"] == pytest.approx(expected[0]) and data["spearman"]["p"] == pytest.approx(expected[1])
+    assert data["spearman"]["n"] == 5
+    allen = analyses.rsa_vs_srp_ridge(synthetic_records() + real_allen_srp_ridge())
+    assert allen["source"] == "allen" and allen["spearman"]["n"] == 4   # resnet18 lacks RSA
+    assert allen["spearman"]["rho"] == pytest.approx(spearmanr([0.25, 0.15, 0.10, 0.18], [0.40, 0.32, 0.22, 0.41])[0])
 
 
 def test_spearman_needs_three_models():
@@ -185,61 +323,27 @@ def test_spearman_needs_three_models():
     assert analyses.rsa_vs_srp_ridge(records)["spearman"] == {"rho": None, "p": None, "n": 2}
 
 
-def test_trained_vs_random_pairs_each_network_with_its_random_init():
-    data = analyses.trained_vs_random(synthetic_records())
+def test_trained_vs_random_has_an_allen_rsa_and_a_real_v1_panel_with_paired_intervals():
+    records = synthetic_records()
+    data = analyses.trained_vs_random(records)
+    assert list(data["metrics"]) == ["rsa", "v1_srp_ridge"]
     assert [(pair["trained"], pair["random"]) for pair in data["pairs"]] == [("alexnet", "alexnet-random")]
     pair = data["pairs"][0]
-    assert pair["rsa"] == {"trained": pytest.approx(0.25), "random": pytest.approx(0.15)}
-    assert pair["srp_ridge"] == {"trained": pytest.approx(0.30), "random": pytest.approx(0.22)}
-    assert data["trained_wins"] == {metric: {"wins": 1, "n": 1, "significant_wins": 1, "significant_losses": 0,
-                                             "with_intervals": 1} for metric in ("rsa", "srp_ridge")}
-    difference = pair["difference"]["rsa"]
-    assert difference["difference"] == pytest.approx(0.10) and difference["low"] < 0.10 < difference["high"]
-
-
-def _plain_mouse_draws(records, model):
-    """The mouse score's draws, computed plainly: per metric the mean over the six areas, then the
-    mean over the metrics that have all six."""
-    per_metric = []
-    for dataset, metric in (("allen", "rsa"), ("allen_surrogate", "srp_ridge")):
-        draws = [r["draws"] for r in records if r["model"] == model and r["benchmark"] in
-                 {f"{dataset}.{area}-{metric}" for area in AREAS}]
-        if len(draws) == 6:
-            per_metric.append(np.mean(draws, axis=0))
-    return np.mean(per_metric, axis=0)
-
-
-def records_with_a_tie():
-    """The synthetic records with wide draws of taskonomy_depth's own: its neighbours tie with it
-    (tie groups 1, 2, 2, 2, 3 down the ranking)."""
-    records = synthetic_records()
-    for area in AREAS:
-        for benchmark in (f"allen.{area}-rsa", f"allen_surrogate.{area}-srp_ridge"):
-            record = next(r for r in records if (r["model"], r["benchmark"]) == ("taskonomy_depth", benchmark))
-            record["draws"] = synthetic_draws("taskonomy_depth", benchmark, record["value"], private_sd=0.16)
-    return records
-
-
-def test_intervals_and_tie_groups_follow_the_paired_draws():
-    records = records_with_a_tie()
-    overview = analyses.overview(records)
-    assert [row["model"] for row in overview["rows"]] == RANKING
-    plain = {model: _plain_mouse_draws(records, model) for model in RANKING}
-    for row in overview["rows"]:
-        assert row["intervals"]["mouse_score"] == pytest.approx(list(np.percentile(plain[row["model"]], [2.5, 97.5])))
-
-    def ties(a, b):
-        low, high = np.percentile(plain[a] - plain[b], [2.5, 97.5])
-        return low <= 0 <= high
-
-    assert [ties(a, b) for a, b in zip(RANKING, RANKING[1:])] == [False, True, True, False]
-    assert [row["tie_group"] for row in overview["rows"]] == [1, 2, 2, 2, 3]
-    assert overview["adjacent_pairs"] == {"tested": 4, "significant": 2}
-    for row in overview["rows"]:
-        assert row["indistinguishable"] == [m for m in RANKING if m != row["model"] and ties(row["model"], m)]
-    assert row_of(overview, "alexnet")["indistinguishable"] == ["taskonomy_depth"]
-    assert row_of(overview, "taskonomy_depth")["indistinguishable"] == ["alexnet", "alexnet-random"]
-    assert row_of(overview, "alexnet")["difference_from_above"]["significant"] is True
+    assert pair["rsa"] == {"trained": pytest.approx(0.23), "random": pytest.approx(0.13)}    # CV values
+    assert pair["v1_srp_ridge"] == {"trained": pytest.approx(0.18), "random": pytest.approx(0.22)}
+    v1 = pair["difference"]["v1_srp_ridge"]
+    jackknife = {m: next(r["cv_jackknife"] for r in records
+                         if (r["model"], r["benchmark"]) == (m, "antolik2016.V1-srp_ridge"))
+                 for m in ("alexnet", "alexnet-random")}
+    error = math.sqrt(plain_jackknife_variance(np.subtract(jackknife["alexnet"], jackknife["alexnet-random"])))
+    assert (v1["difference"], v1["low"], v1["high"]) == pytest.approx((-0.04, -0.04 - 1.959964 * error,
+                                                                       -0.04 + 1.959964 * error))
+    assert data["trained_wins"]["rsa"] == {"wins": 1, "n": 1, "significant_wins": 1, "significant_losses": 0,
+                                           "with_intervals": 1}
+    v1_wins = data["trained_wins"]["v1_srp_ridge"]
+    assert v1_wins["wins"] == 0 and v1_wins["significant_losses"] == 1
+    assert list(analyses.trained_vs_random(records + real_allen_srp_ridge())["metrics"]) == ["rsa", "srp_ridge",
+                                                                                           "v1_srp_ridge"]
 
 
 def test_max_vs_cv_is_the_plain_mean_gap_against_layer_count():
@@ -248,7 +352,9 @@ def test_max_vs_cv_is_the_plain_mean_gap_against_layer_count():
         if record["model"] == "gabor":
             record["layer_profile"] = dict(list(record["layer_profile"].items())[:2])
         record["cv_value"] = record["value"] - 0.01 * len(record["layer_profile"])
-    data = analyses.max_vs_cv(records)["metrics"]["rsa"]
+    result = analyses.max_vs_cv(records)["metrics"]
+    assert list(result) == ["rsa", "v1_srp_ridge"]
+    data = result["rsa"]
     points = {p["model"]: p for p in data["points"]}
     assert "resnet18" not in points                           # no VISam RSA record
     assert points["gabor"]["layers"] == 2 and points["gabor"]["gap"] == pytest.approx(0.02)
@@ -257,17 +363,13 @@ def test_max_vs_cv_is_the_plain_mean_gap_against_layer_count():
                                                            [p["gap"] for p in data["points"]])[0])
     assert data["slope_per_doubling"] == pytest.approx(
         np.polyfit(np.log2([p["layers"] for p in data["points"]]), [p["gap"] for p in data["points"]], 1)[0])
-
-
-def test_a_model_without_draws_has_no_interval_and_no_tie_group():
-    records = [dict(r, draws=[]) if r["model"] == "gabor" else r for r in synthetic_records()]
-    gabor = row_of(analyses.overview(records), "gabor")
-    assert gabor["intervals"]["mouse_score"] is None and gabor["tie_group"] is None
+    assert len(result["v1_srp_ridge"]["points"]) == 5
 
 
 def test_depth_by_area_splits_trained_random_and_baseline_in_hierarchy_order():
     data = analyses.depth_by_area(synthetic_records())
     assert data["hierarchy"] == ["VISp", "VISl", "VISrl", "VISal", "VISpm", "VISam"]
+    assert list(data["metrics"]) == ["rsa"]   # no real Allen SRP-Ridge: no panel
     visp = data["metrics"]["rsa"]["areas"]["VISp"]
     assert visp["trained"] == [{"model": "alexnet", "depth": 0.75}, {"model": "resnet18", "depth": 0.5},
                                {"model": "taskonomy_depth", "depth": 1.0}]
@@ -275,11 +377,54 @@ def test_depth_by_area_splits_trained_random_and_baseline_in_hierarchy_order():
     assert visp["baseline"] == [{"model": "gabor", "depth": 0.0}]
     assert data["metrics"]["rsa"]["medians"]["VISp"]["trained"] == 0.75
     assert [p["model"] for p in data["metrics"]["rsa"]["areas"]["VISam"]["trained"]] == ["alexnet", "taskonomy_depth"]
-    assert data["metrics"]["srp_ridge"]["surrogate"] is True and data["metrics"]["rsa"]["surrogate"] is False
+    low, high = data["metrics"]["rsa"]["median_intervals"]["VISp"]["trained"]
+    assert 0.5 <= low <= 0.75 <= high <= 1.0   # medians of resamples of {0.5, 0.75, 1.0}
+    assert data["metrics"]["rsa"]["median_intervals"]["VISp"]["random"] is None   # one model
+    assert data == analyses.depth_by_area(synthetic_records())   # seeded: the same bytes every build
+
+
+def hand_friedman(table):
+    """Friedman's statistic without ties: 12 / (n k (k + 1)) · Σ R_j² − 3 n (k + 1), R_j the column
+    sums of the within-row ranks; W = chi2 / (n (k − 1)); p from chi-square with k − 1 df."""
+    n, k = len(table), len(table[0])
+    ranks = [[sorted(row).index(value) + 1 for value in row] for row in table]
+    sums = [sum(row[j] for row in ranks) for j in range(k)]
+    chi2 = 12 / (n * k * (k + 1)) * sum(s * s for s in sums) - 3 * n * (k + 1)
+    return chi2, chi2 / (n * (k - 1)), chi2_distribution.sf(chi2, k - 1)
+
+
+def test_friedman_equals_scipy_and_a_hand_computation():
+    rng = np.random.default_rng(8)
+    table = rng.permuted(np.tile(np.arange(6.0), (12, 1)), axis=1) + np.arange(6) * 0.8   # no ties in a row
+    result = analyses.friedman(table)
+    chi2, w, p = hand_friedman(table.tolist())
+    assert (result["chi2"], result["w"], result["p"]) == pytest.approx((chi2, w, p))
+    assert (result["chi2"], result["p"]) == pytest.approx(tuple(friedmanchisquare(*table.T)))
+    assert result["n"] == 12 and result["k"] == 6
+    perfect = analyses.friedman(np.tile(np.arange(6.0), (10, 1)))   # every model orders the areas alike
+    assert perfect["w"] == pytest.approx(1.0) and perfect["chi2"] == pytest.approx(10 * 5)
+    tied = np.array([[0.0, 0.0, 0.5, 0.5, 1.0, 1.0], [0.2, 0.4, 0.4, 0.6, 0.8, 1.0], [0.0] * 6,
+                     [1, 0.8, 0.6, 0.4, 0.2, 0]])
+    assert analyses.friedman(tied)["chi2"] == pytest.approx(friedmanchisquare(*tied.T)[0])   # scipy's tie correction
+    assert analyses.friedman(np.zeros((4, 6)))["chi2"] is None
+
+
+def test_depth_by_area_runs_the_friedman_test_over_models_with_all_six_areas():
+    data = analyses.depth_by_area(synthetic_records())["metrics"]["rsa"]
+    # resnet18 lacks VISam: 4 blocks, each constant across areas (one best layer per model here)
+    assert data["friedman"]["n"] == 4 and data["friedman"]["chi2"] is None
+    records = synthetic_records()
+    for record in records:   # deeper best layers up the hierarchy, one step per area, for every model
+        dataset, site, _ = analyses.benchmark_parts(record["benchmark"])
+        if dataset == "allen" and site in AREAS:
+            record["best_layer_depth"] = analyses.HIERARCHY.index(site) / 10 + (record["model"] == "gabor") * 0.01
+    test = analyses.depth_by_area(records)["metrics"]["rsa"]["friedman"]
+    assert test["n"] == 4 and test["w"] == pytest.approx(1.0) and test["chi2"] == pytest.approx(4 * 5)
 
 
 def test_family_mosaic_groups_by_task_cluster_else_family_with_the_ceiling_band():
     data = analyses.family_mosaic(synthetic_records())
+    assert list(data["metrics"]) == ["rsa"]
     rsa = data["metrics"]["rsa"]
     groups = {group["group"]: group for group in rsa["groups"]}
     assert sorted(groups) == ["3D", "baseline", "torchvision"]
@@ -287,12 +432,15 @@ def test_family_mosaic_groups_by_task_cluster_else_family_with_the_ceiling_band(
     assert groups["torchvision"]["median"] == pytest.approx(0.20)
     assert [group["group"] for group in rsa["groups"]] == ["torchvision", "3D", "baseline"]   # median, best first
     assert rsa["ceiling"] == {"low": pytest.approx(0.35), "high": pytest.approx(0.60)}
-    assert data["metrics"]["srp_ridge"]["ceiling"] == {"low": pytest.approx(0.7), "high": pytest.approx(0.7)}
+    real = analyses.family_mosaic(synthetic_records() + real_allen_srp_ridge())["metrics"]["srp_ridge"]
+    assert real["ceiling"] == {"low": pytest.approx(0.7), "high": pytest.approx(0.7)}
 
 
 def test_layer_profiles_put_layers_at_relative_depth_and_mark_the_best():
     benchmarks = analyses.by_model(synthetic_records())["alexnet"]
-    visp = analyses.layer_profiles(benchmarks)["metrics"]["rsa"]["areas"]["VISp"]
+    profiles = analyses.layer_profiles(benchmarks)["metrics"]
+    assert list(profiles) == ["rsa"]
+    visp = profiles["rsa"]["areas"]["VISp"]
     assert visp["layers"] == LAYERS
     assert visp["depth"] == [0.0, 0.25, 0.5, 0.75, 1.0]
     assert visp["best_layer"] == "fc6" and visp["best_layer_depth"] == 0.75
@@ -307,10 +455,10 @@ def figure(site, name):
 
 def test_changing_a_record_changes_the_figure_data_and_svg(site, tmp_path):
     data, svg = figure(site, "trained-vs-random")
-    changed = replaced(synthetic_records(), "alexnet", "allen.VISp-rsa", value=0.90)
+    changed = replaced(synthetic_records(), "alexnet", "allen.VISp-rsa", cv_value=0.90)
     new_data, new_svg = figure(build_site(changed, tmp_path / "value").parent, "trained-vs-random")
-    assert data["pairs"][0]["rsa"]["trained"] == pytest.approx(0.25)
-    assert new_data["pairs"][0]["rsa"]["trained"] == pytest.approx(0.25 + (0.90 - 0.30) / 6)
+    assert data["pairs"][0]["rsa"]["trained"] == pytest.approx(0.23)           # the CV values
+    assert new_data["pairs"][0]["rsa"]["trained"] == pytest.approx(0.23 + (0.90 - 0.28) / 6)
     assert new_svg != svg
 
     depth, depth_svg = figure(site, "depth-by-area")
@@ -324,7 +472,8 @@ def test_changing_a_record_changes_the_figure_data_and_svg(site, tmp_path):
 def test_every_model_and_benchmark_has_a_page_and_every_figure_its_data(site):
     records = synthetic_records()
     assert {p.stem for p in (site / "models").glob("*.html")} == set(MODELS)
-    assert {p.stem for p in (site / "benchmarks").glob("*.html")} == {r["benchmark"] for r in records}
+    assert {p.stem for p in (site / "benchmarks").glob("*.html")} == {r["benchmark"] for r in records
+                                                                      if not analyses.is_surrogate(r)}
     for name in analyses.ANALYSES:
         assert (site / "figures" / f"{name}.svg").read_text().lstrip().startswith("<?xml")
         assert json.loads((site / "figures" / f"{name}.json").read_text())
@@ -333,7 +482,16 @@ def test_every_model_and_benchmark_has_a_page_and_every_figure_its_data(site):
     assert (site / "assets" / "style.css").is_file() and (site / "assets" / "leaderboard.js").is_file()
     analyses_page = (site / "analyses.html").read_text()
     assert analyses_page.count("<img ") == 5
-    assert "Spearman rho = 0.800, n = 4 models" in analyses_page
+    rho = spearmanr([V1_RSA[m] for m in MODELS], [V1_SRP[m] for m in MODELS])[0]
+    assert (f"V1 RSA (antolik2016) vs V1 SRP-Ridge (antolik2016): Spearman rho = {rho:.3f}, n = 5 models"
+            in analyses_page)
+    assert "Friedman test: n/a (n = 4 models with all areas)" in analyses_page
+    assert "real antolik2016 V1 neurons" in analyses_page and "surrogate" not in analyses_page.lower()
+    for name in analyses.ANALYSES:
+        assert "surrogate" not in (site / "figures" / f"{name}.json").read_text()
+        assert "surrogate" not in (site / "figures" / f"{name}.svg").read_text().lower()
+    overview = json.loads((site / "figures" / "overview.json").read_text())
+    assert [row["model"] for row in overview["rows"]] == RANKING and overview["headline"] == "rsa"
 
 
 def test_every_link_is_relative_and_resolves(site):
@@ -345,36 +503,44 @@ def test_every_link_is_relative_and_resolves(site):
             assert (page.parent / unquote(target)).is_file(), f"{page.name}: {target} is broken"
 
 
-def test_overview_page_ranks_models_and_marks_surrogate_and_missing_values(site):
+def test_overview_page_ranks_by_the_cv_value_states_the_headline_and_marks_missing_values(site):
     index = (site / "index.html").read_text()
     assert re.findall(r'data-model="([^"]+)"', index) == RANKING
-    assert "Built from 62 result records." in index   # 5 models x 12 + 3 cowley - 1
-    assert index.count('class="surrogate-mark"') >= len(MODELS)   # each SRP-Ridge Max cell says so
-    assert 'title="missing areas: VISam">n/a<' in index
+    assert ("Built from 42 result records (30 records of the synthetic allen_surrogate population left out)"
+            in index)   # 5 models x (6 RSA + 2 V1) + 3 cowley - 1
+    assert "surrogate-mark" not in index and "allen_surrogate." not in index
+    assert "<b>Ranked by RSA</b>" in index and "mousescore data build allen" in index
+    assert "Holm" in index and "jackknife" in index and "<b>Ranked by the cross-validated value</b>" in index
+    headers = re.findall(r"<button type=\"button\">([^<]+)</button>", index)
+    assert headers[:10] == ["Rank", "Model", "RSA, CV", "95% interval", "Rank interval", "RSA Max",
+                            "V1 SRP-Ridge (antolik2016)", "V1 RSA (antolik2016)", "V1 SRP-Ridge (antolik2016) CV",
+                            "V1 RSA (antolik2016) CV"]
+    assert 'title="missing: VISam">n/a<' in index
     assert '<option value="ImageNet-1k supervised">' in index and '<option value="untrained">' in index
     resnet_row = re.search(r'<tr data-model="resnet18".*?</tr>', index).group(0)
-    mouse_score = re.search(r'<td class="number" data-value="([^"]+)">0\.350<', resnet_row).group(1)
-    assert float(mouse_score) == pytest.approx(0.35) and "11.7M" in resnet_row
+    v1 = re.search(r'<td class="number" data-value="([^"]+)"><span title="95% interval[^>]*>0\.200<', resnet_row)
+    assert float(v1.group(1)) == pytest.approx(0.20) and "11.7M" in resnet_row     # its V1 SRP-Ridge CV value
+    alexnet_row = re.search(r'<tr data-model="alexnet".*?</tr>', index).group(0)
+    interval = row_of(analyses.overview(synthetic_records()), "alexnet")["rank_interval"]
+    assert f'<span class="rank-interval">{interval[0]}–{interval[1]}</span>' in alexnet_row
 
 
-def test_benchmark_pages_show_values_references_and_the_surrogate_banner(site):
-    surrogate = (site / "benchmarks" / "allen_surrogate.VISp-srp_ridge.html").read_text()
-    assert 'class="surrogate-banner"' in surrogate and "SURROGATE" in surrogate
-    assert "0.400 [0.350, 0.450]" in surrogate   # inter-mouse score with its 95% CI
-    assert "inter-mouse (95% CI)" in surrogate
-    assert re.findall(r'data-model="([^"]+)"', surrogate) == ["resnet18", "taskonomy_depth", "alexnet",
-                                                             "alexnet-random", "gabor"]
+def test_benchmark_pages_show_values_and_references_and_none_is_the_surrogate_s(site):
+    assert not list((site / "benchmarks").glob("allen_surrogate*"))
     real = (site / "benchmarks" / "allen.VISp-rsa.html").read_text()
-    assert 'class="surrogate-banner"' not in real
     assert "0.300 ± 0.010" in real and "fc6" in real and "0.500" in real   # alexnet: value, layer, ceiled
+    v1 = (site / "benchmarks" / "antolik2016.V1-srp_ridge.html").read_text()
+    assert re.findall(r'data-model="([^"]+)"', v1) == ["alexnet-random", "resnet18", "alexnet", "taskonomy_depth",
+                                                      "gabor"]
 
 
 def test_model_page_shows_profile_benchmarks_and_provenance(site):
     page = (site / "models" / "alexnet.html").read_text()
     assert "<h1>alexnet" in page and "AlexNet" in page
     assert 'src="../figures/profile-alexnet.svg"' in page
-    assert page.count('data-benchmark="') == 13
-    assert "differ across this model's 13 records: metric_options, time." in page
+    assert page.count('data-benchmark="') == 9   # 6 RSA areas, 2 V1, cowley: no surrogate
+    assert "differ across this model's 9 records: metric_options, time." in page
+    assert "RSA Max, CV value" in page and "rank by RSA, CV" in page and 'id="differs"' in page
     assert "&quot;mousescore_version&quot;: &quot;0.1.0&quot;" in page
 
 
@@ -419,6 +585,9 @@ def test_a_rebuild_removes_pages_of_models_no_longer_in_the_records(tmp_path):
 def test_no_records_is_a_clear_error(tmp_path):
     with pytest.raises(MousescoreError, match="no result records"):
         build_site([], tmp_path)
+    surrogate_only = [r for r in synthetic_records() if analyses.is_surrogate(r)]
+    with pytest.raises(MousescoreError, match="no result records of recordings"):
+        build_site(surrogate_only, tmp_path)
 
 
 def test_builds_from_the_repository_records(tmp_path):
@@ -426,9 +595,12 @@ def test_builds_from_the_repository_records(tmp_path):
     records = read_records(REPO / "leaderboard" / "results")
     assert len({r["model"] for r in records}) >= 20
     index = build_site(records, tmp_path)
-    assert f"Built from {len(records)} result records." in index.read_text()
-    assert {p.stem for p in (tmp_path / "models").glob("*.html")} == {r["model"] for r in records}
+    real = analyses.board_records(records)
+    assert f"Built from {len(real)} result records (" in index.read_text()
+    assert {p.stem for p in (tmp_path / "models").glob("*.html")} == {r["model"] for r in real}
+    assert not list((tmp_path / "benchmarks").glob("allen_surrogate*"))
     overview = analyses.overview(records)
+    assert overview["headline"] == "rsa" and "srp_ridge" not in overview["scores"]   # no real Allen per-neuron yet
     for row in overview["rows"]:
         rsa = [r["value"] for r in records if r["model"] == row["model"]
                and r["benchmark"] in {f"allen.{area}-rsa" for area in AREAS}]

@@ -92,10 +92,10 @@ def test_the_rsa_target_and_reference_are_the_regions_rdms(raw):
     assert 0.3 < pooled.unit_ceilings[0] < 1
 
 
-def test_nine_benchmarks_score_a_model_the_same_twice(real_data, fresh_home):
+def test_fifteen_benchmarks_score_a_model_the_same_twice(real_data, fresh_home):
     from mousescore import ResultStore, score_model
     identifiers = REGISTRY.match("benchmark", ["antolik2016.*"])
-    assert len(identifiers) == 9
+    assert len(identifiers) == 15     # 3 sites x (srp_ridge, ridge, their _gcv twins, rsa)
     runs = [score_model("pixels", identifiers, force=True, store=ResultStore(fresh_home / f"{i}.sqlite"),
                         log=lambda message: None, progress=False) for i in range(2)]
     for first, second in zip(*runs):

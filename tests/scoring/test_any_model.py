@@ -108,8 +108,11 @@ def test_results_as_a_table_profiles_comparisons_and_a_plot(real_data, fresh_hom
     assert profiles.shape == (5, 4) and list(profiles.index) == ["0", "1", "2", "3", "4"]
     itself = both.compare("net0", "net0")
     assert (itself["difference"] == 0).all() and (itself["low"] == 0).all() and not itself["significant"].any()
+    assert (itself["cv_difference"] == 0).all() and (itself["cv_p"] == 1).all()
     versus = both.compare("net0", "net1")
     assert list(versus["benchmark"]) == BENCHMARKS and (versus["low"] <= versus["high"]).all()
+    assert (versus["cv_low"] < versus["cv_difference"]).all() and (versus["cv_difference"] < versus["cv_high"]).all()
+    assert (versus["cv_difference"] == versus["cv_a"] - versus["cv_b"]).all() and versus["cv_p"].between(0, 1).all()
     ax = both.plot_profile(BENCHMARKS[0])
     ax.figure.savefig(tmp_path / "profile.png")
     assert (tmp_path / "profile.png").stat().st_size > 1000 and len(ax.get_lines()) == 4

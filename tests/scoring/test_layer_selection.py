@@ -8,19 +8,68 @@ from mousescore.numerics import reductions
 from mousescore.numerics.ridge import centered_gram
 from mousescore.numerics.rsa import correlation_matrix
 from mousescore.scoring.benchmark import rdm_benchmark
-from mousescore.scoring.layer_selection import cross_validated_value
+from mousescore.scoring.layer_pass import N_SPLITS, summarize
 
 
 def _stimuli(n):
     return StimulusSet.create(np.zeros((n, 4, 4)), [f"s{i}" for i in range(n)], attrs={"identifier": f"noise-{n}"})
 
 
-def test_cross_validated_value_chooses_on_one_half_and_reports_the_other():
+def cross_validated_value(half_means):
+    """The plain reference: ``half_means`` per layer (execution order) its mean over units on each
+    half, first the splits' halves then their complements; the layer is chosen on one half (first
+    layer wins ties) and reported on the other, both ways round, and the reports averaged."""
+    table = np.array(list(half_means.values()))
+    n_splits, reported = table.shape[1] // 2, []
+    for chosen_on, reported_on in [(s, s + n_splits) for s in range(n_splits)] + \
+                                  [(s + n_splits, s) for s in range(n_splits)]:
+        column = np.where(np.isfinite(table[:, chosen_on]), table[:, chosen_on], -np.inf)
+        if np.isfinite(column).any():
+            reported.append(table[int(np.argmax(column)), reported_on])
+    return float(np.nanmean(reported))
+
+
+def test_the_reference_chooses_on_one_half_and_reports_the_other():
     halves = {"a": np.array([0.9, 0.1, 0.0, 0.5]), "b": np.array([0.2, 0.3, 0.8, 0.4])}
     # split 0: a chosen on its first half (0.9), reported on the complement (0.0); both ways round
     # split 1: b chosen (0.3 > 0.1), reported 0.4; complement 0: b chosen (0.8), reported 0.2;
     # complement 1: a chosen (0.5), reported 0.1.
     assert cross_validated_value(halves) == pytest.approx(np.mean([0.0, 0.4, 0.2, 0.1]))
+
+
+def test_the_cv_value_fits_ridge_within_each_half_as_scikit_learn_does():
+    """Each half's leave-one-out predictions come from that half alone (scikit-learn's Ridge refit on
+    the half without the stimulus), and the pass's CV value is the reference's over those halves."""
+    from sklearn.linear_model import Ridge
+    from sklearn.model_selection import LeaveOneOut, cross_val_predict
+
+    from mousescore import NeuroidAssembly
+    from mousescore.numerics.resampling import half_splits
+    from mousescore.numerics.stats import pearson_columns
+    from mousescore.scoring.benchmark import neural_benchmark
+    rng = np.random.default_rng(11)
+    n, neurons = 24, 3
+    stimuli = _stimuli(n)
+    signal = rng.normal(size=(n, 2))
+    responses = signal @ rng.normal(size=(2, neurons)) + rng.normal(size=(n, neurons))
+    benchmark = neural_benchmark("toy.site-ridge", "toy", stimuli, NeuroidAssembly.create(
+        responses, stimuli.stimulus_ids(), [f"n{i}" for i in range(neurons)]), metric="ridge")
+    layers = {name: signal @ rng.normal(size=(2, 6)) + scale * rng.normal(size=(n, 6))
+              for name, scale in (("a", 0.5), ("b", 2.0), ("c", 1.0))}
+    features = LayerFeatures(stimulus_ids=stimuli.stimulus_ids(), layers=list(layers))
+    features.reduced = {name: {reductions.centered_gram(): centered_gram(x)} for name, x in layers.items()}
+    from mousescore.data.identity import stimuli_digest
+    halves = [np.flatnonzero(row) for row in half_splits(n, stimuli_digest(stimuli), n_splits=N_SPLITS).matrix]
+    means = {}
+    for name, x in layers.items():
+        per_half = []
+        for half in halves:
+            predicted = cross_val_predict(Ridge(alpha=1.0), x[half], responses[half], cv=LeaveOneOut())
+            per_half.append(np.nanmean(pearson_columns(predicted, responses[half])))
+        means[name] = np.array(per_half)
+    summary = summarize([benchmark], features)[id(benchmark)]
+    assert summary.cv_value == pytest.approx(cross_validated_value(means), abs=1e-9)
+    assert len(summary.cv_draws) == 200 and summary.cv_within_halves
 
 
 def test_on_layers_of_pure_noise_the_max_is_above_zero_and_the_cross_validated_value_is_not():
@@ -121,7 +170,7 @@ def test_benchmarks_sharing_neurons_score_them_once_with_the_same_numbers_as_alo
     """An area and one of its layer sites (a subset of its neurons) on the same features: the site's
     units come from the area's, and every number equals the site scored on its own."""
     from mousescore import NeuroidAssembly
-    from mousescore.scoring.benchmark import neural_benchmark, share_units
+    from mousescore.scoring.benchmark import neural_benchmark
     rng = np.random.default_rng(7)
     n = 60
     stimuli = _stimuli(n)
@@ -140,13 +189,20 @@ def test_benchmarks_sharing_neurons_score_them_once_with_the_same_numbers_as_alo
         return layer_features
 
     alone = site.score("m", features())
-    share_units([area, site])
     shared = features()
-    area.score("m", shared)
-    together = site.score("m", shared)
-    memo = [value for key, value in shared.reduced["a"].items() if key[1:2] == ("unit scores",)]
-    assert len(memo) == 1 and memo[0][2].shape == (21, 30)       # the area's 30 neurons, scored once
+    calls = []
+    original = area.metric.layer_evidence
+    area.metric.layer_evidence = lambda reduced, target, stimuli=None: calls.append(np.shape(target)) or original(
+        reduced, target, stimuli=stimuli)
+    original_halves = area.metric.halves_evidence
+    area.metric.halves_evidence = lambda reduced, target, halves: calls.append(
+        (len(halves), np.shape(target))) or original_halves(reduced, target, halves)
+    summaries = summarize([area, site], shared)
+    together = site.score("m", shared, summaries[id(site)])
+    # the area's 30 neurons, once a layer on all stimuli and once on all its halves
+    assert calls == [(n, 30), (2 * N_SPLITS, (n, 30))] * 3
     np.testing.assert_allclose(list(together.layer_profile.values()), list(alone.layer_profile.values()), atol=1e-12)
     assert together.cv_value == pytest.approx(alone.cv_value, abs=1e-12) and together.best_layer == alone.best_layer
     np.testing.assert_allclose(together.draws, alone.draws, atol=1e-12)
     np.testing.assert_allclose(list(together.unit_scores.values()), list(alone.unit_scores.values()), atol=1e-12)
+    np.testing.assert_allclose(together.cv_draws, alone.cv_draws, atol=1e-12)

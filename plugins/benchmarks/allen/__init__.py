@@ -3,12 +3,14 @@
 - ``allen``: the 118 scenes and the 21 real per-site RDMs. Benchmarks ``allen.<AREA>_<layer>-rsa`` (one
   site) and ``allen.<AREA>-rsa`` (an area: the model commits one layer, chosen by the mean over the
   area's sites). Once ``mousescore data build allen`` has built the per-neuron assembly from the Allen
-  NWB files, also ``allen.<site>-srp_ridge`` per area, area × layer, cre line and area × cre line (and
-  ``-rsa`` per cre line and area × cre line; per area and area × layer the RSA benchmarks stay those of
-  the paper's published RDMs).
+  NWB files, also ``allen.<site>-srp_ridge`` and its scale-free ``-srp_ridge_gcv`` per area, area ×
+  layer, cre line and area × cre line (and ``-rsa`` per cre line and area × cre line; per area and
+  area × layer the RSA benchmarks stay those of the paper's published RDMs).
 - ``allen_surrogate``: a SURROGATE per-trial population generated from the real RDMs (not recordings),
-  with ``allen_surrogate.<site>-srp_ridge`` and ``-rsa`` per area and area × layer.
+  with ``allen_surrogate.<site>-srp_ridge``, ``-srp_ridge_gcv`` and ``-rsa`` per area and area × layer.
 """
+from functools import partial
+
 from mousescore import BenchmarkSpec, DatasetSpec, hookimpl
 
 from . import surrogate
@@ -20,6 +22,9 @@ SURROGATE = DatasetSpec(
     "allen_surrogate", FILES, surrogate.package, packager_version="1",
     metadata={"description": "SURROGATE per-trial Allen population generated from the real site RDMs "
                              "(not recordings)", "surrogate": True})
+
+
+PER_NEURON = ["srp_ridge", "srp_ridge_gcv"]   # the paper's α = 1 and the scale-free α per neuron
 
 
 def _rdm_factory(identifier, sites):
@@ -55,7 +60,8 @@ def _built_cre_sites():
 
 
 def _neuron_benchmarks(dataset, sites, metrics):
-    builders = {"srp_ridge": srp_ridge_site, "rsa": rsa_site}
+    builders = {"srp_ridge": srp_ridge_site, "srp_ridge_gcv": partial(srp_ridge_site, metric="srp_ridge_gcv"),
+                "rsa": rsa_site}
     specs = []
     for site, selector in sites.items():
         for metric in metrics:
@@ -82,8 +88,8 @@ def mousescore_benchmarks():
             identifier = f"allen.{site}-rsa"
             specs.append(BenchmarkSpec(identifier, _rdm_factory(identifier, [site]),
                                        {"dataset": "allen", "site": site, "metric": "rsa"}))
-    specs += _neuron_benchmarks("allen_surrogate", _sites(), ["srp_ridge", "rsa"])
+    specs += _neuron_benchmarks("allen_surrogate", _sites(), PER_NEURON + ["rsa"])
     if built_assembly_path().exists():
-        specs += _neuron_benchmarks("allen", _sites(), ["srp_ridge"])
-        specs += _neuron_benchmarks("allen", _built_cre_sites(), ["srp_ridge", "rsa"])
+        specs += _neuron_benchmarks("allen", _sites(), PER_NEURON)
+        specs += _neuron_benchmarks("allen", _built_cre_sites(), PER_NEURON + ["rsa"])
     return specs

@@ -1,4 +1,4 @@
-"""Per-neuron Allen benchmarks (SRP-Ridge with the inter-mouse reference, population RSA), on the
+"""Per-neuron Allen benchmarks (SRP-Ridge, the paper's and the scale-free, each with the inter-mouse reference, population RSA), on the
 surrogate population or on an assembly built from the real NWB files by ``mousescore data build allen``.
 """
 from typing import Dict, Optional
@@ -43,10 +43,12 @@ def select_site(responses: NeuroidAssembly, area: Optional[str] = None, layer: O
     return NeuroidAssembly(responses.isel(neuroid=np.flatnonzero(keep)))
 
 
-def srp_ridge_site(identifier: str, dataset: str, **site) -> Benchmark:
+def srp_ridge_site(identifier: str, dataset: str, metric: str = "srp_ridge", **site) -> Benchmark:
+    """Per-neuron benchmark with ``metric`` (``srp_ridge`` or its scale-free ``srp_ridge_gcv``) and the
+    inter-mouse reference by the same metric."""
     products = products_of(dataset)
     responses = select_site(products["responses"], **site)
-    benchmark = neural_benchmark(identifier, dataset, products["stimuli"], responses, "srp_ridge",
+    benchmark = neural_benchmark(identifier, dataset, products["stimuli"], responses, metric,
                                  n_splits=N_SPLITS, metadata=site)
     scores = intermouse_scores(benchmark.target, responses["mouse"].values, benchmark.metric)
     if np.isfinite(scores).any():

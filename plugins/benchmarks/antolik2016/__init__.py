@@ -2,7 +2,8 @@
 
 Layer 2/3 of mouse V1, two recording regions (103 and 55 neurons) that saw the same 50 natural images
 (31×31 gray), 10 and 8 repeats. Benchmarks ``antolik2016.<site>-<metric>`` for the sites ``V1`` (both
-regions pooled), ``V1_region1`` and ``V1_region2`` and the metrics ``srp_ridge``, ``ridge`` and ``rsa``.
+regions pooled), ``V1_region1`` and ``V1_region2`` and the metrics ``srp_ridge``, ``ridge``, their
+scale-free twins ``srp_ridge_gcv`` and ``ridge_gcv``, and ``rsa``.
 Ceilings come from the repeats; beside every score stands the inter-region reference.
 """
 from mousescore import BenchmarkSpec, hookimpl

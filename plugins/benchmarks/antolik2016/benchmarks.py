@@ -1,5 +1,5 @@
 """Mouse V1 benchmarks on the two regions pooled (``V1``) and on each (``V1_region1``, ``V1_region2``):
-SRP-Ridge and full ridge per neuron, RSA on the population, each beside the inter-region reference."""
+SRP-Ridge and full ridge per neuron (the paper's α = 1 and the scale-free α per neuron), RSA on the population, each beside the inter-region reference."""
 from typing import Optional
 
 import numpy as np
@@ -12,7 +12,7 @@ from .dataset import REGIONS
 
 N_SPLITS = 20
 SITES = {"V1": None, **{f"V1_{region}": region for region in REGIONS}}
-METRICS = ("srp_ridge", "ridge", "rsa")
+METRICS = ("srp_ridge", "ridge", "srp_ridge_gcv", "ridge_gcv", "rsa")
 REFERENCE = "inter_region"
 REFERENCE_KIND = ("inter-region: each region's neurons predicted from the other region's population by the "
                   "same mapping (the paper's inter-mouse procedure, section 3.9; the data do not say whether "

@@ -1,10 +1,10 @@
 """Macaque V4 (Cowley, Stan, Pillow & Smith 2023): 640 images, 50 neurons, per-repeat responses.
 
-Benchmark ``cowley2023.V4-srp_ridge``, ceiled by each neuron's split-half reliability over repeats.
+Benchmarks ``cowley2023.V4-srp_ridge`` and its scale-free twin ``cowley2023.V4-srp_ridge_gcv``, ceiled by each neuron's split-half reliability over repeats.
 """
 from mousescore import BenchmarkSpec, hookimpl
 
-from .benchmarks import v4_benchmark
+from .benchmarks import METRICS, v4_benchmark
 from .dataset import DATASET
 
 
@@ -15,6 +15,6 @@ def mousescore_datasets():
 
 @hookimpl
 def mousescore_benchmarks():
-    identifier = "cowley2023.V4-srp_ridge"
-    return [BenchmarkSpec(identifier, lambda: v4_benchmark(identifier, "srp_ridge"),
-                          {"dataset": "cowley2023", "site": "V4", "metric": "srp_ridge"})]
+    return [BenchmarkSpec(f"cowley2023.V4-{metric}", lambda m=metric: v4_benchmark(f"cowley2023.V4-{m}", m),
+                          {"dataset": "cowley2023", "site": "V4", "metric": metric})
+            for metric in METRICS]

@@ -1,8 +1,8 @@
-"""V4 and IT benchmarks, each with SRP-Ridge and Brain-Score's PLS."""
+"""V4 and IT benchmarks, each with SRP-Ridge (the paper's and the scale-free), and Brain-Score's PLS."""
 from mousescore import BenchmarkSpec, load_dataset, neural_benchmark
 
 REGIONS = ("V4", "IT")
-METRICS = ("srp_ridge", "pls")
+METRICS = ("srp_ridge", "srp_ridge_gcv", "pls")
 
 
 def region_benchmark(identifier: str, dataset: str, region: str, metric: str):

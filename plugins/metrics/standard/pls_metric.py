@@ -21,7 +21,7 @@ from sklearn.cross_decomposition import PLSRegression
 from sklearn.model_selection import KFold, ShuffleSplit
 
 from mousescore import Metric
-from mousescore.numerics import PredictionEvidence, gram_of, pearson_columns, reductions
+from mousescore.numerics import PredictionEvidence, gram_of, pearson_columns, reductions, restrict_summary
 
 FULL_GRAM = reductions.centered_gram()
 
@@ -60,9 +60,13 @@ class PLS(Metric):
         """Pearson r per neuron between out-of-fold predictions and the responses (stimuli × neurons)."""
         return self.layer_evidence(reduced, target).scores()[0]
 
-    def layer_evidence(self, reduced, target: np.ndarray) -> PredictionEvidence:
-        """The pooled out-of-fold predictions beside the responses."""
-        scores = principal_components(gram_of(np.asarray(reduced[FULL_GRAM], dtype=np.float64)), self.options["n_pca"])
+    def layer_evidence(self, reduced, target: np.ndarray, stimuli=None) -> PredictionEvidence:
+        """The pooled out-of-fold predictions beside the responses. ``stimuli``: PCA and PLS fitted on
+        those stimuli alone (``target`` then holds their rows)."""
+        gram = gram_of(np.asarray(reduced[FULL_GRAM], dtype=np.float64))
+        if stimuli is not None:
+            gram = restrict_summary(gram, stimuli)
+        scores = principal_components(gram, self.options["n_pca"])
         responses = np.asarray(target, dtype=np.float64)
         predictions = np.empty_like(responses)
         folds = KFold(self.options["n_splits"], shuffle=True, random_state=self.options["seed"])

@@ -27,7 +27,8 @@ class RSA(Metric):
 
     def layer_evidence(self, reduced, target: np.ndarray) -> RDMEvidence:
         """The layer's RDM (1 − r) beside the sites' RDMs; its triangle is kept beside the features,
-        for the other benchmarks on them."""
+        for the other benchmarks on them. Nothing is fitted to the stimuli, so the score on a subset
+        is this evidence under 0/1 weights (the pairs within it)."""
         if TRIANGLE not in reduced:
             reduced[TRIANGLE] = (model_triangle(1.0 - reduced[REDUCTION]), {})
         triangle, layer_memo = reduced[TRIANGLE]
