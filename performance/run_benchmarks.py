@@ -619,8 +619,10 @@ def bare_forward(loaded, stimuli):
         loaded.module(preprocess(stimuli.values, loaded))
 
 
-def _score_once(model_id, patterns, folder, profile_path=None):
-    """One timed score_model call (force=True, a fresh result store), with its phases."""
+def _score_once(model_id, patterns, folder, profile_path=None, cold=True):
+    """One timed score_model call into a fresh result store, with its phases: ``cold`` forces the
+    extraction (``force=True`` bypasses the feature cache since mousescore 0.3); else the features
+    may come from the feature cache the cold call wrote."""
     from mousescore.results.store import ResultStore
     from mousescore.scoring.score_model import score_model
     messages, profiler = [], None
@@ -631,8 +633,8 @@ def _score_once(model_id, patterns, folder, profile_path=None):
         start = time.perf_counter()
         if profiler:
             profiler.enable()
-        scores = score_model(model_id, patterns, force=True, store=ResultStore(Path(folder) / "results.sqlite"),
-                             log=messages.append, progress=False)
+        store = ResultStore(Path(folder) / ("cold.sqlite" if cold else "warm.sqlite"))
+        scores = score_model(model_id, patterns, force=cold, store=store, log=messages.append, progress=False)
         if profiler:
             profiler.disable()
         total_s = time.perf_counter() - start
@@ -666,7 +668,7 @@ def run_end_to_end(model_id, stimulus_sets, patterns, args):
     clear_cache()
     with tempfile.TemporaryDirectory(prefix="mousescore-bench-") as folder:
         cold = _score_once(model_id, patterns, folder, f"{args.profile}.{model_id}" if args.profile else None)
-        warm = _score_once(model_id, patterns, folder) if args.warm else None
+        warm = _score_once(model_id, patterns, folder, cold=False) if args.warm else None
     stages = cold["stages_s"]
     result = {"benchmarks": cold["benchmarks"], "patterns": list(patterns), "model_build_s": build_s,
               "bare_forward_s": forwards, "bare_forward_peak_rss_mib": mib(forward_memory.above_start),

@@ -44,12 +44,11 @@ PER_BENCHMARK = ("value", "error", "error_kind", "ceiling", "ceiling_kind", "cei
 FILE_FIELDS = ("record_version", "model", "model_metadata", "provenance", "texts", "layers", "benchmarks")
 OPTIONAL_FILE_FIELDS = ("dataset_files",)
 ENTRY_STRUCTURE = ("layers", "profile", "draws", "provenance", "benchmark_metadata")
-# Lists of numbers a score may have, base64 of little-endian values: the width of each in bytes. Draws
-# and splits are scores in [-1, 1], stored as the draws are (int16 multiples of 1e-4); the jackknife's
-# values differ from each other by ~1e-4 and the sketch is not bounded, so they are float32.
-ENCODED_WIDTHS = {"cv_draws": 2, "cv_splits": 2, "cv_jackknife": 4, "cv_pair_sketch": 4}
-ENCODED_OPTIONAL = tuple(ENCODED_WIDTHS)
-WIDTH_NAMES = {2: "int16", 4: "float32"}
+# Lists of numbers a score may have, base64 of little-endian values. Draws and splits are scores in
+# [-1, 1], stored as the draws are (int16 multiples of 1e-4); the jackknife's deviations (~1e-4 to 1e-2)
+# and the sketch (unbounded) need relative precision: float16, 11 bits, ample for a variance.
+ENCODED_TYPES = {"cv_draws": "int16", "cv_splits": "int16", "cv_jackknife": "float16", "cv_pair_sketch": "float16"}
+ENCODED_OPTIONAL = tuple(ENCODED_TYPES)
 # Model metadata that the board computes with: a string where a bool belongs ("false") would rank a
 # random network as trained.
 METADATA_TYPES = {"trained": (bool,), "parameters": (int, float), "family": (str,), "training": (str,),
@@ -325,7 +324,7 @@ def check_entry(packed: Dict, benchmark: str, entry: Any, where: str) -> None:
                           f"[{entry['layers']}]")
     for name in ENCODED_OPTIONAL:
         if name in entry:
-            decode_codes(entry[name], f"{where}.{name}", ENCODED_WIDTHS[name])
+            decode_codes(entry[name], f"{where}.{name}", ENCODED_TYPES[name])
     draws = decode_codes(entry["draws"], f"{where}.draws")
     stated = stated_draws(packed["texts"][entry["draws_kind"]])
     if stated is not None and draws != stated:
@@ -339,8 +338,8 @@ def _check_index(value: Any, items: List, where: str, table: str) -> None:
         raise RecordError(f"{where} must be an index into {table} (0 to {len(items) - 1}), not {_show(value)}")
 
 
-def decode_codes(text: Any, where: str, width: int = 2) -> int:
-    """The number of values (``width`` bytes each: int16 for a profile or draws) a string holds;
+def decode_codes(text: Any, where: str, kind: str = "int16") -> int:
+    """The number of values (of ``kind``, 2 bytes each: int16 for a profile or draws) a string holds;
     refuses what is not strict base64 of whole values (a lenient decoder drops stray characters and
     loses values silently)."""
     if not isinstance(text, str):
@@ -349,9 +348,9 @@ def decode_codes(text: Any, where: str, width: int = 2) -> int:
         data = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as error:
         raise RecordError(f"{where} is not valid base64 ({error})") from None
-    if len(data) % width:
-        raise RecordError(f"{where} decodes to {len(data)} bytes, not whole {WIDTH_NAMES[width]} values")
-    return len(data) // width
+    if len(data) % 2:
+        raise RecordError(f"{where} decodes to {len(data)} bytes, not whole {kind} values")
+    return len(data) // 2
 
 
 def stated_draws(draws_kind: str) -> Optional[int]:

@@ -26,7 +26,7 @@ from typing import Any, Dict, Iterable, List, Optional
 
 from ..errors import MousescoreError
 from ..registry.plugins import get_registry
-from .record_schema import (ENCODED_OPTIONAL, ENCODED_WIDTHS, EXTRA_SCORE_FIELDS, PER_BENCHMARK as _PER_BENCHMARK, RECORD_VERSION,
+from .record_schema import (ENCODED_OPTIONAL, ENCODED_TYPES, EXTRA_SCORE_FIELDS, PER_BENCHMARK as _PER_BENCHMARK, RECORD_VERSION,
                             TEXTS as _TEXTS, RecordError, check_draw_counts, check_model_file, is_file_name,
                             load_json_file)
 from .score import Score
@@ -116,23 +116,23 @@ def decode_values(text: str) -> List[float]:
 
 
 def encode_field(name: str, values) -> str:
-    """An optional list field as its width says (see ``record_schema.ENCODED_WIDTHS``): int16 codes
-    as :func:`encode_values`, or float32 (NaN kept)."""
-    if ENCODED_WIDTHS[name] == 2:
+    """An optional list field as ``record_schema.ENCODED_TYPES`` says: int16 codes as
+    :func:`encode_values`, or float16 (NaN kept)."""
+    if ENCODED_TYPES[name] == "int16":
         return encode_values(values)
     import numpy as np
-    return base64.b64encode(np.asarray([_number(v) for v in values], dtype="<f4").tobytes()).decode("ascii")
+    return base64.b64encode(np.asarray([_number(v) for v in values], dtype="<f2").tobytes()).decode("ascii")
 
 
 def decode_field(name: str, text: str) -> List[float]:
     """The values :func:`encode_field` wrote (strict base64 of whole values, else a ValueError)."""
-    if ENCODED_WIDTHS[name] == 2:
+    if ENCODED_TYPES[name] == "int16":
         return decode_values(text)
     import numpy as np
     data = base64.b64decode(text, validate=True)
-    if len(data) % 4:
-        raise ValueError(f"{len(data)} bytes are not whole float32 values")
-    return [float(v) for v in np.frombuffer(data, dtype="<f4")]
+    if len(data) % 2:
+        raise ValueError(f"{len(data)} bytes are not whole float16 values")
+    return [float(v) for v in np.frombuffer(data, dtype="<f2")]
 
 
 def pack_model(records: List[Dict]) -> Dict:

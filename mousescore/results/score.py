@@ -33,7 +33,8 @@ class Score:
     cv_draws: List[float] = field(default_factory=list)
     # the CV value of each split (both directions' mean): their spread is the split noise in cv_draws
     cv_splits: List[float] = field(default_factory=list)
-    # the CV value with each stimulus left out in turn (delete-one jackknife; RSA), layer chosen again
+    # the CV value with each stimulus left out in turn (delete-one jackknife; RSA), the layer chosen
+    # again, as deviations from their mean (the variance and covariances need no more)
     cv_jackknife: List[float] = field(default_factory=list)
     # with the jackknife of an RDM score: its pair-specific part, sketched (mousescore.results.uncertainty)
     cv_pair_sketch: List[float] = field(default_factory=list)

@@ -55,7 +55,7 @@ class LayerSummary:
     cv_value: float = float("nan")
     cv_draws: List[float] = field(default_factory=list)
     cv_splits: List[float] = field(default_factory=list)     # per split, both directions' mean
-    cv_jackknife: List[float] = field(default_factory=list)  # the CV value with stimulus i left out
+    cv_jackknife: List[float] = field(default_factory=list)  # CV value without stimulus i, less their mean
     cv_within_halves: bool = True     # False: the metric cannot fit within a half (see summarize)
 
 
@@ -253,7 +253,9 @@ class _CVState:
             self.summary.cv_splits = [float(v) for v in _finite_mean(reported.reshape(2, N_SPLITS), axis=0)]
             if self.jackknife:
                 left_out = np.where(np.isfinite(self.left_out_best), self.left_out_reported, np.nan)
-                self.summary.cv_jackknife = [float(v) for v in _finite_mean(left_out, axis=0)]
+                values = _finite_mean(left_out, axis=0)
+                # only their spread matters (and a record keeps 16 bits): kept as deviations from their mean
+                self.summary.cv_jackknife = [float(v) for v in values - values.mean()]
             drawn = np.where(np.isfinite(self.draw_best), self.draw_reported, np.nan)
             if np.isfinite(drawn).any():
                 self.summary.cv_draws = [float(v) for v in _finite_mean(drawn, axis=0)]

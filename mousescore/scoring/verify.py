@@ -13,6 +13,7 @@ from typing import Dict, List, Sequence
 from .. import __version__, config
 from ..errors import MousescoreError
 from ..registry.plugins import get_registry
+from ..results.record_schema import ENCODED_OPTIONAL, ENCODED_TYPES
 from ..results.records import PRECISION, VERIFY_TOLERANCE, read_records, record_to_score
 from ..results.score import Score
 from ..results.store import ResultStore
@@ -56,13 +57,16 @@ def compare(recorded: Score, fresh: Score, tolerance: float) -> List[str]:
             continue
         if not _close(a, b, tolerance):
             problems.append(f"{name} {b:.6f} vs recorded {a:.6f}")
-    for name in ("draws", "cv_draws", "cv_splits", "cv_jackknife", "cv_pair_sketch"):     # stored at PRECISION: half a step more than the tolerance
+    for name in ("draws",) + ENCODED_OPTIONAL:
         a, b = getattr(recorded, name), getattr(fresh, name)
         if not (a and same_plan):
             continue
+        # stored at PRECISION (int16: half a step more than the tolerance) or as float16 (half its
+        # relative step, 2^-11, more)
+        relative = 2.0 ** -11 if ENCODED_TYPES.get(name) == "float16" else 0.0
         if len(a) != len(b):
             problems.append(f"{len(b)} {name} vs {len(a)} recorded")
-        elif not all(_close(x, y, tolerance + PRECISION / 2) for x, y in zip(a, b)):
+        elif not all(_close(x, y, tolerance + (relative * abs(y) if relative else PRECISION / 2)) for x, y in zip(a, b)):
             problems.append(f"{name} differ")
     if list(recorded.layer_profile) != list(fresh.layer_profile):
         problems.append(f"layers differ ({len(fresh.layer_profile)} now, {len(recorded.layer_profile)} recorded)")

@@ -31,11 +31,12 @@ def test_the_cv_resamples_read_back_and_an_older_version_s_file_is_replaced_not_
     jackknife, sketch = [0.15 + 0.001 * i for i in range(40)], [0.5 * i - 3 for i in range(100)]
     score = _score(cv_value=0.15, cv_jackknife=jackknife, cv_pair_sketch=sketch,
                    cv_draws=[0.1, 0.2], cv_splits=[0.14, 0.16])
-    old = COMMITTED / "gabor.json"          # record_version 2, scored before 0.4 (until the rescore)
-    packed = json.loads(old.read_text())
-    if packed["record_version"] == RECORD_VERSION:
-        pytest.skip("the committed board is rescored: no older file to replace")
-    (tmp_path / "gabor.json").write_text(old.read_text())
+    packed = json.loads((COMMITTED / "gabor.json").read_text())
+    packed["record_version"] = 2          # as a file scored before 0.4 says (its fields are a subset)
+    for entry in packed["benchmarks"].values():
+        for name in ENCODED_OPTIONAL:
+            entry.pop(name, None)
+    (tmp_path / "gabor.json").write_text(json.dumps(packed))
     assert len(read_records(tmp_path)) == len(packed["benchmarks"])       # an older version is still read
     write_record(tmp_path, make_record(_score(model="gabor", cv_value=0.15, cv_jackknife=jackknife,
                                               cv_pair_sketch=sketch), {}, {"metric": "rsa"}))
@@ -43,9 +44,10 @@ def test_the_cv_resamples_read_back_and_an_older_version_s_file_is_replaced_not_
     assert record["record_version"] == RECORD_VERSION and record["benchmark"] == "allen.VISp-rsa"
     write_record(tmp_path, make_record(score, {}, {"metric": "rsa"}))
     again = record_to_score(next(r for r in read_records(tmp_path) if r["model"] == "m-random"))
-    for name, values in (("cv_jackknife", jackknife), ("cv_pair_sketch", sketch), ("cv_draws", [0.1, 0.2]),
-                         ("cv_splits", [0.14, 0.16])):
+    for name, values in (("cv_draws", [0.1, 0.2]), ("cv_splits", [0.14, 0.16])):     # int16 multiples of 1e-4
         assert getattr(again, name) == pytest.approx(values, abs=PRECISION / 2), name
+    for name, values in (("cv_jackknife", jackknife), ("cv_pair_sketch", sketch)):    # float16: 11 bits
+        assert getattr(again, name) == pytest.approx(values, rel=2.0 ** -11), name
 
 
 def test_record_is_strict_json_without_unit_scores_and_reads_back(tmp_path):
@@ -128,13 +130,13 @@ def test_export_then_verify_reproduces_and_flags_a_changed_record(real_data, fre
     for record in records:
         expected = asdict(stored[record["benchmark"]])
         again = asdict(record_to_score(record))
-        for name in ("layer_profile", "draws", "unit_scores") + ENCODED_OPTIONAL:   # stored at PRECISION (float32
-            # for the jackknife and the sketch: within ~1e-7 of their size); unit scores are not stored
+        for name in ("layer_profile", "draws", "unit_scores") + ENCODED_OPTIONAL:   # stored at PRECISION (float16
+            # for the jackknife and the sketch: within 2^-11 of their size); unit scores are not stored
             expected_values, values = expected.pop(name), again.pop(name)
             if name != "unit_scores":
                 values = list(values.values()) if isinstance(values, dict) else values
                 expected_values = list(expected_values.values()) if isinstance(expected_values, dict) else expected_values
-                np.testing.assert_allclose(values, expected_values, atol=PRECISION / 2 + 1e-12, rtol=1e-6)
+                np.testing.assert_allclose(values, expected_values, atol=PRECISION / 2 + 1e-12, rtol=2.0 ** -11)
         assert again == expected
         assert record["model_metadata"]["family"] == "torchvision"
         assert record["benchmark_metadata"]["dataset"] == "allen"
@@ -165,6 +167,6 @@ def test_committed_records_of_a_seeded_model_reproduce(real_data, fresh_home, ca
     """Check 3 of the leaderboard issue, on the committed records of the Gabor baseline."""
     assert (COMMITTED / "gabor.json").is_file(), "the seeded records are committed under leaderboard/results"
     count = len(json.loads((COMMITTED / "gabor.json").read_text())["benchmarks"])
-    assert count >= 80
+    assert count >= 45          # every offline benchmark on recordings: 27 Allen, 15 antolik2016, 3 macaque
     assert main(["leaderboard", "verify", "gabor", "--results", str(COMMITTED)]) == 0
     assert f"{count}/{count} record(s) of gabor reproduce" in capsys.readouterr().out
