@@ -360,15 +360,18 @@ def stated_draws(draws_kind: str) -> Optional[int]:
 
 
 def check_draw_counts(records: List[Dict]) -> None:
-    """Every model's draws on one benchmark have one length and one plan (``draws_kind``): they pair
-    draw by draw (common random numbers), and a mismatch would silently drop, or falsify, every
-    interval that involves them."""
-    first: Dict[str, Dict] = {}
+    """Every model's draws on one benchmark, and each of the CV value's resamples, have one length and
+    one plan (``draws_kind``): they pair draw by draw (common random numbers), and a mismatch would
+    silently drop, or falsify, every interval that involves them. Within one record version: records
+    of another version are never paired (the board claims from the CV resamples, which only the
+    current version has; ``compare`` refuses draws of different plans), so a board being rescored
+    model by model stays readable."""
+    first: Dict[tuple, Dict] = {}
     for record in records:
         draws = record.get("draws") or []
         if not draws:
             continue
-        seen = first.setdefault(record["benchmark"], record)
+        seen = first.setdefault((record["benchmark"], record.get("record_version")), record)
         if len(seen["draws"]) != len(draws):
             raise RecordError(f"{record['benchmark']}: {record['model']} has {len(draws)} draws, "
                               f"{seen['model']} {len(seen['draws'])}: the draws of one benchmark pair "
@@ -377,3 +380,9 @@ def check_draw_counts(records: List[Dict]) -> None:
             raise RecordError(f"{record['benchmark']}: {record['model']} was resampled under another plan "
                               f"than {seen['model']} ({record.get('draws_kind')!r} vs {seen.get('draws_kind')!r}): "
                               f"their draws do not pair; re-score both with one mousescore version")
+        for name in ENCODED_OPTIONAL:
+            mine, theirs = record.get(name) or [], seen.get(name) or []
+            if mine and theirs and len(mine) != len(theirs):
+                raise RecordError(f"{record['benchmark']}: {record['model']} has {len(mine)} {name}, "
+                                  f"{seen['model']} {len(theirs)}: they pair value by value (re-score and "
+                                  f"export the odd one)")

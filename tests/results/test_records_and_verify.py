@@ -170,3 +170,24 @@ def test_committed_records_of_a_seeded_model_reproduce(real_data, fresh_home, ca
     assert count >= 45          # every offline benchmark on recordings: 27 Allen, 15 antolik2016, 3 macaque
     assert main(["leaderboard", "verify", "gabor", "--results", str(COMMITTED)]) == 0
     assert f"{count}/{count} record(s) of gabor reproduce" in capsys.readouterr().out
+
+
+def test_a_board_being_rescored_mixes_versions_but_never_pairs_across_them(tmp_path):
+    """Draws of another record version (and its plan) are not checked against this version's; within a
+    version, the CV resamples pair value by value and must have one length per benchmark."""
+    jackknife = [0.001 * i for i in range(40)]
+    new = make_record(_score(model="m-random", cv_value=0.15, cv_jackknife=jackknife, draws=[0.2] * 200,
+                             draws_kind="bootstrap (200 draws, plan abc)"), {}, {"metric": "rsa"})
+    write_record(tmp_path, new)
+    old = json.loads((tmp_path / "m-random.json").read_text())
+    old.update(record_version=2, model="old-random")
+    for entry in old["benchmarks"].values():
+        entry.pop("cv_jackknife")
+    old["texts"] = ["bootstrap (200 draws)" if "plan abc" in text else text for text in old["texts"]]
+    (tmp_path / "old-random.json").write_text(json.dumps(old))
+    assert {r["model"] for r in read_records(tmp_path)} == {"m-random", "old-random"}
+    write_record(tmp_path, make_record(_score(model="other-random", cv_value=0.1, cv_jackknife=jackknife[:39],
+                                              draws=[0.2] * 200, draws_kind="bootstrap (200 draws, plan abc)"),
+                                       {}, {"metric": "rsa"}))
+    with pytest.raises(MousescoreError, match="39 cv_jackknife, m-random 40: they pair value by value"):
+        read_records(tmp_path)
