@@ -31,11 +31,11 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from ..data.identity import stimuli_digest
-from ..numerics.resampling import PredictionEvidence, StimulusWeights, half_splits, stimulus_resamples, unit_resamples
+from ..numerics.resampling import (N_SPLITS, PredictionEvidence, StimulusWeights, half_splits, stimulus_resamples,
+                                   unit_resamples)
 from ..numerics.stats import pearson_columns
 from ..registry.contracts import ResamplableMetric
 
-N_SPLITS = 50        # half splits of the CV value (10 left it an SD of ~0.012 of its own on 118 stimuli)
 N_DRAW_SPLITS = 1    # of those, the splits each bootstrap draw of the CV value is computed on
 DRAW_HALVES = tuple(range(N_DRAW_SPLITS)) + tuple(range(N_SPLITS, N_SPLITS + N_DRAW_SPLITS))
 
