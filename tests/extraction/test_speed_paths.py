@@ -13,6 +13,7 @@ from mousescore.extraction.spill import Spill
 from mousescore.numerics import reductions
 from mousescore.numerics import torch_kernels as torch_reductions
 from mousescore.numerics.projection import project
+from mousescore.numerics.resampling import N_SPLITS
 from mousescore.numerics.ridge import centered_gram, ridge_summary
 from mousescore.numerics.rsa import correlation_matrix
 from tests.extraction.test_extraction import CORR, GRAM, SRP, _loaded, _stimuli
@@ -151,20 +152,28 @@ def test_one_eigendecomposition_per_layer_serves_every_benchmark(real_data, fres
     import mousescore_metrics.ridge_metric as ridge_metric
 
     from mousescore.registry.plugins import get_registry
+    from mousescore.scoring.layer_pass import summarize
     calls = []
     original = ridge_metric.decompose
-    monkeypatch.setattr(ridge_metric, "decompose", lambda summary: calls.append(1) or original(summary))
+    monkeypatch.setattr(ridge_metric, "decompose", lambda summary: calls.append(len(summary)) or original(summary))
     registry = get_registry()
     benchmarks = [registry.get("benchmark", f"allen_surrogate.{area}-srp_ridge").factory()
                   for area in ("VISp", "VISl", "VISal")]
     features = extract(registry.get("model", "alexnet-random").factory(), benchmarks[0].stimuli,
                        benchmarks[0].metric.reductions(), progress=False)
     calls.clear()   # building the benchmarks ran the inter-mouse score with the same metric
-    shared = [b.score("alexnet-random", features) for b in benchmarks]
-    assert len(calls) == len(features.layers) - len(features.nonfinite)
+    summaries = summarize(benchmarks, features)         # as score_model: one pass for the three
+    shared = [b.score("alexnet-random", features, summaries[id(b)]) for b in benchmarks]
+    scored = len(features.layers) - len(features.nonfinite)
+    n = len(features.stimulus_ids)
+    # all stimuli: once per layer for the three, and once more for the committed layers' draws
+    assert calls.count(n) == scored + len({score.best_layer for score in shared})
+    assert len(calls) - calls.count(n) == scored * 2 * N_SPLITS          # each CV half, once for the three
     fresh = extract(registry.get("model", "alexnet-random").factory(), benchmarks[2].stimuli,
                     benchmarks[2].metric.reductions(), progress=False)
-    assert benchmarks[2].score("alexnet-random", fresh).layer_profile == shared[2].layer_profile
+    alone = benchmarks[2].score("alexnet-random", fresh).layer_profile      # the same numbers scored alone
+    assert list(alone) == list(shared[2].layer_profile)
+    np.testing.assert_allclose(list(alone.values()), list(shared[2].layer_profile.values()), rtol=0, atol=1e-12)
 
 
 def test_disk_memo_keys_on_argument_values_and_survives_damage(fresh_home, monkeypatch):
