@@ -178,8 +178,15 @@ def sketch_pairs(values: np.ndarray, key: str, size: int = PAIR_SKETCH_SIZE) -> 
     sketch = np.zeros(size)
     for number, start in enumerate(range(0, len(values), SKETCH_CHUNK)):
         chunk = values[start:start + SKETCH_CHUNK]
-        sketch += np.random.default_rng([seed, number]).standard_normal((size, len(chunk))) @ chunk
+        sketch += _directions(seed, number, size, len(chunk)) @ chunk
     return sketch
+
+
+@functools.lru_cache(maxsize=2)      # the one chunk of 118 stimuli serves a model's 27 Allen benchmarks
+def _directions(seed: int, number: int, size: int, length: int) -> np.ndarray:
+    directions = np.random.default_rng([seed, number]).standard_normal((size, length))
+    directions.flags.writeable = False
+    return directions
 
 
 def _pair_matrix(pairs: np.ndarray, n: int) -> np.ndarray:

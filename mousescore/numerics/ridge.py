@@ -209,10 +209,8 @@ def restrict_summary(summary: np.ndarray, stimuli: np.ndarray) -> np.ndarray:
     and columns (or the features' rows), centred again on those stimuli, as ridge with an intercept
     fitted on them alone centres them (a leave-one-out fit within a half sees only that half)."""
     summary = np.asarray(summary, dtype=np.float64)
-    if summary.shape[0] != summary.shape[1]:
-        rows = summary[stimuli]
-        rows = rows - rows.mean(axis=0)
-        return rows @ rows.T if rows.shape[0] == rows.shape[1] else rows   # square means a Gram matrix
+    if summary.shape[0] != summary.shape[1]:      # the features' rows: centred (and, if wide, a Gram) anew
+        return ridge_summary(summary[stimuli])
     block = summary[np.ix_(stimuli, stimuli)]
     row_means = block.mean(axis=1, keepdims=True)
     return block - row_means - row_means.T + block.mean()

@@ -14,7 +14,7 @@ from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Union
 from .records import DEFAULT_RESULTS_DIR, read_records
 from ..errors import MousescoreError
 from .score import Score, paired_difference
-from .uncertainty import cv_difference, evidence_of
+from .uncertainty import cv_difference, score_evidence
 
 logger = logging.getLogger("mousescore")
 
@@ -176,7 +176,7 @@ def load_board(results_dir: Union[str, Path] = DEFAULT_RESULTS_DIR) -> Results:
 
 def _cv_columns(a: Score, b: Score, level: float, unpaired: bool) -> Dict[str, float]:
     """The CV values of two scores and the board's comparison of them (NaN where it cannot be made)."""
-    evidence = [evidence_of(s.cv_value, s.cv_jackknife, s.cv_draws, s.cv_splits, s.cv_pair_sketch) for s in (a, b)]
+    evidence = [score_evidence(a), score_evidence(b)]
     found = None if unpaired or None in evidence else cv_difference(*evidence, level)
     return {"cv_a": a.cv_value, "cv_b": b.cv_value,
             "cv_difference": found["difference"] if found else a.cv_value - b.cv_value,

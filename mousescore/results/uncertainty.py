@@ -50,6 +50,11 @@ def evidence_of(value: float, jackknife=None, draws=None, splits=None, pair_sket
     return None
 
 
+def score_evidence(score) -> Optional[dict]:
+    """:func:`evidence_of` a :class:`~mousescore.results.score.Score`'s CV fields."""
+    return evidence_of(score.cv_value, score.cv_jackknife, score.cv_draws, score.cv_splits, score.cv_pair_sketch)
+
+
 def cv_variance(evidence: Evidence) -> Optional[float]:
     """The variance of the CV value (see the module docstring); None with too few finite resamples."""
     import numpy as np
@@ -163,7 +168,7 @@ def normal_draws(evidence, n_draws: int = 1000, seed: int = 0):
         return None
     resamples = np.array([e[name] for e in evidence], dtype=np.float64)
     deviations = resamples - resamples.mean(axis=1, keepdims=True)
-    spread = np.sqrt(np.maximum((deviations ** 2).sum(axis=1), 0.0))
+    spread = np.sqrt((deviations ** 2).sum(axis=1))
     wanted = np.array([cv_variance(e) or 0.0 for e in evidence])
     with np.errstate(invalid="ignore", divide="ignore"):
         scale = np.where(spread > 0, np.sqrt(wanted) / spread, 0.0)      # unit sum of squares × SD

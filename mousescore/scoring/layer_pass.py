@@ -199,7 +199,6 @@ class _CVState:
     def __init__(self, benchmark, columns: np.ndarray, n_draws: int, n_stimuli: int):
         self.benchmark, self.columns = benchmark, columns
         self.summary = LayerSummary()
-        self.n_draws = n_draws
         # direction d of split s chooses on half choose[d] and reports on report[d]
         split = np.arange(N_SPLITS)
         self.choose, self.report = np.concatenate([split, split + N_SPLITS]), np.concatenate([split + N_SPLITS, split])

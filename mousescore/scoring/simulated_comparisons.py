@@ -30,7 +30,7 @@ from ..data.assemblies import StimulusSet
 from ..extraction.extract import LayerFeatures
 from ..numerics import reductions
 from ..numerics.rsa import correlation_matrix, rdm
-from ..results.uncertainty import cv_difference, evidence_of, holm
+from ..results.uncertainty import cv_difference, holm, score_evidence
 from .benchmark import rdm_benchmark
 
 N_STIMULI, N_NEURONS, LATENT, WIDTH = 118, 160, 12, 40
@@ -66,7 +66,7 @@ def replicate(seed: int, regime: str = "family") -> Replicate:
     family = signal + family_noise * rng.normal(size=(N_STIMULI, WIDTH))
     models = [(n, family) for n in LAYER_COUNTS] + [(LAYER_COUNTS[1], family + extra * signal)]
     scores = [site.score(f"m{i}", _layers(rng, base, n, model_noise, ids)) for i, (n, base) in enumerate(models)]
-    evidence = [evidence_of(s.cv_value, s.cv_jackknife, s.cv_draws, s.cv_splits, s.cv_pair_sketch) for s in scores]
+    evidence = [score_evidence(score) for score in scores]
     pairs = [(0, 1), (0, 2), (1, 2), (3, 0), (3, 1), (3, 2)]
     compared = [cv_difference(evidence[a], evidence[b], LEVEL) for a, b in pairs]
     rejected = holm([c["p"] for c in compared], ALPHA)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from sklearn.linear_model import Ridge, RidgeCV
 
-from mousescore.numerics.ridge import centered_gram, decompose, loo_predictions, ridge_summary
+from mousescore.numerics.ridge import centered_gram, decompose, gram_of, loo_predictions, restrict_summary, ridge_summary
 
 
 @pytest.fixture
@@ -82,3 +82,16 @@ def test_primal_when_narrower_than_the_stimuli_equals_ridgecv_and_the_dual(probl
 def test_wide_features_keep_the_dual_gram(problem):
     features, _ = problem
     np.testing.assert_array_equal(ridge_summary(features), centered_gram(features))
+
+
+@pytest.mark.parametrize("width", [5, 20, 40])      # rows narrower than, as wide as, wider than a half
+def test_a_summary_restricted_to_some_stimuli_is_the_summary_of_those_stimuli_alone(width):
+    rng = np.random.default_rng(width)
+    features = rng.normal(size=(40, width)) + 3.0
+    half = np.sort(rng.permutation(40)[:20])
+    expected = centered_gram(features[half])
+    for summary, shape in ((ridge_summary(features), ridge_summary(features[half]).shape),   # its own rule
+                           (centered_gram(features), (20, 20))):
+        restricted = restrict_summary(summary, half)
+        np.testing.assert_allclose(gram_of(restricted), expected, atol=1e-10)
+        assert restricted.shape == shape
