@@ -62,18 +62,19 @@ def primal_eigh(centred: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
 
 
 def complement_eigh(gram: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-    """Eigenpairs of the centred Gram matrix restricted to the complement of the constant vector.
+    """Eigenpairs of the centred Gram matrix restricted to the complement of the constant vector
+    (of each matrix of a stack, b × n × n: one LAPACK call for the halves of a cross-validation).
 
     A Householder reflection P (P e₁ = 1/√n) splits off the intercept direction exactly, so
     1 − Hᵢᵢ is a sum of positive terms instead of a difference of nearly equal numbers.
     """
-    n = gram.shape[0]
+    n = gram.shape[-1]
     v = np.full(n, 1.0 / np.sqrt(n))
     v[0] -= 1.0
     v /= np.linalg.norm(v)
-    reflected = gram - 2.0 * np.outer(v, v @ gram)
-    reflected -= 2.0 * np.outer(reflected @ v, v)
-    eigenvalues, eigenvectors = np.linalg.eigh(reflected[1:, 1:])
+    reflected = gram - 2.0 * v[:, None] * (v @ gram)[..., None, :]
+    reflected -= 2.0 * (reflected @ v)[..., :, None] * v
+    eigenvalues, eigenvectors = np.linalg.eigh(reflected[..., 1:, 1:])
     reflection = np.eye(n) - 2.0 * np.outer(v, v)
     return np.clip(eigenvalues, 0.0, None), reflection[:, 1:] @ eigenvectors
 
@@ -174,24 +175,32 @@ def loo_predictions_per_target(decomposition: Tuple[np.ndarray, np.ndarray], tar
     n = targets.shape[-2]
     complete = eigenvectors.shape[-1] == n - 1
     rotated = np.swapaxes(eigenvectors, -1, -2) @ targets
-    centred = targets - targets.mean(axis=-2, keepdims=True)
     squared_vectors = eigenvectors ** 2
-    best = np.full(targets.shape, np.nan)
-    best_error = np.full(targets.shape[:-2] + targets.shape[-1:], np.inf)
-    chosen = np.full(best_error.shape, np.nan)
+    best = best_error = chosen = None
     for alpha in alphas:
         alpha = alpha[..., None] if np.ndim(alpha) else alpha          # one per fit: against its eigenvalues
         if complete:     # as loo_operators: R = V diag(d) Vᵀ, h = V² d, d = α / (w + α)
             damping = alpha / (eigenvalues + alpha)
-            residuals = (eigenvectors @ (damping[..., None] * rotated)) / (squared_vectors @ damping[..., None])
+            residuals = eigenvectors @ (damping[..., None] * rotated)
+            residuals /= squared_vectors @ damping[..., None]
         else:            # primal: the directions with w = 0 are kept whole (d = 1)
             fit = eigenvalues / (eigenvalues + alpha)
             leverage = 1.0 - 1.0 / n - squared_vectors @ fit[..., None]
-            residuals = (centred - eigenvectors @ (fit[..., None] * rotated)) / leverage
-        error = np.einsum("...ij,...ij->...j", residuals, residuals)
-        better = error < best_error
-        best = np.where(better[..., None, :], targets - residuals, best)
-        best_error = np.where(better, error, best_error)
+            residuals = targets - targets.mean(axis=-2, keepdims=True) - eigenvectors @ (fit[..., None] * rotated)
+            residuals /= leverage
+        error = (residuals * residuals).sum(axis=-2)
+        if best is None:      # the first α takes every target with a finite error (a NaN one stays NaN)
+            better = error < np.inf
+            best, best_error = targets - residuals, np.where(better, error, np.inf)
+            chosen = np.full(better.shape, np.nan)
+            if not better.all():
+                best[np.broadcast_to(~better[..., None, :], best.shape)] = np.nan
+        else:
+            better = error < best_error
+            if not better.any():
+                continue
+            np.copyto(best, targets - residuals, where=better[..., None, :])
+            best_error = np.where(better, error, best_error)
         chosen = np.where(better, np.broadcast_to(alpha, better.shape) if np.ndim(alpha) else alpha, chosen)
     return best, chosen
 
@@ -207,10 +216,14 @@ def stacked_decompositions(decompositions: Sequence[Tuple[np.ndarray, np.ndarray
 def restrict_summary(summary: np.ndarray, stimuli: np.ndarray) -> np.ndarray:
     """A :func:`ridge_summary` of those stimuli alone, from the summary of all: the Gram matrix's rows
     and columns (or the features' rows), centred again on those stimuli, as ridge with an intercept
-    fitted on them alone centres them (a leave-one-out fit within a half sees only that half)."""
+    fitted on them alone centres them (a leave-one-out fit within a half sees only that half).
+    ``stimuli`` b × m (subsets of one size) with a Gram matrix gives the stack of their b Gram matrices."""
     summary = np.asarray(summary, dtype=np.float64)
+    stimuli = np.asarray(stimuli)
     if summary.shape[0] != summary.shape[1]:      # the features' rows: centred (and, if wide, a Gram) anew
+        if stimuli.ndim != 1:
+            raise ValueError("the rows of a primal summary are restricted one subset at a time")
         return ridge_summary(summary[stimuli])
-    block = summary[np.ix_(stimuli, stimuli)]
-    row_means = block.mean(axis=1, keepdims=True)
-    return block - row_means - row_means.T + block.mean()
+    block = summary[stimuli[..., :, None], stimuli[..., None, :]]
+    row_means = block.mean(axis=-1, keepdims=True)
+    return block - row_means - np.swapaxes(row_means, -1, -2) + block.mean(axis=(-2, -1), keepdims=True)

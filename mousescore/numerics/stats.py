@@ -13,21 +13,35 @@ def working_array(values) -> np.ndarray:
 
 
 def pearson_columns(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pearson r between matching columns of ``a`` and ``b`` (n × k).
+    """Pearson r between matching columns of ``a`` and ``b`` (n × k, or stacks of them: … × n × k).
 
     NaN where a column is constant, or varies only at rounding level (its spread is below 1e-12 of
     its magnitude): such a correlation would only measure floating-point noise.
     """
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    constant = _flat(a) | _flat(b)
-    a = a - a.mean(axis=0)
-    b = b - b.mean(axis=0)
-    denominator = np.sqrt((a * a).sum(axis=0) * (b * b).sum(axis=0))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = (a * b).sum(axis=0) / denominator
-    r[constant | ~(denominator > 0)] = np.nan
-    return np.clip(r, -1.0, 1.0)
+    return CentredColumns(b).pearson(a)
+
+
+class CentredColumns:
+    """One side of :func:`pearson_columns` prepared once for many partners (the responses of a
+    cross-validation's halves, against every layer's predictions): its centred columns, their sums
+    of squares and the NaN rule's flags."""
+
+    def __init__(self, b: np.ndarray):
+        b = np.asarray(b, dtype=np.float64)
+        self.flat = _flat(b)
+        self.centred = b - b.mean(axis=-2, keepdims=True)
+        self.squares = (self.centred * self.centred).sum(axis=-2)
+
+    def pearson(self, a: np.ndarray) -> np.ndarray:
+        """Pearson r of ``a``'s columns (shaped as this side) with this side's."""
+        a = np.asarray(a, dtype=np.float64)
+        constant = _flat(a) | self.flat
+        a = a - a.mean(axis=-2, keepdims=True)
+        denominator = np.sqrt((a * a).sum(axis=-2) * self.squares)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r = (a * self.centred).sum(axis=-2) / denominator
+        r[constant | ~(denominator > 0)] = np.nan
+        return np.clip(r, -1.0, 1.0)
 
 
 def pearson_rows(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -46,9 +60,10 @@ def pearson_rows(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
 
 
 def _flat(x: np.ndarray) -> np.ndarray:
+    """Per column (along the stimuli, axis −2): constant, or varying only at rounding level."""
     with np.errstate(invalid="ignore"):
-        spread = x.max(axis=0) - x.min(axis=0)
-        return ~(spread > 1e-12 * np.abs(x).max(axis=0))
+        spread = x.max(axis=-2) - x.min(axis=-2)
+        return ~(spread > 1e-12 * np.abs(x).max(axis=-2))
 
 
 def spearman_brown(r, factor: float = 2.0):

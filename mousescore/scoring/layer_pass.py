@@ -33,7 +33,7 @@ import numpy as np
 from ..data.identity import stimuli_digest
 from ..numerics.resampling import (N_SPLITS, PredictionEvidence, StimulusWeights, half_splits, stimulus_resamples,
                                    unit_resamples)
-from ..numerics.stats import pearson_columns
+from ..numerics.stats import CentredColumns
 from ..registry.contracts import ResamplableMetric
 
 N_DRAW_SPLITS = 1    # of those, the splits each bootstrap draw of the CV value is computed on
@@ -116,6 +116,7 @@ class _Pass:
         # a half with fewer stimuli than the metric needs (PLS's own folds) gives no CV value
         self.too_small = min(len(half) for half in self.halves) < getattr(pool.metric, "min_stimuli", 3)
         self.half_targets = [_restrict(pool.target, half) for half in self.halves] if self.within else None
+        self.half_responses: Dict[int, CentredColumns] = {}     # per half size: the responses' side of r
         self.subsets = _subset_plan(self.n, self.key)
         self.states = [_CVState(benchmark, columns, len(self.counts), self.n) for benchmark, columns in pool.members]
 
@@ -134,7 +135,7 @@ class _Pass:
             return
         if self.within:
             fitted = _fitted_within(metric, reduced, self.pool.target, self.halves, self.half_targets)
-            plain = _plain_scores(fitted)
+            plain = _plain_scores(fitted, self.half_targets, self.half_responses)
             drawn = {h: fitted[h].scores(self.counts[:, self.halves[h]]) for h in DRAW_HALVES}
         elif hasattr(evidence, "subset_scores"):   # RSA: every half, and each without one stimulus
             plain, left_out = evidence.subset_scores(self.subsets)
@@ -160,9 +161,10 @@ def _fitted_within(metric, reduced, target, halves, half_targets) -> list:
     return [metric.layer_evidence(reduced, own, stimuli=half) for half, own in zip(halves, half_targets)]
 
 
-def _plain_scores(evidences: Sequence) -> np.ndarray:
-    """Each half's per-unit scores on its own stimuli (halves × units): Pearson r of the out-of-sample
-    predictions in one product per half size where the evidence is predictions (the same numbers as
+def _plain_scores(evidences: Sequence, half_targets: Sequence, sides: Dict[int, CentredColumns]) -> np.ndarray:
+    """Each half's per-unit scores on its own stimuli (halves × units): where the evidence is
+    predictions of the halves' own responses (``half_targets``), Pearson r of the predictions against
+    the responses' side prepared once per half size for every layer (``sides``; the same numbers as
     ``scores()``), else each evidence's own ``scores()``."""
     if not all(type(e) is PredictionEvidence for e in evidences):
         return np.vstack([e.scores()[0] for e in evidences])
@@ -170,9 +172,9 @@ def _plain_scores(evidences: Sequence) -> np.ndarray:
     sizes = np.array([len(e.predictions) for e in evidences])
     for size in np.unique(sizes):
         rows = np.flatnonzero(sizes == size)
-        predictions = np.concatenate([evidences[h].predictions for h in rows], axis=1)
-        responses = np.concatenate([np.asarray(evidences[h].responses, dtype=np.float64) for h in rows], axis=1)
-        scores[rows] = pearson_columns(predictions, responses).reshape(len(rows), -1)
+        if size not in sides:
+            sides[size] = CentredColumns(np.stack([half_targets[h] for h in rows]))
+        scores[rows] = sides[size].pearson(np.stack([evidences[h].predictions for h in rows]))
     return scores
 
 

@@ -137,3 +137,22 @@ def test_fitted_on_some_stimuli_alone_it_is_ridgecv_on_those_stimuli():
     evidence = metric.layer_evidence(_reduced(metric, features), responses[half], stimuli=half)
     np.testing.assert_allclose(evidence.scores(None)[0], alone.layer_scores(_reduced(alone, features[half]),
                                                                              responses[half]), atol=1e-8)
+
+
+@pytest.mark.parametrize("width", [300, 40, 20])     # dual; primal narrower than the stimuli; than a half
+@pytest.mark.parametrize("metric", [ScaleFreeSRPRidge(n_components=None), SRPRidge(n_components=None)],
+                         ids=["ridge_gcv", "ridge"])
+def test_all_halves_at_once_equal_each_half_fitted_alone(width, metric):
+    """halves_evidence decomposes every half of one size in one stacked call (the CV value's halves):
+    each half's predictions are ridge fitted on that half's stimuli alone, a NaN neuron staying NaN."""
+    features, responses = _problem(seed=6, p=width)
+    responses[3, 2] = np.nan
+    rng = np.random.default_rng(0)
+    halves = [np.sort(rng.permutation(60)[:size]) for size in (30, 30, 30, 29, 31)]
+    together = metric.halves_evidence(_reduced(metric, features), responses, halves)
+    for half, evidence in zip(halves, together):
+        alone = type(metric)(n_components=None)
+        expected = alone.layer_evidence(_reduced(alone, features[half]), responses[half])
+        assert np.isnan(evidence.predictions[:, 2]).all() == (3 in half)
+        np.testing.assert_allclose(evidence.predictions, expected.predictions, rtol=0, atol=1e-8)
+        np.testing.assert_array_equal(evidence.responses, responses[half])

@@ -2,7 +2,7 @@
 import numpy as np
 
 from mousescore import Metric
-from mousescore.numerics import (PredictionEvidence, decompose, loo_operators, loo_predictions,
+from mousescore.numerics import (PredictionEvidence, complement_eigh, decompose, loo_operators, loo_predictions,
                                  loo_predictions_per_target, mean_eigenvalue, reductions, restrict_summary,
                                  ridge_summary, stacked_decompositions)
 
@@ -50,22 +50,35 @@ class SRPRidge(Metric):
     def halves_evidence(self, reduced, target: np.ndarray, halves) -> list:
         """Per half (index arrays), the evidence of ridge fitted on that half alone, as
         ``layer_evidence(reduced, target[half], stimuli=half)`` gives it: the halves of one size are
-        solved in one stacked product."""
-        decompositions = [self._decomposition(reduced, half) for half in halves]
+        decomposed and solved in one stacked call each."""
         evidence = [None] * len(halves)
         sizes = np.array([len(half) for half in halves])
+        target = np.asarray(target, dtype=np.float64)
         for size in np.unique(sizes):
             rows = np.flatnonzero(sizes == size)
-            stacked = stacked_decompositions([decompositions[h] for h in rows])
+            subsets = np.stack([np.asarray(halves[h], dtype=np.int64) for h in rows])
+            stacked = self._subsets_decomposition(reduced, subsets)
             if stacked is None:      # primal decompositions of unequal rank: one at a time
                 for h in rows:
                     evidence[h] = self.layer_evidence(reduced, target[halves[h]], stimuli=halves[h])
                 continue
-            targets = np.stack([np.asarray(target, dtype=np.float64)[halves[h]] for h in rows])
+            targets = target[subsets]
             predictions, _ = loo_predictions_per_target(stacked, targets, self._half_alphas(stacked, size))
             for h, fitted, own in zip(rows, predictions, targets):
                 evidence[h] = PredictionEvidence(fitted, own)
         return evidence
+
+    def _subsets_decomposition(self, reduced, subsets: np.ndarray):
+        """The decompositions of the stimulus subsets' rows (b × m), stacked (or None where primal ones
+        differ in rank), kept beside the features like the layer's own, for srp_ridge_gcv to share."""
+        key = reductions.decomposition(self._key + ("subsets", subsets.tobytes()))
+        if key not in reduced:
+            summary = self._summary(reduced)
+            if summary.shape[0] == summary.shape[1]:      # Gram: every subset's block in one call
+                reduced[key] = complement_eigh(restrict_summary(summary, subsets))
+            else:
+                reduced[key] = stacked_decompositions([self._decomposition(reduced, rows) for rows in subsets])
+        return reduced[key]
 
     def _half_alphas(self, stacked, n):
         """The α grid of stacked fits: the fixed α (one per grid point)."""
