@@ -64,6 +64,7 @@ _PUBLIC = {
     # building models
     "resolve_weights": ("models.weights", "resolve_weights"),
     "locate_weights": ("models.weights", "locate_weights"),
+    "PackagedFile": ("models.weights", "PackagedFile"),
     "torch_hub_checkpoints": ("models.weights", "torch_hub_checkpoints"),
     "load_state_dict": ("models.weights", "load_state_dict"),
     "weights_provenance": ("models.weights", "weights_provenance"),

