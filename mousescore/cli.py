@@ -98,7 +98,15 @@ def _parser(help_wanted: bool = False) -> argparse.ArgumentParser:
 
     score = commands.add_parser("score", help="score a model on benchmarks (globs allowed) or on your "
                                               "own data (--assembly/--responses/--rdm with --stimuli)")
-    score.add_argument("model")
+    score.add_argument("model", help="a registered identifier, or a network file: path/to/model.onnx or .tflite")
+    network_file = score.add_argument_group("a network file (.onnx, .tflite): its input, where the file does "
+                                            "not say it or says it otherwise")
+    network_file.add_argument("--input-size", type=_count("the largest image side", lambda: 4096), default=None,
+                              help="side in pixels the images are resized to (default: the file's)")
+    network_file.add_argument("--mean", type=float, nargs="+", default=None,
+                              help="per-channel mean of a float input (default: ImageNet's for ONNX, 0.5 for TFLite)")
+    network_file.add_argument("--std", type=float, nargs="+", default=None, help="per-channel std of a float input")
+    network_file.add_argument("--channel-order", choices=("RGB", "BGR"), default=None, help="default RGB")
     score.add_argument("benchmarks", nargs="*", help="identifiers or globs, e.g. 'allen.*-rsa'")
     own = score.add_argument_group("your own data (instead of benchmarks)")
     own.add_argument("--assembly", help="NeuroidAssembly netCDF (presentation x neuroid [x repetition]), or a "
@@ -390,12 +398,34 @@ def _check_score_arguments(args, registry) -> None:
         _check_metric(args, registry)
 
 
+def _score_model_file(args, registry, own_data):
+    """A network file scored like an unregistered model (its scores are not put in the result store)."""
+    from .scoring.any_model import score
+    if args.scheduler:
+        raise MousescoreError("--scheduler scores registered models; a network file is scored here: leave it out")
+    benchmarks = args.benchmarks
+    if own_data:
+        from .scoring.own_data import custom_benchmark
+        benchmarks = [custom_benchmark(args.stimuli, assembly=args.assembly, responses=args.responses,
+                                       neuroids=args.neuroids, rdm=args.rdm, stimulus_ids=args.stimulus_ids,
+                                       metric=args.metric, name=args.name, registry=registry)]
+    return list(score(args.model, benchmarks, input_size=args.input_size, mean=args.mean, std=args.std,
+                      channel_order=args.channel_order, force=args.force, registry=registry,
+                      batch_size=args.batch_size, progress=not args.no_progress, device=args.device))
+
+
 def _score(args) -> None:
     from .results.store import ResultStore
+    from .scoring.model_files import is_model_file
     from .scoring.score_model import score_benchmarks, score_model
     registry = get_registry()
     _warn_about_broken_plugins(registry)
     _check_score_arguments(args, registry)
+    given = [flag for flag, value in (("--input-size", args.input_size), ("--mean", args.mean), ("--std", args.std),
+                                      ("--channel-order", args.channel_order)) if value is not None]
+    if given and not is_model_file(args.model):
+        raise MousescoreError(f"{', '.join(given)} appl{'ies' if len(given) == 1 else 'y'} to a network file "
+                              f"(.onnx, .tflite); a registered model brings its own input format")
     if args.threads:
         import torch
         torch.set_num_threads(args.threads)
@@ -403,7 +433,9 @@ def _score(args) -> None:
         from .extraction.extract import resolve_device
         resolve_device(args.device)
     own_data = any((args.assembly, args.responses, args.rdm))
-    if own_data:
+    if is_model_file(args.model):
+        scores = _score_model_file(args, registry, own_data)
+    elif own_data:
         from .scoring.own_data import custom_benchmark
         registry.get("model", args.model)    # an unknown model fails before any file is read
         benchmark = custom_benchmark(args.stimuli, assembly=args.assembly, responses=args.responses,

@@ -135,7 +135,7 @@ def extract(loaded: LoadedModel, stimuli: StimulusSet, reductions: Iterable[Redu
     reductions = sorted(set(reductions), key=repr)
     whole_set = [key for key in reductions if not is_rowwise(key)]
     n = stimuli.sizes["presentation"]
-    batch_size = batch_size or default_batch_size(n)
+    batch_size = min(batch_size or default_batch_size(n), loaded.max_batch_size or n)
     single_batch = batch_size >= n
     device = resolve_device(device)
     use_torch = device.type != "cpu" if torch_reductions is None else torch_reductions

@@ -113,6 +113,15 @@ def cache_key(model_id: str, loaded, stimuli, plugin: Optional[str] = None) -> s
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+def function_cache_key(model_id: str, function, stimuli, plugin: Optional[str] = None) -> str:
+    """The key of a feature function whose computation is named by its ``digest`` (a network file's
+    sha256 and input format)."""
+    identity = {"model": model_id, "plugin": plugin, "function": function.digest,
+                "layers": list(function.layers) if function.layers is not None else None,
+                "stimuli": stimuli_digest(stimuli), "mousescore": __version__}
+    return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
 def _file_name(reduction: Tuple) -> str:
     return hashlib.sha256(repr(tuple(reduction)).encode()).hexdigest()[:16] + ".npz"
 

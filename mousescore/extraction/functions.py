@@ -29,6 +29,9 @@ class FeatureFunction:
     function: Callable[[np.ndarray], Mapping[str, Any]]
     provenance: Mapping[str, Any] = field(default_factory=dict)
     layers: Optional[Sequence[str]] = None      # names or globs; None = every layer it returns
+    # what it computes, where that can be named (a network file's sha256 and input format): the feature
+    # cache keys it by this; None = it cannot be fingerprinted, and is called every time
+    digest: Optional[str] = None
 
 
 def select_layers(names: Sequence[str], patterns: Optional[Iterable[str]], what: str = "the model") -> List[str]:

@@ -152,7 +152,7 @@ def check_memory(loaded, stimuli, reductions, batch_size: Optional[int], model_i
     if config.settings().memory_limit_gb is not None:
         _give_back_freed_arrays()
     available = available_bytes()
-    chosen = batch_size or default_batch_size(n)
+    chosen = min(batch_size or default_batch_size(n), loaded.max_batch_size or n)
     if batch_size is None and available is not None:
         while chosen > 1 and estimate_bytes(probe, n, chosen, reductions) > 0.9 * available:
             chosen = (chosen + 1) // 2

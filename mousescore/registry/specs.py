@@ -93,3 +93,5 @@ class LoadedModel:
     layers: Optional[Sequence[str]] = None  # module paths to record; None = every leaf module
     # images (n, h, w, c) in [0, 1] -> the module's input tensor; None = resize to input_size, normalise
     preprocess: Optional[Callable[[Any], Any]] = None
+    # the most images one forward pass takes; None = any number (an exported file whose batch is fixed at 1: 1)
+    max_batch_size: Optional[int] = None

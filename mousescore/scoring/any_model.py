@@ -1,4 +1,5 @@
-"""Score any model from Python: a registered identifier, a ``torch.nn.Module`` or a feature function.
+"""Score any model from Python: a registered identifier, a network file (``.onnx``, ``.tflite``), a
+``torch.nn.Module`` or a feature function.
 
 No plugin and no registration: ``mousescore.score(module, "allen.*-rsa", input_size=224)`` builds
 what extraction needs around the module, and the feature cache keys it by the sha256 of its weights,
@@ -10,6 +11,7 @@ the result store (they would be exported with the leaderboard's records) unless 
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Callable, List, Optional, Sequence, Union
 
 from ..errors import MousescoreError
@@ -21,6 +23,7 @@ from ..registry.specs import LoadedModel
 from ..results.store import ResultStore
 from ..results.table import Results
 from .benchmark import Benchmark
+from .model_files import is_model_file, load_model_file, model_file_id
 from .score_model import _data_state, built_benchmark, log_to_stderr, plugin_identity, score_built, score_model
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -29,16 +32,20 @@ BenchmarksArgument = Union[str, Benchmark, Sequence[Union[str, Benchmark]]]
 
 
 def score(model: Any, benchmarks: BenchmarksArgument, *, name: Optional[str] = None,
-          layers: Optional[Union[str, Sequence[str]]] = None, input_size: int = 224,
-          mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD,
+          layers: Optional[Union[str, Sequence[str]]] = None, input_size: Optional[int] = None,
+          mean: Optional[Sequence[float]] = None, std: Optional[Sequence[float]] = None,
+          channel_order: Optional[str] = None,
           preprocess: Optional[Callable] = None, force: bool = False, store: Optional[ResultStore] = None,
           registry: Optional[Registry] = None, batch_size: Optional[int] = None, progress: bool = True,
           device: Optional[str] = None, log: Optional[Callable[[str], None]] = None) -> Results:
     """Score ``model`` on ``benchmarks`` and return the scores as :class:`Results`.
 
-    ``model``: a registered identifier, a ``torch.nn.Module`` (images are resized to ``input_size``
-    and normalised with ``mean``/``std``, or given to ``preprocess(images) -> tensor`` as (n, h, w, c)
-    floats in [0, 1]), or a callable ``images -> {layer name: array with one row per image}``.
+    ``model``: a registered identifier, the path of a network file (``.onnx``, ``.tflite``: see
+    :mod:`mousescore.scoring.model_files`; its input size, layout and type are read from it, and
+    ``input_size``, ``mean``, ``std`` and ``channel_order`` override them), a ``torch.nn.Module`` (images
+    are resized to ``input_size``, default 224, and normalised with ``mean``/``std``, default ImageNet's,
+    or given to ``preprocess(images) -> tensor`` as (n, h, w, c) floats in [0, 1]), or a callable
+    ``images -> {layer name: array with one row per image}``.
     ``benchmarks``: identifiers, globs (``"allen.*-rsa"``) or :class:`Benchmark` objects (own data).
     ``layers``: layer names or globs to score (default: every leaf module, or every returned layer).
     ``name``: the model's name in the scores (default: the identifier, the module's class and a digest
@@ -49,18 +56,32 @@ def score(model: Any, benchmarks: BenchmarksArgument, *, name: Optional[str] = N
     registry = registry or get_registry()
     log = log or log_to_stderr
     chosen, from_registry = _benchmarks(benchmarks, registry)
-    if isinstance(model, str):
+    if is_model_file(model):
+        model_id = name or model_file_id(model)
+        loaded = load_model_file(model, input_size, mean, std, channel_order)
+
+        def build():
+            return _with_layers(loaded, layers, model_id) if isinstance(loaded, LoadedModel) else \
+                replace(loaded, layers=layers)
+    elif isinstance(model, str):
+        given = [k for k, v in (("input_size", input_size), ("mean", mean), ("std", std),
+                                ("channel_order", channel_order)) if v is not None]
+        if given:
+            raise MousescoreError(f"{', '.join(given)}: for a network file or a module; registered model "
+                                  f"{model!r} brings its own input format")
         return Results(_registered(model, chosen, from_registry, layers, force, store, registry, batch_size,
                                    progress, device, log))
-    if _is_module(model):
+    elif _is_module(model):
+        if channel_order is not None:
+            raise MousescoreError("channel_order is for network files; give a module its own preprocess")
         digest = model_digest(model)
         model_id = name or f"{type(model).__name__}-{digest[:10]}"
         provenance = {"weights": f"unregistered {type(model).__module__}.{type(model).__qualname__}, "
                                  f"weights and structure sha256 {digest}"}
 
         def build() -> LoadedModel:
-            loaded = LoadedModel(module=model.eval(), input_size=input_size, mean=tuple(mean), std=tuple(std),
-                                 provenance=provenance, preprocess=preprocess)
+            loaded = LoadedModel(module=model.eval(), input_size=input_size or 224, mean=tuple(mean or IMAGENET_MEAN),
+                                 std=tuple(std or IMAGENET_STD), provenance=provenance, preprocess=preprocess)
             return _with_layers(loaded, layers, model_id)
     elif callable(model):
         model_id = name or getattr(model, "__name__", type(model).__name__)

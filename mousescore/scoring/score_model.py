@@ -14,7 +14,7 @@ from ..data.datasets import file_provenance
 from ..data.identity import stimuli_digest
 from ..errors import UnknownIdentifier
 from ..extraction.extract import default_batch_size, extract
-from ..extraction.feature_cache import FeatureCache, cache_key, merge
+from ..extraction.feature_cache import FeatureCache, cache_key, function_cache_key, merge
 from ..extraction.functions import FeatureFunction, extract_function
 from ..extraction.memory_budget import check_memory
 from ..numerics.resampling import forget_targets
@@ -180,16 +180,22 @@ def _small_matrix_threads(n_stimuli: int):
 
 def _features(model_id, loaded, stimuli, reductions, batch_size, progress, device, force, plugin):
     """The reduced features, from the feature cache where it has them (unless ``force``); what
-    happened, for the log. A feature function is called every time: what it computes cannot be
-    fingerprinted."""
-    if isinstance(loaded, FeatureFunction):
-        features = extract_function(loaded, stimuli, reductions, batch_size)
-        return features, f"in {features.seconds:.1f} s (feature function)"
-    cache = FeatureCache() if config.settings().caches else None
-    key = cache_key(model_id, loaded, stimuli, plugin) if cache else None
+    happened, for the log. A feature function is called every time unless its ``digest`` names what
+    it computes (a network file's): what it computes cannot be fingerprinted."""
+    function = isinstance(loaded, FeatureFunction)
+    cache = FeatureCache() if config.settings().caches and (not function or loaded.digest) else None
+    key = None
+    if cache:
+        key = function_cache_key(model_id, loaded, stimuli, plugin) if function else \
+            cache_key(model_id, loaded, stimuli, plugin)
     cached, missing = cache.load(key, reductions) if cache and not force else (None, sorted(reductions, key=repr))
     if cached is not None and not missing:
         return cached, "from the feature cache"
+    if function:
+        features = extract_function(loaded, stimuli, reductions, batch_size)
+        if cache:
+            cache.save(key, features, sorted(reductions, key=repr))
+        return features, f"in {features.seconds:.1f} s (feature function)"
     n = stimuli.sizes["presentation"]
     chosen = check_memory(loaded, stimuli, missing, batch_size, model_id)
     features = extract(loaded, stimuli, missing, batch_size=chosen, progress=progress, device=device)

@@ -156,19 +156,24 @@ def test_one_eigendecomposition_per_layer_serves_every_benchmark(real_data, fres
     calls = []
     original = ridge_metric.decompose
     monkeypatch.setattr(ridge_metric, "decompose", lambda summary: calls.append(len(summary)) or original(summary))
+    stacked, halves_decomposition = [], ridge_metric.complement_eigh      # the CV halves: one stack per layer
+    monkeypatch.setattr(ridge_metric, "complement_eigh",
+                        lambda grams: stacked.append(grams.shape) or halves_decomposition(grams))
     registry = get_registry()
     benchmarks = [registry.get("benchmark", f"allen_surrogate.{area}-srp_ridge").factory()
                   for area in ("VISp", "VISl", "VISal")]
     features = extract(registry.get("model", "alexnet-random").factory(), benchmarks[0].stimuli,
                        benchmarks[0].metric.reductions(), progress=False)
     calls.clear()   # building the benchmarks ran the inter-mouse score with the same metric
+    stacked.clear()
     summaries = summarize(benchmarks, features)         # as score_model: one pass for the three
     shared = [b.score("alexnet-random", features, summaries[id(b)]) for b in benchmarks]
     scored = len(features.layers) - len(features.nonfinite)
     n = len(features.stimulus_ids)
     # all stimuli: once per layer for the three, and once more for the committed layers' draws
     assert calls.count(n) == scored + len({score.best_layer for score in shared})
-    assert len(calls) - calls.count(n) == scored * 2 * N_SPLITS          # each CV half, once for the three
+    assert len(calls) == calls.count(n)
+    assert stacked == [(2 * N_SPLITS, n // 2, n // 2)] * scored      # each CV half, once for the three
     fresh = extract(registry.get("model", "alexnet-random").factory(), benchmarks[2].stimuli,
                     benchmarks[2].metric.reductions(), progress=False)
     alone = benchmarks[2].score("alexnet-random", fresh).layer_profile      # the same numbers scored alone
