@@ -227,3 +227,51 @@ def restrict_summary(summary: np.ndarray, stimuli: np.ndarray) -> np.ndarray:
     block = summary[stimuli[..., :, None], stimuli[..., None, :]]
     row_means = block.mean(axis=-1, keepdims=True)
     return block - row_means - np.swapaxes(row_means, -1, -2) + block.mean(axis=(-2, -1), keepdims=True)
+
+
+def left_out_loo_scores(decomposition: Tuple[np.ndarray, np.ndarray], targets: np.ndarray,
+                        alphas: np.ndarray, chunk: int = 8) -> np.ndarray:
+    """Per fit, left-out stimulus i and target: the Pearson r of the leave-one-out predictions of the
+    fit's other stimuli, ridge refitted without i (b × m × t): the delete-one jackknife of a score
+    fitted within a subset of the stimuli, without refitting.
+
+    Leaving out the set S = {i, j} of a ridge fit (fixed α, unpenalised intercept) leaves the residuals
+    r_S = (R_SS)⁻¹ (R y)_S, R = I − H the residual operator (``loo_operators``' R = V diag(d) Vᵀ): so the
+    prediction of j without i and j is yⱼ − (Rᵢᵢ (Ry)ⱼ − Rⱼᵢ (Ry)ᵢ) / (Rᵢᵢ Rⱼⱼ − Rᵢⱼ²). ``decomposition``:
+    stacked complete dual eigenpairs (b × k, b × m × k, as :func:`complement_eigh` of stacked Grams);
+    ``targets``: b × m × t; ``alphas``: each fit's and target's α (b × t; the α each target chose on its
+    fit, which stays fixed when a stimulus is left out). ``chunk``: fits formed at once (m² t numbers each)."""
+    eigenvalues, eigenvectors = decomposition
+    targets = np.asarray(targets, dtype=np.float64)
+    alphas = np.broadcast_to(np.asarray(alphas, dtype=np.float64), targets.shape[:1] + targets.shape[2:])
+    b, m, t = targets.shape
+    if eigenvectors.shape[-1] != m - 1:
+        raise ValueError("left_out_loo_scores takes the complete dual decomposition of each fit")
+    scores = np.full((b, m, t), np.nan)
+    off_diagonal = ~np.eye(m, dtype=bool)
+    for start in range(0, b, chunk):
+        fits = slice(start, min(b, start + chunk))
+        residuals = np.empty((fits.stop - start, m, m, t))          # [fit, i, j, target]: j's residual without i
+        for alpha in np.unique(alphas[fits][np.isfinite(alphas[fits])]):
+            use = alphas[fits] == alpha                                  # fit × target
+            vectors = eigenvectors[fits]
+            operator = (vectors * (alpha / (eigenvalues[fits] + alpha))[:, None, :]) @ np.swapaxes(vectors, 1, 2)
+            applied = operator @ targets[fits]                           # R y: fit × m × t
+            diagonal = np.diagonal(operator, axis1=1, axis2=2)           # fit × m
+            with np.errstate(invalid="ignore", divide="ignore"):
+                pair = diagonal[:, :, None] * diagonal[:, None, :] - operator ** 2
+                value = (diagonal[:, :, None, None] * applied[:, None, :, :]
+                         - operator[:, :, :, None] * applied[:, :, None, :]) / pair[:, :, :, None]
+            residuals = np.where(use[:, None, None, :], value, residuals)
+        residuals[:, ~off_diagonal] = 0.0                                # i itself: not among the others
+        own = targets[fits][:, None, :, :] * off_diagonal[None, :, :, None]
+        predictions = own - residuals
+        count = m - 1
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_y, mean_p = own.sum(axis=2) / count, predictions.sum(axis=2) / count
+            centred_y = (own - mean_y[:, :, None]) * off_diagonal[None, :, :, None]
+            centred_p = (predictions - mean_p[:, :, None]) * off_diagonal[None, :, :, None]
+            r = (centred_y * centred_p).sum(axis=2) / np.sqrt(
+                (centred_y ** 2).sum(axis=2) * (centred_p ** 2).sum(axis=2))
+        scores[fits] = np.where(np.isfinite(alphas[fits])[:, None, :], np.clip(r, -1.0, 1.0), np.nan)
+    return scores

@@ -95,3 +95,27 @@ def test_a_summary_restricted_to_some_stimuli_is_the_summary_of_those_stimuli_al
         restricted = restrict_summary(summary, half)
         np.testing.assert_allclose(gram_of(restricted), expected, atol=1e-10)
         assert restricted.shape == shape
+
+
+def test_left_out_scores_are_ridge_refitted_without_each_stimulus_within_each_subset():
+    """The per-neuron jackknife within CV halves, in closed form: for each subset and each stimulus i in
+    it, the Pearson r of the other stimuli's leave-one-out predictions with ridge refitted without i
+    (scikit-learn's Ridge refitted on the subset without i and j, for every j), at each target's own α."""
+    from mousescore.numerics.ridge import complement_eigh, left_out_loo_scores
+    rng = np.random.default_rng(3)
+    n, p, t = 20, 15, 3
+    features = rng.normal(size=(n, p))
+    targets = features[:, :2] @ rng.normal(size=(2, t)) + rng.normal(size=(n, t))
+    subsets = np.array([np.sort(rng.permutation(n)[:10]) for _ in range(3)])
+    alphas = np.array([[0.5, 2.0, 7.0], [1.0, 1.0, 3.0], [7.0, 0.5, 0.5]])
+    got = left_out_loo_scores(complement_eigh(restrict_summary(centered_gram(features), subsets)),
+                              targets[subsets], alphas, chunk=2)
+    for s, subset in enumerate(subsets):
+        for i in range(len(subset)):
+            rest = [k for k in range(len(subset)) if k != i]
+            for c in range(t):
+                predicted = [Ridge(alpha=alphas[s, c]).fit(features[[subset[k] for k in rest if k != j]],
+                                                            targets[[subset[k] for k in rest if k != j], c])
+                             .predict(features[[subset[j]]])[0] for j in rest]
+                expected = np.corrcoef(predicted, targets[subset[rest], c])[0, 1]
+                assert got[s, i, c] == pytest.approx(expected, abs=1e-10)
