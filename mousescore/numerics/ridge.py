@@ -230,48 +230,55 @@ def restrict_summary(summary: np.ndarray, stimuli: np.ndarray) -> np.ndarray:
 
 
 def left_out_loo_scores(decomposition: Tuple[np.ndarray, np.ndarray], targets: np.ndarray,
-                        alphas: np.ndarray, chunk: int = 8) -> np.ndarray:
+                        alphas: np.ndarray) -> np.ndarray:
     """Per fit, left-out stimulus i and target: the Pearson r of the leave-one-out predictions of the
     fit's other stimuli, ridge refitted without i (b × m × t): the delete-one jackknife of a score
     fitted within a subset of the stimuli, without refitting.
 
     Leaving out the set S = {i, j} of a ridge fit (fixed α, unpenalised intercept) leaves the residuals
-    r_S = (R_SS)⁻¹ (R y)_S, R = I − H the residual operator (``loo_operators``' R = V diag(d) Vᵀ): so the
-    prediction of j without i and j is yⱼ − (Rᵢᵢ (Ry)ⱼ − Rⱼᵢ (Ry)ᵢ) / (Rᵢᵢ Rⱼⱼ − Rᵢⱼ²). ``decomposition``:
+    r_S = (R_SS)⁻¹ (R y)_S, R = I − H the residual operator (``loo_operators``' R = V diag(d) Vᵀ): j's
+    residual without i is eᵢⱼ = (Rᵢᵢ aⱼ − Rⱼᵢ aᵢ) / Dᵢⱼ, a = R y, Dᵢⱼ = Rᵢᵢ Rⱼⱼ − Rᵢⱼ². The sums over j
+    that r needs (of e, e², e y) are products of the m × m matrices W = 1/D (zero diagonal), W ∘ R, W², ...
+    with the targets: a few m × m × t products per fit, nothing of size m² t held. ``decomposition``:
     stacked complete dual eigenpairs (b × k, b × m × k, as :func:`complement_eigh` of stacked Grams);
     ``targets``: b × m × t; ``alphas``: each fit's and target's α (b × t; the α each target chose on its
-    fit, which stays fixed when a stimulus is left out). ``chunk``: fits formed at once (m² t numbers each)."""
+    fit, held fixed when a stimulus is left out; NaN: a NaN score)."""
     eigenvalues, eigenvectors = decomposition
     targets = np.asarray(targets, dtype=np.float64)
-    alphas = np.broadcast_to(np.asarray(alphas, dtype=np.float64), targets.shape[:1] + targets.shape[2:])
     b, m, t = targets.shape
+    alphas = np.broadcast_to(np.asarray(alphas, dtype=np.float64), (b, t))
     if eigenvectors.shape[-1] != m - 1:
         raise ValueError("left_out_loo_scores takes the complete dual decomposition of each fit")
+    # centred per fit: the residuals do not move (R 1 = 0), r does not either, and the sums of squares
+    # below then lose nothing to a large mean
+    targets = targets - targets.mean(axis=1, keepdims=True)
     scores = np.full((b, m, t), np.nan)
-    off_diagonal = ~np.eye(m, dtype=bool)
-    for start in range(0, b, chunk):
-        fits = slice(start, min(b, start + chunk))
-        residuals = np.empty((fits.stop - start, m, m, t))          # [fit, i, j, target]: j's residual without i
-        for alpha in np.unique(alphas[fits][np.isfinite(alphas[fits])]):
-            use = alphas[fits] == alpha                                  # fit × target
-            vectors = eigenvectors[fits]
-            operator = (vectors * (alpha / (eigenvalues[fits] + alpha))[:, None, :]) @ np.swapaxes(vectors, 1, 2)
-            applied = operator @ targets[fits]                           # R y: fit × m × t
-            diagonal = np.diagonal(operator, axis1=1, axis2=2)           # fit × m
-            with np.errstate(invalid="ignore", divide="ignore"):
-                pair = diagonal[:, :, None] * diagonal[:, None, :] - operator ** 2
-                value = (diagonal[:, :, None, None] * applied[:, None, :, :]
-                         - operator[:, :, :, None] * applied[:, :, None, :]) / pair[:, :, :, None]
-            residuals = np.where(use[:, None, None, :], value, residuals)
-        residuals[:, ~off_diagonal] = 0.0                                # i itself: not among the others
-        own = targets[fits][:, None, :, :] * off_diagonal[None, :, :, None]
-        predictions = own - residuals
-        count = m - 1
+    count = m - 1
+    total, squares = targets.sum(axis=1, keepdims=True), (targets * targets).sum(axis=1, keepdims=True)
+    sum_y = total - targets                                   # Σ over j ≠ i of y (fit × i × t)
+    sum_yy = squares - targets * targets
+    for alpha in np.unique(alphas[np.isfinite(alphas)]):
+        use = alphas == alpha                                  # fit × target
+        fits = np.flatnonzero(use.any(axis=1))
+        vectors = eigenvectors[fits]
+        operator = (vectors * (alpha / (eigenvalues[fits] + alpha))[:, None, :]) @ np.swapaxes(vectors, 1, 2)
+        y = targets[fits]
+        a = operator @ y                                       # R y
+        diagonal = np.diagonal(operator, axis1=1, axis2=2)[:, :, None]       # Rᵢᵢ as a column
+        with np.errstate(divide="ignore", invalid="ignore"):
+            w = 1.0 / (diagonal * np.swapaxes(diagonal, 1, 2) - operator ** 2)
+        w[:, np.arange(m), np.arange(m)] = 0.0                 # j = i is not among the others
+        wr, w2 = w * operator, w * w
+        sum_e = diagonal * (w @ a) - a * (wr @ np.ones((m, 1)))
+        sum_ey = diagonal * (w @ (a * y)) - a * (wr @ y)
+        sum_ee = diagonal ** 2 * (w2 @ (a * a)) - 2 * diagonal * a * ((w2 * operator) @ a) \
+            + a * a * ((w2 * operator ** 2) @ np.ones((m, 1)))
+        # predictions p = y − e over j ≠ i: their sums from those of y and e
+        sy, syy = sum_y[fits], sum_yy[fits]
+        sp, spy = sy - sum_e, syy - sum_ey
+        spp = syy - 2 * sum_ey + sum_ee
         with np.errstate(invalid="ignore", divide="ignore"):
-            mean_y, mean_p = own.sum(axis=2) / count, predictions.sum(axis=2) / count
-            centred_y = (own - mean_y[:, :, None]) * off_diagonal[None, :, :, None]
-            centred_p = (predictions - mean_p[:, :, None]) * off_diagonal[None, :, :, None]
-            r = (centred_y * centred_p).sum(axis=2) / np.sqrt(
-                (centred_y ** 2).sum(axis=2) * (centred_p ** 2).sum(axis=2))
-        scores[fits] = np.where(np.isfinite(alphas[fits])[:, None, :], np.clip(r, -1.0, 1.0), np.nan)
+            r = (spy - sp * sy / count) / np.sqrt((spp - sp * sp / count) * (syy - sy * sy / count))
+        chosen = use[fits][:, None, :]
+        scores[fits] = np.where(chosen, np.clip(r, -1.0, 1.0), scores[fits])
     return scores

@@ -109,7 +109,7 @@ def test_left_out_scores_are_ridge_refitted_without_each_stimulus_within_each_su
     subsets = np.array([np.sort(rng.permutation(n)[:10]) for _ in range(3)])
     alphas = np.array([[0.5, 2.0, 7.0], [1.0, 1.0, 3.0], [7.0, 0.5, 0.5]])
     got = left_out_loo_scores(complement_eigh(restrict_summary(centered_gram(features), subsets)),
-                              targets[subsets], alphas, chunk=2)
+                              targets[subsets], alphas)
     for s, subset in enumerate(subsets):
         for i in range(len(subset)):
             rest = [k for k in range(len(subset)) if k != i]
