@@ -23,11 +23,9 @@ from ..registry.specs import LoadedModel
 from ..results.store import ResultStore
 from ..results.table import Results
 from .benchmark import Benchmark
-from .model_files import is_model_file, load_model_file, model_file_id
+from .model_files import IMAGENET_MEAN, IMAGENET_STD, is_model_file, load_model_file, model_file_id
 from .score_model import _data_state, built_benchmark, log_to_stderr, plugin_identity, score_built, score_model
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 BenchmarksArgument = Union[str, Benchmark, Sequence[Union[str, Benchmark]]]
 
 

@@ -112,7 +112,8 @@ def test_the_input_format_is_read_from_the_file_and_can_be_overridden(onnx_file,
     assert batch.shape == (2, 3, 48, 48) and other.provenance["input"]["channel_order"] == "BGR"
     flipped = load_model_file(onnx_file, input_size=48, mean=[0.5], std=[0.25]).preprocess(images[..., ::-1])
     np.testing.assert_allclose(batch, flipped, atol=1e-6)
-    nhwc = _export(ChannelsLastBytes(), torch.randint(0, 255, (1, 36, 36, 3), dtype=torch.uint8), tmp_path / "bytes.onnx")
+    pixels = torch.randint(0, 255, (1, 36, 36, 3), dtype=torch.uint8)
+    nhwc = _export(ChannelsLastBytes(), pixels, tmp_path / "bytes.onnx")
     loaded = load_model_file(nhwc)
     assert loaded.provenance["input"] == {"size": [36, 36], "layout": "NHWC", "dtype": "uint8", "channels": 3,
                                           "channel_order": "RGB"}
@@ -203,6 +204,7 @@ def test_a_tflite_files_features_are_cached_by_its_sha256_and_input_format(real_
     first = score(str(path), "antolik2016.V1-rsa", log=messages.append, progress=False)
     again = score(str(path), "antolik2016.V1-rsa", log=messages.append, progress=False)
     other = score(str(path), "antolik2016.V1-rsa", input_size=160, log=messages.append, progress=False)
-    assert [m for m in messages if m.startswith("extraction")][1].endswith("from the feature cache, shared by 1 benchmark(s)")
+    extractions = [m for m in messages if m.startswith("extraction")]
+    assert extractions[1].endswith("from the feature cache, shared by 1 benchmark(s)")
     assert sum("from the feature cache" in m for m in messages) == 1      # another input size: extracted anew
     assert first[0].value == again[0].value != other[0].value
