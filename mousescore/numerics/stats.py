@@ -29,14 +29,14 @@ class CentredColumns:
     def __init__(self, b: np.ndarray):
         b = np.asarray(b, dtype=np.float64)
         self.flat = _flat(b)
-        self.centred = b - b.mean(axis=-2, keepdims=True)
+        self.centred = _unit_scaled(b - b.mean(axis=-2, keepdims=True))
         self.squares = (self.centred * self.centred).sum(axis=-2)
 
     def pearson(self, a: np.ndarray) -> np.ndarray:
         """Pearson r of ``a``'s columns (shaped as this side) with this side's."""
         a = np.asarray(a, dtype=np.float64)
         constant = _flat(a) | self.flat
-        a = a - a.mean(axis=-2, keepdims=True)
+        a = _unit_scaled(a - a.mean(axis=-2, keepdims=True))
         denominator = np.sqrt((a * a).sum(axis=-2) * self.squares)
         with np.errstate(invalid="ignore", divide="ignore"):
             r = (a * self.centred).sum(axis=-2) / denominator
@@ -57,6 +57,13 @@ def pearson_rows(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
         r = rows @ x / denominator
     r[constant | ~(denominator > 0)] = np.nan
     return np.clip(r, -1.0, 1.0)
+
+
+def _unit_scaled(centred: np.ndarray) -> np.ndarray:
+    """Columns divided by their largest magnitude: r does not change, and sums of squared products of
+    columns of 1e-80 (or 1e200) neither underflow nor overflow."""
+    top = np.abs(centred).max(axis=-2, keepdims=True)
+    return centred / np.where(top > 0, top, 1.0)
 
 
 def _flat(x: np.ndarray) -> np.ndarray:
