@@ -319,8 +319,11 @@ def _start(home: Path, data: Path, marker="-", inject=None, extra_env=None):
         env["MOUSESCORE_INJECT_FAULT"] = inject
     command = ["score", "pixels", "--stimuli", str(data / "images"), "--rdm", str(data / "rdm.npy"),
                "--batch-size", "4", "--no-progress"]
+    # SIGHUP at its default action, as in a terminal: under nohup (which the child would inherit) a
+    # hangup is ignored, rightly, by mousescore too
     return subprocess.Popen([sys.executable, "-c", CHILD, str(marker), *command], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL))
 
 
 def _paused_in_spill(process, marker: Path) -> Path:
