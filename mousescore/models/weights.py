@@ -90,9 +90,8 @@ def locate_weights(url: str, library_dirs: Iterable[Path] = (), mirror_path: Opt
     is checked when the model is built)."""
     found = locate(_remote(url, "", mirror_path), config.home() / "weights", config.settings().weights_path,
                    library_dirs)
-    for source in packaged if found is None else ():
-        found = found or source.installed()
-    return found
+    installed = (source.installed() for source in packaged)
+    return found or next((path for path in installed if path is not None), None)
 
 
 def load_state_dict(path: Path):

@@ -247,11 +247,11 @@ class _TFLiteRun:
         self.path, self.fmt, self.interpreter = path, fmt, interpreter
         self.layers = tflite_layers(interpreter)
         self.__name__ = path.stem
+        self._tensors = {t["index"]: t for t in interpreter.get_tensor_details()}   # once, not per batch
+        self._entry = interpreter.get_input_details()[0]["index"]
 
     def __call__(self, images: np.ndarray) -> Dict[str, np.ndarray]:
-        interpreter = self.interpreter
-        tensors = {t["index"]: t for t in interpreter.get_tensor_details()}
-        entry = interpreter.get_input_details()[0]["index"]
+        interpreter, tensors, entry = self.interpreter, self._tensors, self._entry
         rows: Dict[str, list] = {name: [] for name in self.layers}
         for image in self.fmt.batch(images):
             interpreter.set_tensor(entry, image[None])
