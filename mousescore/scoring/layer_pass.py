@@ -136,7 +136,10 @@ class _Pass:
         if self.within:
             fitted = _fitted_within(metric, reduced, self.pool.target, self.halves, self.half_targets)
             plain = _plain_scores(fitted, self.half_targets, self.half_responses)
-            drawn = {h: fitted[h].scores(self.counts[:, self.halves[h]]) for h in DRAW_HALVES}
+            if hasattr(metric, "halves_left_out"):     # each half refitted without each stimulus, in closed form
+                left_out = self._left_out(plain, metric.halves_left_out(reduced, self.pool.target, self.halves))
+            else:
+                drawn = {h: fitted[h].scores(self.counts[:, self.halves[h]]) for h in DRAW_HALVES}
         elif hasattr(evidence, "subset_scores"):   # RSA: every half, and each without one stimulus
             plain, left_out = evidence.subset_scores(self.subsets)
         else:     # nothing fitted: a half's score is the evidence on all stimuli weighted by the half
@@ -151,6 +154,14 @@ class _Pass:
 
     def finish(self) -> Dict[int, LayerSummary]:
         return {id(state.benchmark): state.finish(self.within) for state in self.states}
+
+    def _left_out(self, plain: np.ndarray, per_half: Sequence[np.ndarray]) -> np.ndarray:
+        """Every half's per-unit scores with each stimulus left out (halves × stimuli × units), from each
+        half's (its stimuli × units): a stimulus outside a half leaves its score as it is."""
+        left_out = np.repeat(plain[:, None, :], self.n, axis=1)
+        for h, (half, scores) in enumerate(zip(self.halves, per_half)):
+            left_out[h, half] = scores
+        return left_out
 
 
 def _fitted_within(metric, reduced, target, halves, half_targets) -> list:

@@ -2,9 +2,9 @@
 import numpy as np
 
 from mousescore import Metric
-from mousescore.numerics import (PredictionEvidence, complement_eigh, decompose, loo_operators, loo_predictions,
-                                 loo_predictions_per_target, mean_eigenvalue, reductions, restrict_summary,
-                                 ridge_summary, stacked_decompositions)
+from mousescore.numerics import (PredictionEvidence, complement_eigh, decompose, gram_of, left_out_loo_scores,
+                                 loo_operators, loo_predictions, loo_predictions_per_target, mean_eigenvalue,
+                                 reductions, restrict_summary, ridge_summary, stacked_decompositions)
 
 # α per neuron for the scale-free variant, in units of the layer's mean Gram eigenvalue: 1e-4 ... 1, two
 # per decade. Below 1e-4 the LOO predictions no longer change (the minimum-norm interpolant). Above 1 the
@@ -40,9 +40,7 @@ class SRPRidge(Metric):
         """The leave-one-out predictions beside the responses. ``stimuli``: ridge fitted on those
         stimuli alone (``target`` then holds their rows): each prediction sees only the others of them."""
         if stimuli is not None:
-            predictions, _ = loo_predictions(None, target, self.options["alphas"],
-                                             decomposition=self._decomposition(reduced, stimuli))
-            return PredictionEvidence(predictions, target)
+            return PredictionEvidence(self._fitted_alone(reduced, target, stimuli)[0], target)
         predictions, _ = loo_predictions(None, target, self.options["alphas"],
                                          operators=self._operators(reduced, len(target)))
         return PredictionEvidence(predictions, target)
@@ -58,15 +56,46 @@ class SRPRidge(Metric):
             rows = np.flatnonzero(sizes == size)
             subsets = np.stack([np.asarray(halves[h], dtype=np.int64) for h in rows])
             stacked = self._subsets_decomposition(reduced, subsets)
-            if stacked is None:      # primal decompositions of unequal rank: one at a time
-                for h in rows:
-                    evidence[h] = self.layer_evidence(reduced, target[halves[h]], stimuli=halves[h])
-                continue
             targets = target[subsets]
-            predictions, _ = loo_predictions_per_target(stacked, targets, self._half_alphas(stacked, size))
+            if stacked is None:      # primal decompositions of unequal rank: one at a time
+                fits = [self._fitted_alone(reduced, own, half) for own, half in zip(targets, subsets)]
+                predictions, chosen = [f[0] for f in fits], np.stack([f[1] for f in fits])
+            else:
+                predictions, chosen = loo_predictions_per_target(stacked, targets, self._half_alphas(stacked, size))
+            reduced[self._chosen_key(subsets)] = chosen         # the α each neuron chose: for halves_left_out
             for h, fitted, own in zip(rows, predictions, targets):
                 evidence[h] = PredictionEvidence(fitted, own)
         return evidence
+
+    def _fitted_alone(self, reduced, target: np.ndarray, stimuli):
+        """LOO predictions of ridge fitted on ``stimuli`` alone (``target``: their rows) and the α chosen."""
+        return loo_predictions(None, target, self.options["alphas"], decomposition=self._decomposition(reduced, stimuli))
+
+    def halves_left_out(self, reduced, target: np.ndarray, halves) -> list:
+        """Per half, each neuron's score with each of the half's stimuli left out (its stimuli × neurons):
+        ridge refitted on the half without it (:func:`mousescore.numerics.left_out_loo_scores`), at the α
+        the neuron chose on the whole half (for a fixed α, exact; a chosen α is not chosen again)."""
+        scores = [None] * len(halves)
+        sizes = np.array([len(half) for half in halves])
+        target = np.asarray(target, dtype=np.float64)
+        for size in np.unique(sizes):
+            rows = np.flatnonzero(sizes == size)
+            subsets = np.stack([np.asarray(halves[h], dtype=np.int64) for h in rows])
+            if self._chosen_key(subsets) not in reduced:
+                self.halves_evidence(reduced, target, list(subsets))
+            chosen = reduced[self._chosen_key(subsets)]
+            decomposition = self._subsets_decomposition(reduced, subsets)
+            if decomposition is None or decomposition[1].shape[-1] != size - 1:   # primal: its complete dual
+                summary = self._summary(reduced)
+                decomposition = complement_eigh(np.stack([gram_of(restrict_summary(summary, stimuli))
+                                                          for stimuli in subsets]))
+            for h, values in zip(rows, left_out_loo_scores(decomposition, target[subsets], chosen)):
+                scores[h] = values
+        return scores
+
+    def _chosen_key(self, subsets: np.ndarray):
+        return reductions.decomposition(self._key + ("chosen alphas", tuple(self.options.items()).__repr__(),
+                                                     subsets.tobytes()))
 
     def _subsets_decomposition(self, reduced, subsets: np.ndarray):
         """The decompositions of the stimulus subsets' rows (b × m), stacked (or None where primal ones
@@ -140,6 +169,9 @@ class ScaleFreeSRPRidge(SRPRidge):
         """The leave-one-out predictions at each neuron's own α beside the responses. ``stimuli``:
         fitted on those stimuli alone (``target`` holds their rows), the α too, from their own spectrum."""
         return PredictionEvidence(self.predictions_and_alphas(reduced, target, stimuli)[0], target)
+
+    def _fitted_alone(self, reduced, target: np.ndarray, stimuli):
+        return self.predictions_and_alphas(reduced, target, stimuli)
 
     def predictions_and_alphas(self, reduced, target: np.ndarray, stimuli=None):
         """LOO predictions (stimuli × neurons) and the absolute α chosen per neuron."""
