@@ -10,7 +10,7 @@ import importlib
 
 import pluggy
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
 
 #: Decorator marking a plugin's hook implementations (``@hookimpl def mousescore_models(): ...``).
 hookimpl = pluggy.HookimplMarker("mousescore")

@@ -19,8 +19,9 @@ import numpy as np
 
 from ..data.assemblies import StimulusSet
 from ..errors import MousescoreError
-from ..numerics.reductions import Reduction, reduce_all
+from ..numerics.reductions import Reduction, finish, is_rowwise, reduce
 from .extract import InconsistentLayer, LayerFeatures, changed_shape, default_batch_size
+from .spill import Spill
 
 
 @dataclass
@@ -97,36 +98,66 @@ def _check_same_layers(named: Mapping[str, Any], first: Mapping[str, tuple], spa
 def extract_function(model: FeatureFunction, stimuli: StimulusSet, reductions: Iterable[Reduction],
                      batch_size: Optional[int] = None) -> LayerFeatures:
     """Every returned layer's reductions for the stimuli (a layer with NaN or infinite values is kept
-    in the list and left out of scoring, as in :func:`.extract.extract`)."""
+    in the list and left out of scoring, as in :func:`.extract.extract`). As there, a batch is reduced
+    as it arrives: row-wise reductions per batch, and the rows that whole-set ones need spilled to disk
+    when the stimuli span several batches, so memory holds one batch of layers, not the whole set."""
+    reductions = sorted(set(reductions), key=repr)
+    whole_set = [key for key in reductions if not is_rowwise(key)]
     n = stimuli.sizes["presentation"]
     batch_size = batch_size or default_batch_size(n)
+    single_batch = batch_size >= n
     start = time.perf_counter()
-    parts: Dict[str, List[np.ndarray]] = {}
-    shapes: Dict[str, tuple] = {}      # the first batch's layers, in its order -> shape per image
-    for begin in range(0, n, batch_size):
-        images = stimuli.values[begin:begin + batch_size]
-        span = f"images {begin + 1}-{begin + len(images)} of {n}"
-        try:
-            returned = model.function(images)
-        except Exception as error:
-            raise MousescoreError(f"the feature function failed ({type(error).__name__}: {error})") from error
-        named = _named_layers(returned)
-        if shapes:
-            _check_same_layers(named, shapes, span)
-        for layer, values in named.items():
-            rows = _layer_rows(layer, values, len(images))
-            shape = shapes.setdefault(layer, rows.shape[1:])
-            if rows.shape[1:] != shape:
-                raise changed_shape(repr(layer), shape, rows.shape[1:], span)
-            parts.setdefault(layer, []).append(rows.reshape(len(images), -1))
     features = LayerFeatures(stimulus_ids=stimuli.stimulus_ids())
-    features.layers = select_layers(list(shapes), model.layers, "the feature function")
-    for layer in features.layers:
-        rows = np.concatenate(parts.pop(layer))
-        if not np.isfinite(rows.sum(axis=1, dtype=np.float64)).all():
-            features.nonfinite.add(layer)
-            features.reduced[layer] = {}
-        else:
-            features.reduced[layer] = {key: reduce_all(key, rows) for key in reductions}
+    partial: Dict[str, Dict[Reduction, List[np.ndarray]]] = {}
+    shapes: Dict[str, tuple] = {}      # the first batch's layers, in its order -> shape per image
+    spill = Spill() if whole_set and not single_batch else None
+    try:
+        for begin in range(0, n, batch_size):
+            images = stimuli.values[begin:begin + batch_size]
+            span = f"images {begin + 1}-{begin + len(images)} of {n}"
+            try:
+                returned = model.function(images)
+            except Exception as error:
+                raise MousescoreError(f"the feature function failed ({type(error).__name__}: {error})") from error
+            named = _named_layers(returned)
+            if shapes:
+                _check_same_layers(named, shapes, span)
+            else:
+                features.layers = select_layers(list(named), model.layers, "the feature function")
+            for layer, values in named.items():
+                rows = _layer_rows(layer, values, len(images))
+                shape = shapes.setdefault(layer, rows.shape[1:])
+                if rows.shape[1:] != shape:
+                    raise changed_shape(repr(layer), shape, rows.shape[1:], span)
+                if layer in features.layers:
+                    _reduce_batch(layer, rows.reshape(len(images), -1), reductions, single_batch, partial,
+                                  features.nonfinite, spill)
+        for layer in features.layers:    # one layer at a time: spilled rows are read back in chunks
+            pieces = partial.pop(layer, {})
+            done = {} if layer in features.nonfinite else {key: finish(key, parts) for key, parts in pieces.items()}
+            if spill is not None and layer in spill:
+                if layer not in features.nonfinite:
+                    done.update({key: reduce(key, spill.read(layer)) for key in whole_set})
+                spill.discard(layer)
+            features.reduced[layer] = done
+    finally:
+        if spill is not None:
+            spill.close()
     features.seconds = time.perf_counter() - start
     return features
+
+
+def _reduce_batch(layer, rows, reductions, single_batch, partial, nonfinite, spill) -> None:
+    """One batch's rows of a layer into its reductions (row-wise ones now, whole-set ones now when the
+    batch is the whole set, else into the spill); a layer with a non-finite value is left out."""
+    if layer in nonfinite or not np.isfinite(rows.sum(axis=1, dtype=np.float64)).all():
+        nonfinite.add(layer)
+        return
+    slot = partial.setdefault(layer, {})
+    for key in reductions:
+        if is_rowwise(key):
+            slot.setdefault(key, []).append(reduce(key, rows))
+        elif single_batch:
+            slot[key] = [reduce(key, rows)]
+    if spill is not None:
+        spill.append(layer, rows)

@@ -229,6 +229,9 @@ def restrict_summary(summary: np.ndarray, stimuli: np.ndarray) -> np.ndarray:
     return block - row_means - np.swapaxes(row_means, -1, -2) + block.mean(axis=(-2, -1), keepdims=True)
 
 
+_CHUNK_ELEMENTS = 1 << 15    # m × m × fits per chunk of left_out_loo_scores (256 kB of float64: in cache)
+
+
 def left_out_loo_scores(decomposition: Tuple[np.ndarray, np.ndarray], targets: np.ndarray,
                         alphas: np.ndarray) -> np.ndarray:
     """Per fit, left-out stimulus i and target: the Pearson r of the leave-one-out predictions of the
@@ -253,32 +256,38 @@ def left_out_loo_scores(decomposition: Tuple[np.ndarray, np.ndarray], targets: n
     # below then lose nothing to a large mean
     targets = targets - targets.mean(axis=1, keepdims=True)
     scores = np.full((b, m, t), np.nan)
-    count = m - 1
-    total, squares = targets.sum(axis=1, keepdims=True), (targets * targets).sum(axis=1, keepdims=True)
-    sum_y = total - targets                                   # Σ over j ≠ i of y (fit × i × t)
-    sum_yy = squares - targets * targets
     for alpha in np.unique(alphas[np.isfinite(alphas)]):
         use = alphas == alpha                                  # fit × target
         fits = np.flatnonzero(use.any(axis=1))
-        vectors = eigenvectors[fits]
-        operator = (vectors * (alpha / (eigenvalues[fits] + alpha))[:, None, :]) @ np.swapaxes(vectors, 1, 2)
-        y = targets[fits]
-        a = operator @ y                                       # R y
-        diagonal = np.diagonal(operator, axis1=1, axis2=2)[:, :, None]       # Rᵢᵢ as a column
-        with np.errstate(divide="ignore", invalid="ignore"):
-            w = 1.0 / (diagonal * np.swapaxes(diagonal, 1, 2) - operator ** 2)
-        w[:, np.arange(m), np.arange(m)] = 0.0                 # j = i is not among the others
-        wr, w2 = w * operator, w * w
-        sum_e = diagonal * (w @ a) - a * (wr @ np.ones((m, 1)))
-        sum_ey = diagonal * (w @ (a * y)) - a * (wr @ y)
-        sum_ee = diagonal ** 2 * (w2 @ (a * a)) - 2 * diagonal * a * ((w2 * operator) @ a) \
-            + a * a * ((w2 * operator ** 2) @ np.ones((m, 1)))
-        # predictions p = y − e over j ≠ i: their sums from those of y and e
-        sy, syy = sum_y[fits], sum_yy[fits]
-        sp, spy = sy - sum_e, syy - sum_ey
-        spp = syy - 2 * sum_ey + sum_ee
-        with np.errstate(invalid="ignore", divide="ignore"):
-            r = (spy - sp * sy / count) / np.sqrt((spp - sp * sp / count) * (syy - sy * sy / count))
-        chosen = use[fits][:, None, :]
-        scores[fits] = np.where(chosen, np.clip(r, -1.0, 1.0), scores[fits])
+        # a few fits at a time: the m × m arrays below then stay in cache (most of the time is theirs)
+        for chunk in np.array_split(fits, -(-len(fits) * m * m // _CHUNK_ELEMENTS)):
+            r = _left_out_r(eigenvalues[chunk], eigenvectors[chunk], targets[chunk], alpha)
+            scores[chunk] = np.where(use[chunk][:, None, :], r, scores[chunk])
     return scores
+
+
+def _left_out_r(eigenvalues, eigenvectors, y, alpha):
+    """:func:`left_out_loo_scores` of some fits (their centred targets ``y``) at one α."""
+    b, m, t = y.shape
+    operator = (eigenvectors * (alpha / (eigenvalues + alpha))[:, None, :]) @ np.swapaxes(eigenvectors, 1, 2)
+    a = operator @ y                                           # R y
+    diagonal = np.diagonal(operator, axis1=1, axis2=2)[:, :, None]           # Rᵢᵢ as a column
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = 1.0 / (diagonal * np.swapaxes(diagonal, 1, 2) - operator * operator)
+    w[:, np.arange(m), np.arange(m)] = 0.0                     # j = i is not among the others
+    wr = w * operator
+    w2 = w * w
+    w2r = w2 * operator
+    w_ay = w @ np.concatenate([a, a * y], axis=2)              # one product for both sums against w
+    sum_e = diagonal * w_ay[..., :t] - a * wr.sum(axis=2, keepdims=True)
+    sum_ey = diagonal * w_ay[..., t:] - a * (wr @ y)
+    sum_ee = diagonal * diagonal * (w2 @ (a * a)) - 2 * diagonal * a * (w2r @ a) \
+        + a * a * (w2r * operator).sum(axis=2, keepdims=True)
+    # predictions p = y − e over j ≠ i: their sums from those of y and e
+    count = m - 1
+    sy, syy = y.sum(axis=1, keepdims=True) - y, (y * y).sum(axis=1, keepdims=True) - y * y
+    sp, spy = sy - sum_e, syy - sum_ey
+    spp = syy - 2 * sum_ey + sum_ee
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = (spy - sp * sy / count) / np.sqrt((spp - sp * sp / count) * (syy - sy * sy / count))
+    return np.clip(r, -1.0, 1.0)

@@ -33,10 +33,10 @@ from typing import Any, Callable, Dict, List, Mapping, Optional
 from ..errors import DataError
 from .score import Score
 
-RECORD_VERSION = 3
+RECORD_VERSION = 4
 # Version 2 (mousescore 0.2-0.3) lacks the CV value's resamples and took it from 10 splits: still read,
 # so that a board being rescored model by model stays whole; such models are ranked without claims.
-READABLE_VERSIONS = (2, 3)
+READABLE_VERSIONS = (2, 3, 4)
 MAX_RECORD_FILE_BYTES = 8 * 2**20
 TEXTS = ("error_kind", "ceiling_kind", "cv_kind", "draws_kind")   # said once per model file, by index
 PER_BENCHMARK = ("value", "error", "error_kind", "ceiling", "ceiling_kind", "ceiled_value", "best_layer",

@@ -14,12 +14,19 @@ A score's CV value is the mean over S seeded half splits of the stimuli of T_s, 
   V_J / 2 (the most a pure pair part could inflate it). A bootstrap of the stimuli is worse: a pair of
   stimuli drawn k and l times weighs k·l, which triples the pair part (simulated on 118 stimuli: SEs
   about twice too large, no power); the uncorrected jackknife: SEs 1.35 times too large.
-- ``draws`` and ``splits`` (metrics fitted within each half, e.g. SRP-Ridge): bootstrap draws of T_0
+- ``jackknife`` alone (SRP-Ridge, ridge and their ``_gcv`` twins): the same delete-one jackknife, each
+  half's ridge refitted without the stimulus in closed form (leave-pair-out residuals), the α a neuron
+  chose on the half held fixed. A leave-one-out prediction of one stimulus depends on every other one,
+  so such a score has a pair part too, which this plain jackknife also counts twice: it errs on the
+  safe side (simulated on antolik V1's 50 stimuli: SEs about 1.5 times the true SD).
+- ``draws`` and ``splits`` (other metrics fitted within each half: PLS): bootstrap draws of T_0
   (the first split, stimuli resampled within its halves, layer chosen again) and T_s of every split.
   The draws vary one split's value, not the mean of S: by the law of total variance,
   Var(T_0) = Var(E[T | data]) + E[Var(T | data)] while Var(mean of S) = Var(E[T | data]) +
   E[Var(T | data)] / S, and the spread of the splits estimates E[Var(T | data)]; so
-  Var = Var(draws) − (1 − 1/S) · Var(splits), floored at Var(splits) / S.
+  Var = Var(draws) − (1 − 1/S) · Var(splits), floored at Var(splits) / S. Draws that resample stimuli
+  and neurons together count the neuron × stimulus spread twice (simulated: SEs about 2.2 times the
+  true SD).
 
 Two models on the same plan: the same formulas on their difference, resample by resample (common
 random numbers: what the two share cancels). ``tests/scoring/test_comparisons.py`` measures the error

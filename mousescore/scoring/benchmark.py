@@ -233,6 +233,11 @@ def rdm_benchmark(identifier: str, dataset: str, stimuli: StimulusSet, rdms: np.
 DEFAULT_MIN_STIMULI = 3   # a metric that declares no ``min_stimuli``: Pearson r needs 3 points
 
 
+def check_stimulus_count(identifier: str, n_stimuli: int, metric: str, registry: Optional[Registry] = None) -> None:
+    """Refuse fewer stimuli than the registered ``metric`` needs, before anything is computed from them."""
+    _check_stimulus_count(identifier, n_stimuli, _metric(metric, None, registry))
+
+
 def _check_stimulus_count(identifier: str, n_stimuli: int, metric: Metric) -> None:
     """Refuse fewer stimuli than the metric can give a meaningful number for."""
     needed = int(getattr(metric, "min_stimuli", DEFAULT_MIN_STIMULI))

@@ -10,13 +10,15 @@ its layer and cre sites hold the same neurons) and reduced at once to what each 
   half (a leave-one-out prediction of a half sees only that half; an RDM compares the pairs within
   it), so that choice and report are independent;
 - what the CV value's uncertainty is computed from, with the layer chosen again every time (see
-  :mod:`mousescore.results.uncertainty`): for an evidence that scores any subset of the stimuli in
-  closed form (RSA's pairs), the CV value with each stimulus left out in turn (its delete-one
-  jackknife: one quadratic form per layer gives every half without every stimulus); for metrics fitted
-  within each half, bootstrap draws of the first :data:`N_DRAW_SPLITS` split's value (draw b resamples
-  the stimuli, and the neurons, with the same indices as the score's other draws; the layer is picked
-  on half A under draw b and reported on half B under draw b) beside every split's value. A model with
-  more layers gets no head start (``tests/scoring/test_comparisons.py`` simulates it).
+  :mod:`mousescore.results.uncertainty`): the CV value with each stimulus left out in turn (its
+  delete-one jackknife). RSA's evidence scores any subset of the stimuli in closed form (one quadratic
+  form per layer gives every half without every stimulus); a metric fitted within each half that says
+  how its halves score without each of their stimuli (``halves_left_out``: ridge and SRP-Ridge refitted
+  without it in closed form) gives the same. Any other metric fitted within each half (PLS) gives
+  bootstrap draws of the first :data:`N_DRAW_SPLITS` split's value (draw b resamples the stimuli, and
+  the neurons, with the same indices as the score's other draws; the layer is picked on half A under
+  draw b and reported on half B under draw b) beside every split's value. A model with more layers gets
+  no head start (``tests/scoring/test_comparisons.py`` simulates it).
 
 Nothing of a layer outlives the layer but these numbers (a running best per split, draw and left-out
 stimulus), so a 150-layer network costs no more memory than a 10-layer one.
@@ -44,6 +46,8 @@ CV_KIND = ("layer chosen on a random half of the stimuli, scored on the other ha
 CV_DRAWS_KIND = ("; {n} bootstrap draws of it, the layer chosen again within every draw on {n_draw_splits} "
                  "of the splits (resampling as the score's draws)")
 CV_JACKKNIFE_KIND = "; its delete-one jackknife over the {n} stimuli, the layer chosen again without each"
+CV_REFIT_KIND = (" (the mapping refitted within the half without it, each neuron's ridge penalty held at the "
+                 "one it chose on the whole half)")
 FIT = {True: "the mapping fitted within each half",
        False: "each half scored on its own stimuli from the layer's evidence, which fits nothing to them"}
 
@@ -90,6 +94,8 @@ def cv_kind(summary: LayerSummary, draws_kind: str) -> str:
         text += CV_DRAWS_KIND.format(n=len(summary.cv_draws), n_draw_splits=N_DRAW_SPLITS)
     if summary.cv_jackknife:
         text += CV_JACKKNIFE_KIND.format(n=len(summary.cv_jackknife))
+        if summary.cv_within_halves:
+            text += CV_REFIT_KIND
     return text
 
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..data.files import sha256_of
 from ..errors import MousescoreError
-from ..extraction.functions import FeatureFunction
+from ..extraction.functions import FeatureFunction, select_layers
 from ..registry.specs import LoadedModel
 
 MODEL_FILE_SUFFIXES = (".onnx", ".tflite")
@@ -82,9 +82,12 @@ def model_file_id(path: Union[str, Path]) -> str:
 
 def load_model_file(path: Union[str, Path], input_size: Optional[Union[int, Sequence[int]]] = None,
                     mean: Optional[Sequence[float]] = None, std: Optional[Sequence[float]] = None,
-                    channel_order: Optional[str] = None) -> Union[LoadedModel, FeatureFunction]:
+                    channel_order: Optional[str] = None,
+                    layers: Optional[Sequence[str]] = None) -> Union[LoadedModel, FeatureFunction]:
     """A network file ready for extraction: a :class:`LoadedModel` (ONNX, converted to torch) or a
-    :class:`FeatureFunction` (TFLite), with the file's sha256 and its input format in the provenance."""
+    :class:`FeatureFunction` (TFLite), with the file's sha256 and its input format in the provenance.
+    ``layers``: names or globs of the layers to record (default: every one); a TFLite network then
+    copies out only those."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in MODEL_FILE_SUFFIXES:
@@ -93,7 +96,7 @@ def load_model_file(path: Union[str, Path], input_size: Optional[Union[int, Sequ
         raise MousescoreError(f"{path}: no such file")
     overrides = {"input_size": input_size, "mean": mean, "std": std, "channel_order": channel_order}
     loader = _load_onnx if suffix == ".onnx" else _load_tflite
-    return loader(path, overrides, sha256_of(path))
+    return loader(path, overrides, sha256_of(path), layers)
 
 
 def _need(module: str, suffix: str):
@@ -150,7 +153,7 @@ def _provenance(path: Path, digest: str, fmt: InputFormat, framework: str) -> Di
 _ONNX_TYPES = {1: "float32", 2: "uint8"}
 
 
-def _load_onnx(path: Path, overrides: Dict[str, Any], digest: str) -> LoadedModel:
+def _load_onnx(path: Path, overrides: Dict[str, Any], digest: str, layers: Optional[Sequence[str]]) -> LoadedModel:
     onnx = _need("onnx", ".onnx")
     onnx2torch = _need("onnx2torch", ".onnx")
     try:
@@ -173,7 +176,7 @@ def _load_onnx(path: Path, overrides: Dict[str, Any], digest: str) -> LoadedMode
                        IMAGENET_MEAN, std=fmt.std if len(fmt.std) == 3 else IMAGENET_STD,
                        provenance=_provenance(path, digest, fmt, f"onnx (opset {graph.opset_import[0].version}) "
                                                                  f"via onnx2torch"),
-                       preprocess=fmt.batch, max_batch_size=_fixed_batch(tensor_type))
+                       preprocess=fmt.batch, max_batch_size=_fixed_batch(tensor_type), layers=layers)
 
 
 def _fixed_batch(tensor_type) -> Optional[int]:
@@ -186,7 +189,8 @@ def _fixed_batch(tensor_type) -> Optional[int]:
 # --------------------------------------------------------------------------------------------------
 # TensorFlow Lite
 # --------------------------------------------------------------------------------------------------
-def _load_tflite(path: Path, overrides: Dict[str, Any], digest: str) -> FeatureFunction:
+def _load_tflite(path: Path, overrides: Dict[str, Any], digest: str,
+                 layers: Optional[Sequence[str]]) -> FeatureFunction:
     litert = _need("ai_edge_litert.interpreter", ".tflite")
     interpreter = _interpreter(litert, path)
     details = interpreter.get_input_details()
@@ -201,9 +205,9 @@ def _load_tflite(path: Path, overrides: Dict[str, Any], digest: str) -> FeatureF
             interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as error:
             raise MousescoreError(f"{path}: cannot take {fmt.size[0]}x{fmt.size[1]} images ({error})") from None
-    run = _TFLiteRun(path, fmt, interpreter)
+    run = _TFLiteRun(path, fmt, interpreter, layers)
     return FeatureFunction(function=run, provenance=_provenance(path, digest, fmt, "tflite via ai-edge-litert"),
-                           digest=f"tflite {digest} {fmt}")
+                           digest=f"tflite {digest} {fmt}" + (f" layers {list(run.layers)}" if layers else ""))
 
 
 def _interpreter(litert, path: Path):
@@ -243,9 +247,10 @@ class _TFLiteRun:
     """images -> {layer: dequantized activations}, one image at a time (the interpreter's input has a
     fixed batch of 1)."""
 
-    def __init__(self, path: Path, fmt: InputFormat, interpreter):
+    def __init__(self, path: Path, fmt: InputFormat, interpreter, layers: Optional[Sequence[str]] = None):
         self.path, self.fmt, self.interpreter = path, fmt, interpreter
-        self.layers = tflite_layers(interpreter)
+        every = tflite_layers(interpreter)
+        self.layers = {name: every[name] for name in select_layers(list(every), layers, str(path))}
         self.__name__ = path.stem
         self._tensors = {t["index"]: t for t in interpreter.get_tensor_details()}   # once, not per batch
         self._entry = interpreter.get_input_details()[0]["index"]

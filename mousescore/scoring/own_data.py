@@ -38,7 +38,7 @@ from ..numerics.rsa import rdm as to_rdm
 from ..numerics.rsa import split_half_rdm_reliability
 from ..registry.plugins import Registry
 from ..numerics.stats import fewest_repeats
-from .benchmark import Benchmark, check_repeats, check_scale, neural_benchmark, rdm_benchmark
+from .benchmark import Benchmark, check_repeats, check_scale, check_stimulus_count, neural_benchmark, rdm_benchmark
 
 NEURON_DIMS = ("presentation", "neuroid")
 MIN_RDM_NEUROIDS = 3      # a correlation between two stimuli across 2 neuroids is ±1
@@ -244,7 +244,8 @@ def custom_benchmark(stimuli, assembly=None, responses=None, neuroids=None, rdm=
         target = responses_assembly(responses, order, neuroids)
     _check_rows(target)
     images = _subset(images, target.stimulus_ids())
-    if metric == "rsa":
+    if metric == "rsa":      # refused before the RDM's ceiling is computed from too few stimuli
+        check_stimulus_count(identifier, len(target.stimulus_ids()), metric, registry)
         matrix, ceiling, ceiling_kind = population_rdm(identifier, target)
         return rdm_benchmark(identifier, dataset, images, matrix, target.stimulus_ids(), [source.stem], [ceiling],
                              ceiling_kind, registry=registry)

@@ -363,3 +363,12 @@ def test_a_complete_npy_header_is_read_without_loading(tmp_path):
     np.save(tmp_path / "r.npy", np.zeros((7, 3, 2), dtype=np.float32))
     header = headers.check_npy(tmp_path / "r.npy")
     assert header.shape == (7, 3, 2) and header.dtype == np.float32 and header.n_values == 42
+
+
+@pytest.mark.parametrize("n_stimuli", [1, 3])
+def test_rsa_on_responses_refuses_too_few_stimuli_before_its_ceiling(n_stimuli, images, tmp_path):
+    """Found by Hypothesis: one stimulus's RDM has no pairs, and its split-half ceiling failed inside
+    numpy instead of saying why."""
+    with pytest.raises(DataError, match="rsa metric needs at least 4"):
+        custom_benchmark(images, stimulus_ids=order_file(tmp_path, n_stimuli), metric="rsa",
+                         responses=_npy(tmp_path, "r.npy", responses(n_stimuli)))

@@ -37,9 +37,23 @@ def test_the_reference_chooses_on_one_half_and_reports_the_other():
     assert cross_validated_value(halves) == pytest.approx(np.mean([0.0, 0.4, 0.2, 0.1]))
 
 
+def _loo_ridge(x, y, alpha=1.0):
+    """Plain leave-one-out ridge with an intercept: each row predicted by a fit on the others."""
+    predicted = np.empty_like(y)
+    for j in range(len(x)):
+        rest = np.arange(len(x)) != j
+        mean_x, mean_y = x[rest].mean(axis=0), y[rest].mean(axis=0)
+        xc = x[rest] - mean_x
+        weights = np.linalg.solve(xc.T @ xc + alpha * np.eye(x.shape[1]), xc.T @ (y[rest] - mean_y))
+        predicted[j] = (x[j] - mean_x) @ weights + mean_y
+    return predicted
+
+
 def test_the_cv_value_fits_ridge_within_each_half_as_scikit_learn_does():
     """Each half's leave-one-out predictions come from that half alone (scikit-learn's Ridge refit on
-    the half without the stimulus), and the pass's CV value is the reference's over those halves."""
+    the half without the stimulus), and the pass's CV value is the reference's over those halves; its
+    jackknife is the reference's CV value with each stimulus left out (every half refitted without it,
+    the layer chosen again)."""
     from sklearn.linear_model import Ridge
     from sklearn.model_selection import LeaveOneOut, cross_val_predict
 
@@ -69,7 +83,15 @@ def test_the_cv_value_fits_ridge_within_each_half_as_scikit_learn_does():
         means[name] = np.array(per_half)
     summary = summarize([benchmark], features)[id(benchmark)]
     assert summary.cv_value == pytest.approx(cross_validated_value(means), abs=1e-9)
-    assert len(summary.cv_draws) == 200 and summary.cv_within_halves
+    assert summary.cv_within_halves and not summary.cv_draws
+    left_out = []
+    for i in range(n):
+        kept = {name: np.array([np.nanmean(pearson_columns(_loo_ridge(x[h[h != i]], responses[h[h != i]]),
+                                                           responses[h[h != i]])) for h in halves])
+                for name, x in layers.items()}
+        left_out.append(cross_validated_value(kept))
+    assert np.allclose(summary.cv_jackknife, np.array(left_out) - np.mean(left_out), atol=1e-9)
+    assert np.std(left_out) > 1e-3          # the stimuli do move it
 
 
 def test_on_layers_of_pure_noise_the_max_is_above_zero_and_the_cross_validated_value_is_not():
