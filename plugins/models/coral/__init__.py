@@ -16,19 +16,19 @@ from functools import partial
 
 from mousescore import ModelSpec, hookimpl
 
-from .build import UPSTREAM, build, locate, networks
+from . import build
 
 
 @hookimpl
 def mousescore_models():
     specs = []
-    for row in networks().values():
-        metadata = {"family": "coral", "source": f"{UPSTREAM} ({row['file']}, Apache-2.0)", "trained": True,
+    for row in build.networks().values():
+        metadata = {"family": "coral", "source": f"{build.UPSTREAM} ({row['file']}, Apache-2.0)", "trained": True,
                     "task": row["task"], "training": f"{row['task']}, {row['training_data']}",
                     "training_data": row["training_data"], "framework": "tflite",
                     "quantization": row["quantization"], "architecture": row["architecture"],
                     "architecture_class": "convolutional", "input_size": row["input_size"],
                     "parameters": row["parameters"], "twin": row["twin"], "description": row["description"]}
-        specs.append(ModelSpec(row["identifier"], partial(build, row["identifier"]), metadata,
-                               weights=partial(locate, row["identifier"])))
+        specs.append(ModelSpec(row["identifier"], partial(build.build, row["identifier"]), metadata,
+                               weights=partial(build.locate, row["identifier"])))
     return specs
