@@ -510,6 +510,7 @@ def _check_models(patterns) -> None:
     import numpy as np
 
     from .extraction.extract import extract
+    from .extraction.functions import FeatureFunction, extract_function
     from .numerics import reductions
     from .testing import probe_stimuli
     registry = get_registry()
@@ -521,7 +522,9 @@ def _check_models(patterns) -> None:
         passed.setdefault(family, [0, 0])[1] += 1
         started = time.perf_counter()
         try:
-            features = extract(spec.factory(), stimuli, {reductions.srp(64, 0)}, progress=False)
+            built = spec.factory()
+            features = extract_function(built, stimuli, {reductions.srp(64, 0)}) if isinstance(built, FeatureFunction) \
+                else extract(built, stimuli, {reductions.srp(64, 0)}, progress=False)
             scored = [l for l in features.layers if l not in features.nonfinite]
             if not scored or not all(np.isfinite(features.reduced[l][reductions.srp(64, 0)]).all() for l in scored):
                 raise MousescoreError("no layer with finite features")

@@ -25,6 +25,7 @@ import numpy as np
 
 from .data.assemblies import StimulusSet
 from .extraction.extract import LayerFeatures, extract
+from .extraction.functions import FeatureFunction, extract_function
 from .numerics import reductions
 from .registry.contracts import BENCHMARK_METADATA, MODEL_METADATA, Metric, ResamplableMetric
 from .registry.specs import BenchmarkSpec, DatasetSpec, LoadedModel, MetricSpec, ModelSpec
@@ -47,9 +48,14 @@ class _ModelRun:
 
     def __init__(self, spec: ModelSpec, stimuli: StimulusSet):
         self.loaded = spec.factory()
-        assert isinstance(self.loaded, LoadedModel), f"{spec.identifier}: factory must return a LoadedModel"
-        self.first = extract(self.loaded, stimuli, {_PROBE}, progress=False)
-        self.second = extract(self.loaded, stimuli, {_PROBE}, progress=False)
+        assert isinstance(self.loaded, (LoadedModel, FeatureFunction)), \
+            f"{spec.identifier}: factory must return a LoadedModel (or a FeatureFunction)"
+        if isinstance(self.loaded, FeatureFunction):     # a network file run by its own runtime (TFLite)
+            self.first = extract_function(self.loaded, stimuli, {_PROBE})
+            self.second = extract_function(self.loaded, stimuli, {_PROBE})
+        else:
+            self.first = extract(self.loaded, stimuli, {_PROBE}, progress=False)
+            self.second = extract(self.loaded, stimuli, {_PROBE}, progress=False)
 
 
 _shared: Dict[Tuple[str, int], Tuple[object, object, object]] = {}   # (kind, id(spec)) -> (spec, key, value)
@@ -86,15 +92,20 @@ def check_model_metadata(spec: ModelSpec) -> None:
 
 
 def check_model_builds(spec: ModelSpec) -> None:
-    """The factory gives a LoadedModel in eval mode, of the metadata's input size, with provenance."""
+    """The factory gives a LoadedModel in eval mode, of the metadata's input size, with provenance (or a
+    FeatureFunction, whose provenance's input size, where it names one, is the metadata's)."""
     loaded = _run(spec).loaded
-    assert not loaded.module.training, f"{spec.identifier}: the module must be in eval mode"
+    if isinstance(loaded, FeatureFunction):
+        input_size = (loaded.provenance.get("input") or {}).get("size", [None])[0]
+    else:
+        assert not loaded.module.training, f"{spec.identifier}: the module must be in eval mode"
+        input_size = loaded.input_size
     assert loaded.provenance.get("weights_sha256") or "seed" in loaded.provenance, \
         f"{spec.identifier}: provenance needs the weights' sha256 or the random seed"
-    if "input_size" in spec.metadata:
-        assert spec.metadata["input_size"] == loaded.input_size, (
+    if "input_size" in spec.metadata and input_size is not None:
+        assert spec.metadata["input_size"] == input_size, (
             f"{spec.identifier}: metadata says input_size {spec.metadata['input_size']}, but the model "
-            f"takes {loaded.input_size}x{loaded.input_size} images")
+            f"takes {input_size}x{input_size} images")
 
 
 def check_model_layers(spec: ModelSpec) -> None:

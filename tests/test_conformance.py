@@ -22,9 +22,10 @@ from mousescore.testing import (
 REGISTRY = get_registry()
 SPECS = {kind: [REGISTRY.get(kind, i) for i in REGISTRY.identifiers(kind)]
          for kind in ("model", "metric", "benchmark", "dataset")}
-# One network per model plugin (random init: offline), cheap to build.
+# One network per model plugin (random init: offline), cheap to build; the Coral plugin registers trained
+# TFLite networks only (their files are in the data mirror): its smallest, a feature function.
 MODELS = ["alexnet-random", "semnasnet_100-random", "gabor", "efficientnet_lite0-random",
-          "resnet50_moco_v2-random", "taskonomy_autoencoding-random"]
+          "resnet50_moco_v2-random", "taskonomy_autoencoding-random", "mobilenet_v1_025_quant_imagenet"]
 # One benchmark per benchmark plugin whose data is in the offline mirror (majajhong2015 is not).
 BENCHMARKS = ["allen.VISp-rsa", "allen_surrogate.VISl_layer4-srp_ridge", "antolik2016.V1-srp_ridge", "cowley2023.V4-srp_ridge",
               "kriegeskorte2008.IT-rsa"]

