@@ -18,10 +18,13 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 import numpy as np
 
 from ..data.assemblies import StimulusSet
+from ..data.headers import available_bytes
 from ..errors import MousescoreError
 from ..numerics.reductions import Reduction, finish, is_rowwise, reduce
 from .extract import InconsistentLayer, LayerFeatures, changed_shape, default_batch_size
 from .spill import Spill
+
+FLOAT32 = 4
 
 
 @dataclass
@@ -104,9 +107,9 @@ def extract_function(model: FeatureFunction, stimuli: StimulusSet, reductions: I
     reductions = sorted(set(reductions), key=repr)
     whole_set = [key for key in reductions if not is_rowwise(key)]
     n = stimuli.sizes["presentation"]
-    batch_size = batch_size or default_batch_size(n)
-    single_batch = batch_size >= n
     start = time.perf_counter()
+    batch_size = batch_size or _fitting_batch_size(model, stimuli)
+    single_batch = batch_size >= n
     features = LayerFeatures(stimulus_ids=stimuli.stimulus_ids())
     partial: Dict[str, Dict[Reduction, List[np.ndarray]]] = {}
     shapes: Dict[str, tuple] = {}      # the first batch's layers, in its order -> shape per image
@@ -145,6 +148,19 @@ def extract_function(model: FeatureFunction, stimuli: StimulusSet, reductions: I
             spill.close()
     features.seconds = time.perf_counter() - start
     return features
+
+
+def _fitting_batch_size(model: FeatureFunction, stimuli: StimulusSet) -> int:
+    """The default batch, made smaller where a batch of the layers would not fit in memory: one image's
+    layers are measured first (the function's rows, the copies made of them, and their reduction:
+    about four times their float32 size per image)."""
+    n = stimuli.sizes["presentation"]
+    one = _named_layers(model.function(stimuli.values[:1]))
+    wanted = select_layers(list(one), model.layers, "the feature function")
+    per_image = 4 * FLOAT32 * sum(int(np.size(one[layer])) for layer in wanted)
+    available = available_bytes()
+    fitting = n if available is None else max(1, available // max(per_image, 1))
+    return int(min(default_batch_size(n), fitting))
 
 
 def _reduce_batch(layer, rows, reductions, single_batch, partial, nonfinite, spill) -> None:

@@ -144,12 +144,12 @@ def test_deeplab_labels_the_person(identifier, specs, stimuli, mirror):
     assert person == 15 and labels[0] == "background"
     image = stimuli.sel(presentation=stimuli["stimulus_id"] == PERSON_IMAGE).values
     assert image.shape[0] == 1
-    classes = _outputs(specs[identifier], image).reshape(513, 513)   # the ArgMax layer: a class per pixel
-    assert set(np.unique(classes)) <= set(range(21))
+    logits = _outputs(specs[identifier], image).reshape(33, 33, 21)   # the last layer scored: class logits
+    classes = logits.argmax(axis=2)                                    # on a 33 x 33 grid over the 513 px
     # the middle half of the height and quarter of the width: the chef's back, from shoulders to knees
-    centre = classes[128:385, 192:321]
+    centre = classes[8:25, 12:21]
     counts = np.bincount(centre.astype(int).ravel(), minlength=21) / centre.size
     print(f"{identifier} on {PERSON_IMAGE}: person {counts[person]:.3f} of the central region, "
           f"{(classes == person).mean():.3f} of the image")
-    assert counts.argmax() == person and counts[person] > 0.9        # 0.962 and 0.969 when measured
+    assert counts.argmax() == person and counts[person] > 0.9
     assert (classes == person).mean() > 0.15                          # the body, not a stray patch

@@ -52,9 +52,20 @@ def weights_path(identifier: str) -> Path:
     return resolve_weights(url(identifier), networks()[identifier]["sha256"], library_dirs=library_dirs())
 
 
+def layers(identifier: str, names: List[str]) -> Optional[List[str]]:
+    """The layers scored, of the network's ``names`` in execution order: up to the table's
+    ``last_layer`` where it names one (DeepLab's 33 x 33 class logits: what follows is their bilinear
+    upsampling to 513 x 513, 5.5 M values an image that add nothing, and the integer class map), else all."""
+    last = networks()[identifier]["last_layer"]
+    return names[:names.index(last) + 1] if last else None
+
+
 def build(identifier: str):
-    """The network as a feature function: every operation's output a layer, dequantized; its provenance
-    names the upstream file besides its sha256 and input format."""
-    function = load_model_file(weights_path(identifier))
+    """The network as a feature function: every operation's output a layer (up to ``last_layer``),
+    dequantized; its provenance names the upstream file besides its sha256 and input format."""
+    path = weights_path(identifier)
+    function = load_model_file(path)
+    if networks()[identifier]["last_layer"]:
+        function = load_model_file(path, layers=layers(identifier, list(function.function.layers)))
     source = f"{UPSTREAM} {networks()[identifier]['file']} (tflite, Apache-2.0)"
     return replace(function, provenance={**function.provenance, "weights": source})

@@ -1,0 +1,66 @@
+"""A feature function's layers are reduced batch by batch (whole-set rows spilled), and its batch
+shrinks to fit the memory available: the numbers equal those of the whole set at once."""
+import numpy as np
+import pytest
+
+from mousescore import StimulusSet
+from mousescore.extraction import functions
+from mousescore.extraction.functions import FeatureFunction, extract_function
+from mousescore.numerics import reductions
+from mousescore.numerics.reductions import reduce_all
+
+KEYS = (reductions.centered_gram(), reductions.correlation(), reductions.srp(16, 0), reductions.srp_gram(16, 0))
+
+
+def _stimuli(n=23):
+    rng = np.random.default_rng(5)
+    return StimulusSet.create(rng.random((n, 6, 6, 3)), [f"s{i}" for i in range(n)], attrs={"identifier": "ff"})
+
+
+class Recording:
+    """images -> two layers, remembering how many images each call got."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, images):
+        self.calls.append(len(images))
+        flat = images.reshape(len(images), -1)
+        return {"small": flat[:, :10] * 3.0, "wide": np.tanh(np.repeat(flat, 20, axis=1))}
+
+
+def _whole(stimuli):
+    rows = Recording()(stimuli.values)
+    return {layer: {key: reduce_all(key, np.asarray(values, dtype=np.float32)) for key in KEYS}
+            for layer, values in rows.items()}
+
+
+@pytest.mark.parametrize("batch_size", [None, 5, 23])
+def test_batches_and_the_spill_give_the_whole_sets_numbers(batch_size):
+    stimuli = _stimuli()
+    recording = Recording()
+    features = extract_function(FeatureFunction(recording), stimuli, KEYS, batch_size=batch_size)
+    expected = _whole(stimuli)
+    assert features.layers == ["small", "wide"]
+    for layer in features.layers:
+        for key in KEYS:
+            assert np.allclose(features.reduced[layer][key], expected[layer][key], rtol=1e-5, atol=1e-6), (layer, key)
+    if batch_size == 5:
+        assert recording.calls == [5, 5, 5, 5, 3]
+
+
+def test_the_batch_shrinks_to_the_memory_available(monkeypatch):
+    stimuli = _stimuli()
+    recording = Recording()
+    per_image = 4 * 4 * (10 + 6 * 6 * 3 * 20)            # four float32 copies of one image's layers
+    monkeypatch.setattr(functions, "available_bytes", lambda: 6 * per_image + 100)
+    features = extract_function(FeatureFunction(recording), stimuli, KEYS)
+    assert recording.calls == [1, 6, 6, 6, 5]             # the probe, then batches of six
+    expected = _whole(stimuli)
+    for key in KEYS:
+        assert np.allclose(features.reduced["wide"][key], expected["wide"][key], rtol=1e-5, atol=1e-6)
+
+
+def test_only_the_selected_layers_are_reduced():
+    features = extract_function(FeatureFunction(Recording(), layers=["wide"]), _stimuli(), KEYS, batch_size=5)
+    assert features.layers == ["wide"] and set(features.reduced) == {"wide"}
