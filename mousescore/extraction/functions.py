@@ -10,6 +10,7 @@ copied as they arrive: a function may reuse its output buffers from one batch to
 """
 from __future__ import annotations
 
+import shutil
 import time
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -17,12 +18,13 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 
 import numpy as np
 
+from .. import config
 from ..data.assemblies import StimulusSet
 from ..data.headers import available_bytes
 from ..errors import MousescoreError
 from ..numerics.reductions import Reduction, finish, is_rowwise, reduce
 from .extract import InconsistentLayer, LayerFeatures, changed_shape, default_batch_size
-from .spill import Spill
+from .spill import Spill, remove_orphaned_spills
 
 FLOAT32 = 4
 
@@ -108,7 +110,7 @@ def extract_function(model: FeatureFunction, stimuli: StimulusSet, reductions: I
     whole_set = [key for key in reductions if not is_rowwise(key)]
     n = stimuli.sizes["presentation"]
     start = time.perf_counter()
-    batch_size = batch_size or _fitting_batch_size(model, stimuli)
+    batch_size = batch_size or _fitting_batch_size(model, stimuli, bool(whole_set))
     single_batch = batch_size >= n
     features = LayerFeatures(stimulus_ids=stimuli.stimulus_ids())
     partial: Dict[str, Dict[Reduction, List[np.ndarray]]] = {}
@@ -150,17 +152,29 @@ def extract_function(model: FeatureFunction, stimuli: StimulusSet, reductions: I
     return features
 
 
-def _fitting_batch_size(model: FeatureFunction, stimuli: StimulusSet) -> int:
+def _fitting_batch_size(model: FeatureFunction, stimuli: StimulusSet, whole_set: bool) -> int:
     """The default batch, made smaller where a batch of the layers would not fit in memory: one image's
     layers are measured first (the function's rows, the copies made of them, and their reduction:
-    about four times their float32 size per image)."""
+    about four times their float32 size per image). Refused, with a way out, where the rows that
+    whole-set reductions need would not fit on the disk they spill to."""
     n = stimuli.sizes["presentation"]
     one = _named_layers(model.function(stimuli.values[:1]))
     wanted = select_layers(list(one), model.layers, "the feature function")
-    per_image = 4 * FLOAT32 * sum(int(np.size(one[layer])) for layer in wanted)
+    row_bytes = FLOAT32 * sum(int(np.size(one[layer])) for layer in wanted)
     available = available_bytes()
-    fitting = n if available is None else max(1, available // max(per_image, 1))
-    return int(min(default_batch_size(n), fitting))
+    fitting = n if available is None else max(1, available // max(4 * row_bytes, 1))
+    chosen = int(min(default_batch_size(n), fitting))
+    if whole_set and chosen < n:
+        home = config.home()
+        home.mkdir(parents=True, exist_ok=True)
+        remove_orphaned_spills()   # what killed runs left is free space for this one
+        spilled, free = n * row_bytes, shutil.disk_usage(home).free
+        if spilled > 0.9 * free:
+            raise MousescoreError(
+                f"the feature function's {len(wanted)} layers on {n} stimuli spill about {spilled / 2**30:.1f} GiB "
+                f"of activations to {home / 'tmp'} and {free / 2**30:.1f} GiB is free there: point "
+                f"MOUSESCORE_HOME at a bigger disk, or score fewer layers")
+    return chosen
 
 
 def _reduce_batch(layer, rows, reductions, single_batch, partial, nonfinite, spill) -> None:

@@ -64,3 +64,16 @@ def test_the_batch_shrinks_to_the_memory_available(monkeypatch):
 def test_only_the_selected_layers_are_reduced():
     features = extract_function(FeatureFunction(Recording(), layers=["wide"]), _stimuli(), KEYS, batch_size=5)
     assert features.layers == ["wide"] and set(features.reduced) == {"wide"}
+
+
+def test_a_spill_larger_than_the_free_disk_is_refused_before_extracting(monkeypatch):
+    import collections
+    recording = Recording()
+    per_image = 4 * 4 * (10 + 6 * 6 * 3 * 20)
+    monkeypatch.setattr(functions, "available_bytes", lambda: 6 * per_image + 100)
+    monkeypatch.setattr(functions.shutil, "disk_usage", lambda path: collections.namedtuple("u", "free")(1000))
+    with pytest.raises(functions.MousescoreError, match="spill about .* GiB .* free there"):
+        extract_function(FeatureFunction(recording), _stimuli(), KEYS)
+    assert recording.calls == [1]                          # the probe only: nothing extracted
+    # row-wise reductions alone spill nothing
+    extract_function(FeatureFunction(Recording()), _stimuli(), [reductions.srp(16, 0)])
