@@ -24,20 +24,19 @@ Two kinds of site:
   independent noise (paired SD ~0.02).
 - per neuron (:data:`NEURON_REGIMES`): the board's ``antolik2016.V1_region1-ridge`` (50 images, 103
   neurons), scored by the real per-neuron benchmark with the ``ridge`` metric (α = 1, fitted within each
-  half; the CV value's evidence is 200 bootstrap draws of split 0's value, stimuli and neurons
-  resampled, and every split's value). ``srp_ridge`` reads the Gram matrix of a random projection of
+  half; the CV value's evidence is its delete-one jackknife, each half refitted without each
+  stimulus). ``srp_ridge`` reads the Gram matrix of a random projection of
   the same 200-feature layers (the same cost per layer once projected, the same statistics), so
   ``ridge`` stands for both. Neurons carry the latent structure with gains uniform on [0.3, 1] against
   noise of SD 4.5; model noise as for RSA. The levels give what the board's random-init networks get
   on that site (CV value ~0.04, Max ~0.12, SE of a CV value ~0.02, paired SEs 0.005–0.03). Regimes:
   ``"neurons"`` (one family, +0.03), ``"neurons, +0.06"`` (the same, +0.06) and ``"neurons,
   independent"``. Measured (300 replicates of "neurons", seeds from 10,000): no false "differs"
-  (0/300), coverage 100% (900/900), power 45% (SE 3%; 100% of 60 at +0.06); the Max ranks the
-  150-layer model above the 1-layer one in 91%. The per-neuron intervals are conservative: an equal
-  pair's CV difference has SD 0.005 across replicates against an RMS standard error of 0.011 (ratio
-  0.45; "neurons, independent": 0.014 against 0.031), because the draws, resampling stimuli and
-  neurons together, give about twice the true variance of one split's value, and the subtraction of
-  the split noise triples that error (``tests/scoring/test_comparisons.py`` has the numbers).
+  (0/300), coverage 99.8% (898/900), power 95% (SE 1.3%); the Max ranks the 150-layer model above the
+  1-layer one in 91%. The per-neuron intervals are conservative: an equal pair's CV difference has SD
+  0.005 across replicates against an RMS standard error of 0.008 (ratio 0.61-0.64), because the
+  delete-one jackknife counts the pair part of a leave-one-out score twice
+  (``tests/scoring/test_comparisons.py`` has the numbers; bootstrap draws before it: power 45%, ratio 0.45).
 
 The truth and noise levels are fixed constants; the extra signal that makes the better model 0.03
 better is calibrated on single layers (:func:`calibrate`: its mean CV value against an equal model's,

@@ -344,7 +344,7 @@ def _draw_bytes(count):
 
 VISP = "benchmarks['allen.VISp-rsa']"
 BAD_RECORDS = {   # case -> (change to the packed model file, expected message fragment)
-    "record_version 4": (_with(record_version=4), "record_version 4, not one of [2, 3] (the versions this"),
+    "record_version 5": (_with(record_version=5), "record_version 5, not one of [2, 3, 4] (the versions this"),
     "record_version a string": (_with(record_version="2"), "record_version '2', not one of"),
     "missing texts": (_without("texts"), "missing field(s) ['texts']"),
     "unknown top-level field": (_with(modle="x"), "unknown field(s) ['modle']"),

@@ -57,7 +57,7 @@ def test_record_is_strict_json_without_unit_scores_and_reads_back(tmp_path):
     assert path == tmp_path / "m-random.json"
     text = path.read_text()
     assert "NaN" not in text and "unit_scores" not in text and "build" not in text
-    assert json.loads(text)["record_version"] == RECORD_VERSION == 3
+    assert json.loads(text)["record_version"] == RECORD_VERSION == 4
     (record,) = read_records(tmp_path)
     assert record["model_metadata"] == {"family": "f"} and record["benchmark_metadata"] == {"metric": "rsa"}
     again = record_to_score(record)
