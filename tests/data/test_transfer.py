@@ -4,7 +4,7 @@ import hashlib
 import os
 
 import pytest
-from mirror_server import MirrorServer
+from tests.mirror_server import MirrorServer
 
 from mousescore import ChecksumMismatch, DataError, download_resumable, remote_info
 

