@@ -216,10 +216,11 @@ def test_an_option_that_does_not_apply_is_refused_before_scoring(case, own_data,
 
 
 def test_a_metric_that_agrees_with_the_benchmark_is_accepted():
-    from mousescore.cli import _check_score_arguments, _parser
+    from mousescore.cli import _parser
+    from mousescore.cli.score_checks import check_score_arguments
     from mousescore.registry.plugins import get_registry
     args = _parser().parse_args(["score", MODEL, "allen.VISp*-rsa", "--metric", "rsa"])
-    _check_score_arguments(args, get_registry())   # no error: the metric it would have used anyway
+    check_score_arguments(args, get_registry())   # no error: the metric it would have used anyway
 
 
 OUTPUTS = {

@@ -1,5 +1,5 @@
 """The paper's metrics: ``rsa``, ``srp_ridge`` (sparse random projection + ridge with GCV), the exact
-full-feature ``ridge`` beside it (a different model: see DESIGN.md, Numerics), their scale-free
+full-feature ``ridge`` beside it (a different model: see the README, Identifiers), their scale-free
 twins ``srp_ridge_gcv`` and ``ridge_gcv`` (α per neuron from a grid relative to the layer's spectrum),
 Brain-Score's ``pls`` (PCA + PLS) for the paper's appendix A.1 comparison, and ``pls_brainscore``, Brain-Score's own
 convention for that mapping, to compare with its numbers."""
