@@ -50,11 +50,9 @@ class SRPRidge(Metric):
         ``layer_evidence(reduced, target[half], stimuli=half)`` gives it: the halves of one size are
         decomposed and solved in one stacked call each."""
         evidence = [None] * len(halves)
-        sizes = np.array([len(half) for half in halves])
         target = np.asarray(target, dtype=np.float64)
-        for size in np.unique(sizes):
-            rows = np.flatnonzero(sizes == size)
-            subsets = np.stack([np.asarray(halves[h], dtype=np.int64) for h in rows])
+        for rows, subsets in _halves_by_size(halves):
+            size = subsets.shape[1]
             stacked = self._subsets_decomposition(reduced, subsets)
             targets = target[subsets]
             if stacked is None:      # primal decompositions of unequal rank: one at a time
@@ -76,11 +74,9 @@ class SRPRidge(Metric):
         ridge refitted on the half without it (:func:`mousescore.numerics.left_out_loo_scores`), at the α
         the neuron chose on the whole half (for a fixed α, exact; a chosen α is not chosen again)."""
         scores = [None] * len(halves)
-        sizes = np.array([len(half) for half in halves])
         target = np.asarray(target, dtype=np.float64)
-        for size in np.unique(sizes):
-            rows = np.flatnonzero(sizes == size)
-            subsets = np.stack([np.asarray(halves[h], dtype=np.int64) for h in rows])
+        for rows, subsets in _halves_by_size(halves):
+            size = subsets.shape[1]
             if self._chosen_key(subsets) not in reduced:
                 self.halves_evidence(reduced, target, list(subsets))
             chosen = reduced[self._chosen_key(subsets)]
@@ -185,3 +181,11 @@ class ScaleFreeSRPRidge(SRPRidge):
         scales = stacked[0].sum(axis=1) / n
         scales = np.where(scales > 0, scales, 1.0)            # as mean_eigenvalue: a constant layer
         return np.outer(self.options["relative_alphas"], scales)
+
+
+def _halves_by_size(halves):
+    """The halves of each size together: their positions, and their stimuli stacked (b × m)."""
+    sizes = np.array([len(half) for half in halves])
+    for size in np.unique(sizes):
+        rows = np.flatnonzero(sizes == size)
+        yield rows, np.stack([np.asarray(halves[h], dtype=np.int64) for h in rows])
