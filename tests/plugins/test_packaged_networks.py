@@ -41,9 +41,8 @@ def specs():
 
 
 @pytest.fixture(scope="module")
-def stimuli(real_data):
-    from mousescore import load_dataset
-    return load_dataset("kriegeskorte2008")["stimuli"]
+def stimuli(kriegeskorte_stimuli):
+    return kriegeskorte_stimuli
 
 
 @pytest.fixture
