@@ -51,6 +51,8 @@ SCORES = ("mouse_score",) + AREA_METRICS + tuple(V1_SCORES)
 LABELS = {"mouse_score": "Mouse score", "rsa": "RSA Max", "srp_ridge": "SRP-Ridge Max",
           "v1_srp_ridge": "V1 SRP-Ridge (antolik2016)", "v1_rsa": "V1 RSA (antolik2016)"}
 METRIC_LABELS = {metric: LABELS[metric] for metric in AREA_METRICS}
+METRIC_NAMES = {"rsa": "RSA", "srp_ridge": "SRP-Ridge", "ridge": "ridge", "srp_ridge_gcv": "SRP-Ridge (GCV)",
+                "ridge_gcv": "ridge (GCV)"}
 HEADLINE_LABELS = {"mouse_score": "Mouse score, CV", "rsa": "RSA, CV"}
 CV_LABELS = {score: label.replace(" Max", "") + ", CV" for score, label in LABELS.items()}
 SURROGATE_DATASET = "allen_surrogate"
@@ -255,10 +257,10 @@ def overview_row(model: str, benchmarks: ModelRecords, scored: Dict, extra_bench
     return {
         "model": model, "display_name": metadata.get("display_name"), "family": metadata.get("family"),
         "training": metadata.get("training"), "trained": bool(metadata.get("trained")),
-        "category": category(metadata), "task_cluster": metadata.get("task_cluster"),
-        "parameters": metadata.get("parameters"), **scored["values"],
+        "category": category(metadata), "task_cluster": task_of(metadata),
+        "parameters": metadata.get("parameters"), "metadata": metadata, **scored["values"],
         "intervals": {score: interval(evidence) for score, evidence in scored["evidence"].items()},
-        "cv": {score: scored["cv"][score] for score in SCORES[1:]}, "missing_areas": scored["missing"],
+        "cv": {score: scored["cv"][score] for score in SCORES}, "missing_areas": scored["missing"],
         "benchmarks": {name: number(benchmarks[name]["value"]) if name in benchmarks else None
                        for name in extra_benchmarks},
     }
@@ -315,8 +317,8 @@ def trained_vs_random(records: List[Record]) -> Dict:
     panels = figure_scores(scored, ("rsa", "srp_ridge", "v1_srp_ridge"))
     pairs = []
     for model in scored:
-        partner = f"{model}-random"
-        if partner not in scored:
+        partner = twin_of(model, model_metadata(models[model]))
+        if partner not in scored or partner == model:
             continue
         pair = {"trained": model, "random": partner, "family": model_metadata(models[model]).get("family"),
                 "difference": {}}
@@ -328,6 +330,70 @@ def trained_vs_random(records: List[Record]) -> Dict:
         pairs.append(pair)
     return {"metrics": {score: CV_LABELS[score] for score in panels}, "pairs": pairs,
             "trained_wins": {score: _wins(pairs, score) for score in panels}}
+
+
+def twin_of(model: str, metadata: Dict) -> str:
+    """The random-init network a trained one is compared with: its ``twin`` metadata (a network from
+    a file, e.g. a TFLite MobileNetV2, whose backbone is registered untrained under its own name), else
+    ``<model>-random``."""
+    return metadata.get("twin") or f"{model}-random"
+
+
+def one_backbone_tasks(records: List[Record]) -> Dict:
+    """One backbone, different tasks: the trained networks that share one random-init twin (of the
+    twins, the one whose trained networks span the most tasks), each against that twin and against the
+    group's first classifier, per score (Allen RSA, real Allen SRP-Ridge once built, antolik2016 V1
+    SRP-Ridge and RSA): CV values, paired differences with their 95% intervals, and "differs" by Holm's
+    procedure over each panel's comparisons. Empty (with the reason) where no twin has trained networks
+    of two tasks."""
+    models = by_model(records)
+    scored = {model: model_scores(benchmarks) for model, benchmarks in models.items()}
+    groups: Dict[str, List[str]] = defaultdict(list)
+    for model, benchmarks in models.items():
+        metadata = model_metadata(benchmarks)
+        if metadata.get("trained") and twin_of(model, metadata) in scored:
+            groups[twin_of(model, metadata)].append(model)
+    tasks = {model: task_label(model_metadata(models[model])) for members in groups.values() for model in members}
+    spans = {twin: (len({tasks[m] for m in members}), len(members)) for twin, members in groups.items()}
+    if not spans or max(spans.values())[0] < 2:
+        return {"twin": None, "networks": [], "metrics": {},
+                "reason": "no random-init network has trained twins of two different tasks on the board"}
+    twin = max(sorted(spans), key=lambda name: spans[name])
+    members = sorted(groups[twin], key=lambda m: (tasks[m] != "classification", m))
+    reference = members[0]
+    panels = figure_scores(scored, ("rsa", "srp_ridge", "v1_srp_ridge", "v1_rsa"))
+    networks = []
+    for model in members:
+        metadata = model_metadata(models[model])
+        entry = {"model": model, "task": tasks[model], "training_data": metadata.get("training_data"),
+                 "framework": metadata.get("framework") or metadata.get("family"),
+                 "quantization": metadata.get("quantization") or "float32", "cv": {}, "vs_random": {},
+                 "vs_reference": {}}
+        for score in panels:
+            entry["cv"][score] = scored[model]["cv"][score]
+            entry["vs_random"][score] = _paired(scored, model, twin, score)
+            entry["vs_reference"][score] = _paired(scored, model, reference, score) if model != reference else None
+        networks.append(entry)
+    for score in panels:      # Holm over each panel's comparisons: against the twin and against the reference
+        compared = [(entry, kind) for entry in networks for kind in ("vs_random", "vs_reference")
+                    if entry[kind][score]]
+        rejected = holm([entry[kind][score]["p"] for entry, kind in compared], ALPHA) if compared else []
+        for (entry, kind), differs in zip(compared, rejected):
+            entry[kind][score]["differs"] = bool(differs)
+    return {"twin": twin, "reference": reference, "networks": networks,
+            "random_cv": {score: scored[twin]["cv"][score] for score in panels},
+            "metrics": {score: CV_LABELS[score] for score in panels}}
+
+
+def task_label(metadata: Dict) -> str:
+    """What a trained network was trained for: its ``task``, else its ``training``."""
+    task = metadata.get("task") or metadata.get("training") or "unknown"
+    return "classification" if "imagenet" in task.lower() and "supervised" in task.lower() else task
+
+
+def _paired(scored: Dict[str, Dict], model: str, other: str, score: str) -> Optional[Dict]:
+    evidence = scored[model]["evidence"][score], scored[other]["evidence"][score]
+    return cv_difference(*evidence, LEVEL) if None not in evidence else None
 
 
 def _wins(pairs: List[Dict], metric: str) -> Dict:
@@ -392,13 +458,32 @@ def _median(points: List[Dict]) -> Optional[float]:
     return statistics.median(point["depth"] for point in points) if points else None
 
 
+RANDOM_GROUP = "random init"
+BASELINE_GROUP = "baseline"
+
+
+def task_of(metadata: Dict) -> Optional[str]:
+    """The task cluster a network was trained for; None for random-init networks and baselines, which
+    were trained for no task (a random-init copy carries its trained twin's metadata)."""
+    return metadata.get("task_cluster") if category(metadata) == "trained" else None
+
+
 def group_of(metadata: Dict) -> str:
-    return metadata.get("task_cluster") or metadata.get("family") or "unknown"
+    """Fig. 3's group: a trained network's task cluster (else its family); all random-init networks
+    together, all baselines together."""
+    kind = category(metadata)
+    if kind == "random":
+        return RANDOM_GROUP
+    if kind == "baseline":
+        return BASELINE_GROUP
+    return task_of(metadata) or metadata.get("family") or "unknown"
 
 
 def family_mosaic(records: List[Record]) -> Dict:
-    """Fig. 3: models grouped by task cluster (else family) with their area mean per metric, groups
-    ordered by median score, and the ceiling band: min..max of the area benchmarks' ceilings."""
+    """Fig. 3: models grouped by the task a network was trained for (its task cluster, else its family;
+    random-init networks and baselines each a group of their own, see :func:`group_of`) with their area
+    mean per metric, groups ordered by median score, and the ceiling band: min..max of the area
+    benchmarks' ceilings."""
     models = by_model(records)
     scored = {model: model_scores(benchmarks) for model, benchmarks in models.items()}
     metrics = {}
@@ -450,27 +535,6 @@ def relative_depths(n_layers: int) -> List[float]:
     return [index / (n_layers - 1) if n_layers > 1 else 0.0 for index in range(n_layers)]
 
 
-def layer_profiles(benchmarks: ModelRecords) -> Dict:
-    """One model's layer profile per metric and area: each layer's relative depth (execution order)
-    and value, and the best layer (RSA always; SRP-Ridge where the model has real Allen records)."""
-    metrics = {}
-    for metric in AREA_METRICS:
-        per_area = area_records(benchmarks, metric)
-        if metric != "rsa" and not per_area:
-            continue
-        areas = {}
-        for area in (area for area in HIERARCHY if area in per_area):
-            record = per_area[area]
-            profile = record.get("layer_profile") or {}
-            areas[area] = {"benchmark": record["benchmark"], "layers": list(profile),
-                           "depth": relative_depths(len(profile)),
-                           "values": [number(value) for value in profile.values()],
-                           "best_layer": record.get("best_layer"),
-                           "best_layer_depth": number(record.get("best_layer_depth"))}
-        metrics[metric] = {"label": LABELS[metric], "areas": areas}
-    return {"metrics": metrics}
-
-
 def max_vs_cv(records: List[Record]) -> Dict:
     """How much the Max gains from choosing its layer on the data it reports: per model and score
     (Allen RSA, real Allen SRP-Ridge once built, antolik2016 V1 SRP-Ridge), the mean over the score's
@@ -497,5 +561,82 @@ def max_vs_cv(records: List[Record]) -> Dict:
     return {"metrics": metrics}
 
 
-ANALYSES = {"trained-vs-random": trained_vs_random, "depth-by-area": depth_by_area,
-            "family-mosaic": family_mosaic, "rsa-vs-srp-ridge": rsa_vs_srp_ridge, "max-vs-cv": max_vs_cv}
+# --- one benchmark, one model --------------------------------------------------------------------
+
+def benchmark_ranking(records: Sequence[Record]) -> List[Dict]:
+    """One benchmark's models, best CV value first (missing last): CV value with its 95% interval, the
+    Max with its error, ceiling, ceiled value, best layer and depth, units, references."""
+    rows = []
+    for record in records:
+        metadata = record.get("model_metadata") or {}
+        rows.append({"model": record["model"], "cv_value": number(record.get("cv_value")),
+                     "interval": interval(cv_evidence(record)), "value": number(record.get("value")),
+                     "error": number(record.get("error")), "ceiling": number(record.get("ceiling")),
+                     "ceiled_value": number(record.get("ceiled_value")), "best_layer": record.get("best_layer"),
+                     "best_layer_depth": number(record.get("best_layer_depth")), "n_units": record.get("n_units"),
+                     "n_excluded": record.get("n_excluded") or 0, "category": category(metadata),
+                     "references": {k: number(v) for k, v in (record.get("references") or {}).items()}})
+    rows.sort(key=lambda row: best_first(row["cv_value"], row["model"]))
+    for rank, row in enumerate(rows, start=1):
+        row["rank"] = rank if row["cv_value"] is not None else None
+    return rows
+
+
+def profile_benchmarks(benchmarks: ModelRecords) -> List[str]:
+    """The benchmarks a model page draws a layer profile for: each Allen area per metric (hierarchy
+    order), then every other dataset's whole-site benchmark of the paper's metrics (its sub-sites and
+    the scale-free and full-ridge variants stay in the tables)."""
+    names = [f"allen.{area}-{metric}" for metric in AREA_METRICS for area in HIERARCHY
+             if f"allen.{area}-{metric}" in benchmarks]
+    names += [name for name in benchmarks if benchmark_parts(name)[0] != "allen"
+              and "_" not in benchmark_parts(name)[1] and benchmark_parts(name)[2] in AREA_METRICS]
+    return names
+
+
+def site_ceilings(benchmarks: ModelRecords, benchmark: str) -> List[float]:
+    """The ceilings of a benchmark and of its sub-sites (``<site>_<part>``, same dataset and metric):
+    an Allen area's layers, antolik2016 V1's two regions."""
+    dataset, site, metric = benchmark_parts(benchmark)
+    found = [number(record.get("ceiling")) for name, record in benchmarks.items()
+             if benchmark_parts(name)[0] == dataset and benchmark_parts(name)[2] == metric
+             and (benchmark_parts(name)[1] == site or benchmark_parts(name)[1].startswith(site + "_"))]
+    return [ceiling for ceiling in found if ceiling is not None]
+
+
+def chosen_layer_interval(record: Record) -> Tuple[Optional[List[float]], str]:
+    """The 95% interval of the value at the chosen layer: the percentile interval of its bootstrap
+    draws, else value ± 1.96 × its error (with how it was made)."""
+    found = percentile_interval(record.get("draws") or [], LEVEL)
+    if found:
+        return list(found), "percentile interval of the bootstrap draws"
+    value, error = number(record.get("value")), number(record.get("error"))
+    if value is None or error is None:
+        return None, ""
+    return [value - 1.96 * error, value + 1.96 * error], "value ± 1.96 × error"
+
+
+def profile_panels(benchmarks: ModelRecords) -> List[Dict]:
+    """What a model page draws per benchmark of :func:`profile_benchmarks`: the profile over relative
+    depth, the chosen layer with its interval, the benchmark's ceiling and the band of its sites'."""
+    panels = []
+    for name in profile_benchmarks(benchmarks):
+        record = benchmarks[name]
+        profile = record.get("layer_profile") or {}
+        layers = list(profile)
+        dataset, site, metric = benchmark_parts(name)
+        ceilings = site_ceilings(benchmarks, name)
+        found, kind = chosen_layer_interval(record)
+        panels.append({"benchmark": name, "label": f"{site} · {METRIC_NAMES.get(metric, metric)}"
+                       + ("" if dataset == "allen" else f" ({dataset})"),
+                       "layers": layers, "depth": relative_depths(len(layers)),
+                       "values": [number(value) for value in profile.values()],
+                       "best": layers.index(record["best_layer"]) if record.get("best_layer") in profile else None,
+                       "best_layer": record.get("best_layer"), "interval": found, "interval_kind": kind,
+                       "ceiling": number(record.get("ceiling")),
+                       "band": [min(ceilings), max(ceilings)] if ceilings else None})
+    return panels
+
+
+ANALYSES = {"trained-vs-random": trained_vs_random, "one-backbone-tasks": one_backbone_tasks,
+            "depth-by-area": depth_by_area, "family-mosaic": family_mosaic, "rsa-vs-srp-ridge": rsa_vs_srp_ridge,
+            "max-vs-cv": max_vs_cv}

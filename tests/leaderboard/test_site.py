@@ -1,23 +1,18 @@
-"""The leaderboard: the overview and analyses numbers, and the static site built from result records."""
+"""The leaderboard's numbers: the overview, its claims and the paper's analyses (the site: test_pages.py),
+and the synthetic records the leaderboard tests share."""
 import json
 import math
-import re
 import statistics
-from pathlib import Path
-from urllib.parse import unquote
 
 import numpy as np
 import pytest
 from scipy.stats import chi2 as chi2_distribution
 from scipy.stats import friedmanchisquare, spearmanr
 
-from mousescore.errors import MousescoreError
 from mousescore.leaderboard import analyses
-from mousescore.leaderboard.site import build_site
-from mousescore.results.records import make_record, read_records, read_unscorable, unscorable_path
+from mousescore.results.records import make_record
 from mousescore.results.score import Score
 
-REPO = Path(__file__).resolve().parents[2]
 AREAS = analyses.AREAS
 LAYERS = ["conv1", "conv2", "conv3", "fc6", "fc7"]
 AREA_OFFSETS = (0.05, 0.03, 0.01, -0.01, -0.03, -0.05)   # per area, in AREAS order; they sum to 0
@@ -127,12 +122,6 @@ def row_of(overview, model):
     return next(row for row in overview["rows"] if row["model"] == model)
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    out = tmp_path_factory.mktemp("site")
-    return build_site(synthetic_records(), out).parent
-
-
 # --- overview: real data only, the headline ------------------------------------------------------
 
 def test_overview_ranks_by_rsa_max_with_the_v1_scores_as_their_own_columns():
@@ -184,7 +173,8 @@ def test_the_mouse_score_appears_with_real_allen_srp_ridge_and_heads_the_ranking
     assert row_of(partial, "gabor")["mouse_score"] is None
     full = analyses.overview(records)
     assert full["headline"] == "mouse_score"
-    expected = {model: (rsa + srp + 0.1) / 2 - 0.02 for model, (_, rsa, srp, _) in MODELS.items() if model != "resnet18"}
+    expected = {model: (rsa + srp + 0.1) / 2 - 0.02 for model, (_, rsa, srp, _) in MODELS.items()
+                if model != "resnet18"}
     headlines = {row["model"]: row["headline"] for row in full["rows"] if row["headline"] is not None}
     assert headlines == pytest.approx(expected)
     assert [row["model"] for row in full["rows"]] == sorted(expected, key=lambda m: -expected[m]) + ["resnet18"]
@@ -422,203 +412,61 @@ def test_depth_by_area_runs_the_friedman_test_over_models_with_all_six_areas():
     assert test["n"] == 4 and test["w"] == pytest.approx(1.0) and test["chi2"] == pytest.approx(4 * 5)
 
 
-def test_family_mosaic_groups_by_task_cluster_else_family_with_the_ceiling_band():
+def test_family_mosaic_groups_trained_networks_by_task_and_random_init_apart():
     data = analyses.family_mosaic(synthetic_records())
     assert list(data["metrics"]) == ["rsa"]
     rsa = data["metrics"]["rsa"]
     groups = {group["group"]: group for group in rsa["groups"]}
-    assert sorted(groups) == ["3D", "baseline", "torchvision"]
-    assert [m["model"] for m in groups["torchvision"]["models"]] == ["alexnet", "alexnet-random"]   # resnet18: no mean
-    assert groups["torchvision"]["median"] == pytest.approx(0.20)
-    assert [group["group"] for group in rsa["groups"]] == ["torchvision", "3D", "baseline"]   # median, best first
+    assert sorted(groups) == ["3D", "baseline", "random init", "torchvision"]
+    assert [m["model"] for m in groups["torchvision"]["models"]] == ["alexnet"]   # resnet18: no mean
+    assert [m["model"] for m in groups["random init"]["models"]] == ["alexnet-random"]
+    assert groups["torchvision"]["median"] == pytest.approx(0.25)
+    assert [group["group"] for group in rsa["groups"]] == ["torchvision", "3D", "random init", "baseline"]
     assert rsa["ceiling"] == {"low": pytest.approx(0.35), "high": pytest.approx(0.60)}
     real = analyses.family_mosaic(synthetic_records() + real_allen_srp_ridge())["metrics"]["srp_ridge"]
     assert real["ceiling"] == {"low": pytest.approx(0.7), "high": pytest.approx(0.7)}
 
 
-def test_layer_profiles_put_layers_at_relative_depth_and_mark_the_best():
+def test_a_random_init_network_is_in_no_task_cluster_though_its_metadata_names_its_twin_s():
+    """A random-init copy carries its trained twin's metadata (task_cluster "Semantic"): it was trained
+    for no task, so Fig. 3 and the overview's Task put it with random init, never under Semantic."""
+    semantic = {"task_cluster": "Semantic"}
+    records = [dict(r, model_metadata={**r["model_metadata"], **semantic}) for r in synthetic_records()]
+    groups = {group["group"]: [m["model"] for m in group["models"]]
+              for group in analyses.family_mosaic(records)["metrics"]["rsa"]["groups"]}
+    assert groups["Semantic"] == ["alexnet", "taskonomy_depth"]     # the trained networks only
+    assert groups["random init"] == ["alexnet-random"] and groups["baseline"] == ["gabor"]
+    rows = {row["model"]: row for row in analyses.overview(records)["rows"]}
+    assert rows["alexnet-random"]["task_cluster"] is None and rows["alexnet"]["task_cluster"] == "Semantic"
+
+
+def test_profile_panels_put_layers_at_relative_depth_with_the_chosen_layer_s_interval_and_ceilings():
     benchmarks = analyses.by_model(synthetic_records())["alexnet"]
-    profiles = analyses.layer_profiles(benchmarks)["metrics"]
-    assert list(profiles) == ["rsa"]
-    visp = profiles["rsa"]["areas"]["VISp"]
-    assert visp["layers"] == LAYERS
+    panels = analyses.profile_panels(benchmarks)
+    assert [panel["benchmark"] for panel in panels] == (
+        [f"allen.{area}-rsa" for area in analyses.HIERARCHY]
+        + ["antolik2016.V1-rsa", "antolik2016.V1-srp_ridge", "cowley2023.V4-srp_ridge"])
+    visp = panels[0]
+    assert visp["label"] == "VISp · RSA" and visp["layers"] == LAYERS
     assert visp["depth"] == [0.0, 0.25, 0.5, 0.75, 1.0]
-    assert visp["best_layer"] == "fc6" and visp["best_layer_depth"] == 0.75
-    assert max(visp["values"]) == pytest.approx(0.30)
+    assert visp["best"] == 3 and visp["values"][3] == pytest.approx(0.30)
+    draws = synthetic_draws("alexnet", "allen.VISp-rsa", 0.30)
+    assert visp["interval"] == pytest.approx(list(np.percentile(draws, [2.5, 97.5])), abs=1e-4)
+    assert visp["interval_kind"] == "percentile interval of the bootstrap draws"
+    assert visp["ceiling"] == pytest.approx(0.60) and visp["band"] == pytest.approx([0.60, 0.60])
+    cowley = panels[-1]   # no draws: value ± 1.96 × error
+    assert cowley["interval"] == pytest.approx([0.40 - 1.96 * 0.01, 0.40 + 1.96 * 0.01])
+    with_sites = benchmarks | {"allen.VISp_layer23-rsa": dict(benchmarks["allen.VISp-rsa"], ceiling=0.9,
+                                                             benchmark="allen.VISp_layer23-rsa")}
+    assert analyses.profile_panels(with_sites)[0]["band"] == pytest.approx([0.60, 0.90])   # the area's sites
 
 
-# --- the site ------------------------------------------------------------------------------------
-
-def figure(site, name):
-    return json.loads((site / "figures" / f"{name}.json").read_text()), (site / "figures" / f"{name}.svg").read_text()
-
-
-def test_changing_a_record_changes_the_figure_data_and_svg(site, tmp_path):
-    data, svg = figure(site, "trained-vs-random")
-    changed = replaced(synthetic_records(), "alexnet", "allen.VISp-rsa", cv_value=0.90)
-    new_data, new_svg = figure(build_site(changed, tmp_path / "value").parent, "trained-vs-random")
-    assert data["pairs"][0]["rsa"]["trained"] == pytest.approx(0.23)           # the CV values
-    assert new_data["pairs"][0]["rsa"]["trained"] == pytest.approx(0.23 + (0.90 - 0.28) / 6)
-    assert new_svg != svg
-
-    depth, depth_svg = figure(site, "depth-by-area")
-    deeper = replaced(synthetic_records(), "gabor", "allen.VISp-rsa", best_layer_depth=0.5)
-    new_depth, new_depth_svg = figure(build_site(deeper, tmp_path / "depth").parent, "depth-by-area")
-    assert depth["metrics"]["rsa"]["areas"]["VISp"]["baseline"] == [{"model": "gabor", "depth": 0.0}]
-    assert new_depth["metrics"]["rsa"]["areas"]["VISp"]["baseline"] == [{"model": "gabor", "depth": 0.5}]
-    assert new_depth_svg != depth_svg
-
-
-def test_every_model_and_benchmark_has_a_page_and_every_figure_its_data(site):
-    records = synthetic_records()
-    assert {p.stem for p in (site / "models").glob("*.html")} == set(MODELS)
-    assert {p.stem for p in (site / "benchmarks").glob("*.html")} == {r["benchmark"] for r in records
-                                                                      if not analyses.is_surrogate(r)}
-    for name in analyses.ANALYSES:
-        assert (site / "figures" / f"{name}.svg").read_text().lstrip().startswith("<?xml")
-        assert json.loads((site / "figures" / f"{name}.json").read_text())
-    for model in MODELS:
-        assert (site / "figures" / f"profile-{model}.svg").is_file()
-    assert (site / "assets" / "style.css").is_file() and (site / "assets" / "leaderboard.js").is_file()
-    analyses_page = (site / "analyses.html").read_text()
-    assert analyses_page.count("<img ") == 5
-    rho = spearmanr([V1_RSA[m] for m in MODELS], [V1_SRP[m] for m in MODELS])[0]
-    assert (f"V1 RSA (antolik2016) vs V1 SRP-Ridge (antolik2016): Spearman rho = {rho:.3f}, n = 5 models"
-            in analyses_page)
-    assert "Friedman test: n/a (n = 4 models with all areas)" in analyses_page
-    assert "real antolik2016 V1 neurons" in analyses_page and "surrogate" not in analyses_page.lower()
-    for name in analyses.ANALYSES:
-        assert "surrogate" not in (site / "figures" / f"{name}.json").read_text()
-        assert "surrogate" not in (site / "figures" / f"{name}.svg").read_text().lower()
-    overview = json.loads((site / "figures" / "overview.json").read_text())
-    assert [row["model"] for row in overview["rows"]] == RANKING and overview["headline"] == "rsa"
-
-
-def test_every_link_is_relative_and_resolves(site):
-    for page in site.rglob("*.html"):
-        for target in re.findall(r'(?:href|src)="([^"]+)"', page.read_text()):
-            if target == "data:,":
-                continue
-            assert not re.match(r"^(/|[a-z]+:)", target), f"{page.name}: {target} is not relative"
-            assert (page.parent / unquote(target)).is_file(), f"{page.name}: {target} is broken"
-
-
-def test_overview_page_ranks_by_the_cv_value_states_the_headline_and_marks_missing_values(site):
-    index = (site / "index.html").read_text()
-    assert re.findall(r'data-model="([^"]+)"', index) == RANKING
-    assert ("Built from 42 result records (30 records of the synthetic allen_surrogate population left out)"
-            in index)   # 5 models x (6 RSA + 2 V1) + 3 cowley - 1
-    assert "surrogate-mark" not in index and "allen_surrogate." not in index
-    assert "<b>Ranked by RSA</b>" in index and "mousescore data build allen" in index
-    assert "Holm" in index and "jackknife" in index and "<b>Ranked by the cross-validated value</b>" in index
-    headers = re.findall(r"<button type=\"button\">([^<]+)</button>", index)
-    assert headers[:10] == ["Rank", "Model", "RSA, CV", "95% interval", "Rank interval", "RSA Max",
-                            "V1 SRP-Ridge (antolik2016)", "V1 RSA (antolik2016)", "V1 SRP-Ridge (antolik2016) CV",
-                            "V1 RSA (antolik2016) CV"]
-    assert 'title="missing: VISam">n/a<' in index
-    assert '<option value="ImageNet-1k supervised">' in index and '<option value="untrained">' in index
-    resnet_row = re.search(r'<tr data-model="resnet18".*?</tr>', index).group(0)
-    v1 = re.search(r'<td class="number" data-value="([^"]+)"><span title="95% interval[^>]*>0\.200<', resnet_row)
-    assert float(v1.group(1)) == pytest.approx(0.20) and "11.7M" in resnet_row     # its V1 SRP-Ridge CV value
-    alexnet_row = re.search(r'<tr data-model="alexnet".*?</tr>', index).group(0)
-    interval = row_of(analyses.overview(synthetic_records()), "alexnet")["rank_interval"]
-    assert f'<span class="rank-interval">{interval[0]}–{interval[1]}</span>' in alexnet_row
-
-
-def test_benchmark_pages_show_values_and_references_and_none_is_the_surrogate_s(site):
-    assert not list((site / "benchmarks").glob("allen_surrogate*"))
-    real = (site / "benchmarks" / "allen.VISp-rsa.html").read_text()
-    assert "0.300 ± 0.010" in real and "fc6" in real and "0.500" in real   # alexnet: value, layer, ceiled
-    v1 = (site / "benchmarks" / "antolik2016.V1-srp_ridge.html").read_text()
-    assert re.findall(r'data-model="([^"]+)"', v1) == ["alexnet-random", "resnet18", "alexnet", "taskonomy_depth",
-                                                      "gabor"]
-
-
-def test_model_page_shows_profile_benchmarks_and_provenance(site):
-    page = (site / "models" / "alexnet.html").read_text()
-    assert "<h1>alexnet" in page and "AlexNet" in page
-    assert 'src="../figures/profile-alexnet.svg"' in page
-    assert page.count('data-benchmark="') == 9   # 6 RSA areas, 2 V1, cowley: no surrogate
-    assert "differ across this model's 9 records: metric_options, time." in page
-    assert "RSA Max, CV value" in page and "rank by RSA, CV" in page and 'id="differs"' in page
-    assert "&quot;mousescore_version&quot;: &quot;0.1.0&quot;" in page
-
-
-def test_text_is_html_escaped(tmp_path):
-    name = 'net<img src=x onerror="alert(1)">'
-    metadata = {**MODELS["gabor"][0], "display_name": "<i>odd</i>"}
-    odd = synthetic_record(name, metadata, "allen.VISp-rsa", 0.2, 0.6, 1)
-    out = build_site(synthetic_records() + [odd], tmp_path).parent
-    escaped = "net&lt;img src=x onerror=&quot;alert(1)&quot;&gt;"
-    for page in [out / "index.html", out / "benchmarks" / "allen.VISp-rsa.html", out / "models" / f"{name}.html"]:
-        text = page.read_text()
-        assert escaped in text
-        assert "<img src=x" not in text and "<i>odd</i>" not in text
-    link = 'href="models/net%3Cimg%20src%3Dx%20onerror%3D%22alert%281%29%22%3E.html"'
-    assert link in (out / "index.html").read_text()
-
-
-def test_a_name_that_cannot_be_a_file_name_is_a_clear_error(tmp_path):
-    bad = synthetic_record("../escape", MODELS["gabor"][0], "allen.VISp-rsa", 0.2, 0.6, 1)
-    with pytest.raises(MousescoreError, match="cannot name a record file"):
-        build_site([bad], tmp_path)
-
-
-def test_two_builds_are_byte_identical(tmp_path):
-    records = synthetic_records()
-    first = build_site(records, tmp_path / "a").parent
-    second = build_site(list(reversed(records)), tmp_path / "b").parent
-    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
-    assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
-    for path in files:
-        assert (first / path).read_bytes() == (second / path).read_bytes(), path
-
-
-def test_a_rebuild_removes_pages_of_models_no_longer_in_the_records(tmp_path):
-    build_site([r for r in synthetic_records() if r["model"] in ("alexnet", "gabor")], tmp_path)
-    build_site([r for r in synthetic_records() if r["model"] == "alexnet"], tmp_path)
-    assert not (tmp_path / "models" / "gabor.html").exists()
-    assert not (tmp_path / "figures" / "profile-gabor.svg").exists()
-    assert (tmp_path / "models" / "alexnet.html").exists()
-
-
-def test_no_records_is_a_clear_error(tmp_path):
-    with pytest.raises(MousescoreError, match="no result records"):
-        build_site([], tmp_path)
-    surrogate_only = [r for r in synthetic_records() if analyses.is_surrogate(r)]
-    with pytest.raises(MousescoreError, match="no result records of recordings"):
-        build_site(surrogate_only, tmp_path)
-
-
-def test_builds_from_the_repository_records(tmp_path):
-    """Check 1 of the leaderboard issue on the committed (seeded) records."""
-    records = read_records(REPO / "leaderboard" / "results")
-    assert len({r["model"] for r in records}) >= 20
-    index = build_site(records, tmp_path)
-    real = analyses.board_records(records)
-    assert f"Built from {len(real)} result records (" in index.read_text()
-    assert {p.stem for p in (tmp_path / "models").glob("*.html")} == {r["model"] for r in real}
-    assert not list((tmp_path / "benchmarks").glob("allen_surrogate*"))
-    overview = analyses.overview(records)
-    assert overview["headline"] == "rsa" and "srp_ridge" not in overview["scores"]   # no real Allen per-neuron yet
-    for row in overview["rows"]:
-        rsa = [r["value"] for r in records if r["model"] == row["model"]
-               and r["benchmark"] in {f"allen.{area}-rsa" for area in AREAS}]
-        if len(rsa) == len(AREAS) and None not in rsa:
-            assert row["rsa"] == pytest.approx(statistics.fmean(rsa))
-
-
-def test_models_that_could_not_be_scored_are_listed_with_their_reason(tmp_path):
-    """A network the seeding could not score is on the board with why, not dropped (issue 15)."""
-    results = tmp_path / "leaderboard" / "results"
-    results.mkdir(parents=True)
-    assert read_unscorable(results) == {}
-    unscorable_path(results).write_text(json.dumps({"huge-random": "MemoryError: <needs 40 GB>",
-                                                    "nan-random": "DataError: layer x is all NaN"}))
-    index = build_site(synthetic_records(), tmp_path / "site", read_unscorable(results)).read_text()
-    assert "<h2>Not scored</h2>" in index and "2 model(s) of the zoo could not be scored" in index
-    assert "<li><b>huge-random</b>: MemoryError: &lt;needs 40 GB&gt;</li>" in index
-    assert "Not scored" not in build_site(synthetic_records(), tmp_path / "plain").read_text()
-    unscorable_path(results).write_text('["not a mapping"]')
-    with pytest.raises(MousescoreError, match="must map each model"):
-        read_unscorable(results)
+def test_a_benchmark_ranking_orders_by_cv_value_with_intervals_and_missing_last():
+    records = [r for r in synthetic_records() if r["benchmark"] == "allen.VISp-rsa"]
+    records = replaced(records, "gabor", "allen.VISp-rsa", cv_value=None)
+    ranking = analyses.benchmark_ranking(records)
+    assert [row["model"] for row in ranking] == ["resnet18", "alexnet", "taskonomy_depth", "alexnet-random", "gabor"]
+    assert [row["rank"] for row in ranking] == [1, 2, 3, 4, None]
+    alexnet = ranking[1]
+    assert alexnet["cv_value"] == pytest.approx(0.28) and alexnet["interval"][0] < 0.28 < alexnet["interval"][1]
+    assert alexnet["category"] == "trained" and ranking[3]["category"] == "random"
