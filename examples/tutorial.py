@@ -107,7 +107,8 @@ antolik = mousescore.load_dataset("antolik2016")
 brainio = OUT / "brainio"
 assembly_file = mousescore.write_brainio_assembly(antolik["responses"], brainio / "assy_mousescore_Antolik2016.nc",
                                                   "mousescore.Antolik2016")
-stimulus_files = mousescore.write_brainio_stimulus_set(antolik["stimuli"], brainio / "stimulus_mousescore_Antolik2016.csv")
+stimulus_files = mousescore.write_brainio_stimulus_set(antolik["stimuli"],
+                                                       brainio / "stimulus_mousescore_Antolik2016.csv")
 print("BrainIO:", assembly_file.name, *(path.name for path in stimulus_files))
 
 try:

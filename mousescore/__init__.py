@@ -109,8 +109,3 @@ def __getattr__(name: str):
 
 def __dir__():
     return sorted(set(globals()) | set(__all__))
-
-
-from . import compat  # noqa: E402  (old import paths, for one release)
-
-compat.install()

@@ -41,7 +41,7 @@ import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Tuple, overload
 
 from .errors import MousescoreError
 
@@ -100,6 +100,14 @@ def _switch(variable: str, default: bool) -> bool:
     return text in ON
 
 
+@overload
+def _gib(variable: str, default: float, maximum: Callable[[], Optional[Tuple[float, str]]]) -> float: ...
+
+
+@overload
+def _gib(variable: str, default: None, maximum: Callable[[], Optional[Tuple[float, str]]]) -> Optional[float]: ...
+
+
 def _gib(variable: str, default: Optional[float],
          maximum: Callable[[], Optional[Tuple[float, str]]]) -> Optional[float]:
     """A size in GiB from the environment: a positive, finite number no larger than ``maximum()``
@@ -141,7 +149,7 @@ def _home() -> Path:
         return Path(os.environ[HOME_VARIABLE])
     cache = os.environ.get("XDG_CACHE_HOME", "")
     if not os.path.isabs(os.path.expanduser(cache)):   # the XDG spec: a relative value is invalid, ignored
-        cache = Path.home() / ".cache"
+        cache = str(Path.home() / ".cache")
     return Path(cache).expanduser() / "mousescore"
 
 

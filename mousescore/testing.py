@@ -19,7 +19,7 @@ benchmarks are built (their data must be available) and scored on the stimuli's 
 from __future__ import annotations
 
 import re
-from typing import Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 import numpy as np
 
@@ -58,7 +58,7 @@ class _ModelRun:
             self.second = extract(self.loaded, stimuli, {_PROBE}, progress=False)
 
 
-_shared: Dict[Tuple[str, int], Tuple[object, object, object]] = {}   # (kind, id(spec)) -> (spec, key, value)
+_shared: Dict[Tuple[str, int], Tuple[Any, Any, Any]] = {}   # (kind, id(spec)) -> (spec, key, value)
 
 
 def _once(kind: str, spec, key, make, keep: int):
@@ -383,8 +383,8 @@ def check_dataset(spec: DatasetSpec) -> None:
 
 # ---- all kinds ---------------------------------------------------------------------------------
 
-CHECKS = {ModelSpec: MODEL_CHECKS, MetricSpec: METRIC_CHECKS, BenchmarkSpec: BENCHMARK_CHECKS,
-          DatasetSpec: DATASET_CHECKS}
+CHECKS: Dict[type, Tuple[Callable[..., Any], ...]] = {
+    ModelSpec: MODEL_CHECKS, MetricSpec: METRIC_CHECKS, BenchmarkSpec: BENCHMARK_CHECKS, DatasetSpec: DATASET_CHECKS}
 
 
 def checks_for(spec) -> Tuple[Callable, ...]:

@@ -724,7 +724,8 @@ def print_mapping(model_id, m):
         print(f"    Brain-Score style (b) on {len(bs['layers'])} layer(s): {bs['total_s']:.1f} s "
               f"(+ {bs['extra_forward_s']:.1f} s forward over {bs['extra_images']} extra images, not counted) "
               f"vs mousescore SRP-Ridge on the same layers {bs['mousescore_srp_ridge_s']:.3f} s: "
-              f"{bs['ratio_b_over_mousescore']:.0f}x; PCA peak traced {max(r['pca_peak_mib'] for r in bs['layers'])} MiB")
+              f"{bs['ratio_b_over_mousescore']:.0f}x; "
+              f"PCA peak traced {max(r['pca_peak_mib'] for r in bs['layers'])} MiB")
 
 
 def print_e2e(model_id, e):
@@ -734,7 +735,8 @@ def print_e2e(model_id, e):
           f"{min(e['bare_forward_s']):.2f} s (first call {e['bare_forward_s'][0]:.2f} s, peak RSS "
           f"+{e['bare_forward_peak_rss_mib']} MiB): {e['ratio_end_to_end']:.1f}x")
     print(f"    extraction (forward + hooks + reductions) {s.get('extraction', 0):.2f} s = "
-          f"{e['ratio_extraction']:.2f}x forward; without benchmark construction {e['ratio_without_construction']:.1f}x")
+          f"{e['ratio_extraction']:.2f}x forward; "
+          f"without benchmark construction {e['ratio_without_construction']:.1f}x")
     order = ["build", "construction", "check_memory", "extraction", "scoring", "store"]
     print("    phases: " + ", ".join(f"{k} {s.get(k, 0):.2f} s" for k in order))
     if not e["cold"]:
@@ -926,7 +928,8 @@ def summarize(results):
             rsa_ok = g["rsa_pass"] if rsa_ok is None else (rsa_ok and g["rsa_pass"])
             ratio_a = m["ratios_a_over_mousescore"]["total"]
             lines.append(f"{model_id}: mapping (SRP-Ridge + RSA) vs (a) {ratio_a:.1f}x (target >= "
-                         f"{TARGETS['mapping_vs_a']:.0f}x: {'met' if ratio_a >= TARGETS['mapping_vs_a'] else 'NOT met'}; "
+                         f"{TARGETS['mapping_vs_a']:.0f}x: "
+                         f"{'met' if ratio_a >= TARGETS['mapping_vs_a'] else 'NOT met'}; "
                          f"SRP-Ridge alone {m['ratios_a_over_mousescore']['srp_ridge']:.1f}x, RSA alone "
                          f"{m['ratios_a_over_mousescore']['rsa']:.1f}x)")
             lines.append(f"{model_id}: equal scores at {g['tolerance']:g}: SRP-Ridge "
@@ -944,7 +947,8 @@ def summarize(results):
                          f"{TARGETS['end_to_end']}x: {'met' if e <= TARGETS['end_to_end'] else 'NOT met'}); "
                          f"extraction alone {e2e['ratio_extraction']:.2f}x"
                          + (f"; with features cached {e2e['warm']['ratio_end_to_end']:.3f}x (target <= "
-                            f"{TARGETS['warm']}x: {'met' if e2e['warm']['ratio_end_to_end'] <= TARGETS['warm'] else 'NOT met'})"
+                            f"{TARGETS['warm']}x: "
+                            f"{'met' if e2e['warm']['ratio_end_to_end'] <= TARGETS['warm'] else 'NOT met'})"
                             if "warm" in e2e else ""))
     return {"lines": lines, "srp_ridge_agreement_pass": ridge_ok, "rsa_agreement_pass": rsa_ok}
 

@@ -62,6 +62,7 @@ def forward_seconds(model_id: str, stimulus_sets: list) -> float:
     """The bare forward pass (preprocess + module, no hooks) over the stimulus sets, batched as
     extraction batches them."""
     import torch
+
     from mousescore import get_registry
     from mousescore.extraction.extract import default_batch_size
     from mousescore.extraction.layers import preprocess

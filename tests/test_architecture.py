@@ -123,7 +123,7 @@ def test_every_public_name_resolves_and_import_mousescore_stays_light():
         heavy = [m for m in ("torch", "xarray", "scipy", "sklearn", "pandas") if m in sys.modules]
         print(heavy, len([m for m in sys.modules if m.startswith("mousescore")]))
         """)], capture_output=True, text=True, check=True)
-    assert probe.stdout.split() == ["[]", "2"]   # mousescore and mousescore.compat
+    assert probe.stdout.split() == ["[]", "1"]   # mousescore alone
     cli = subprocess.run([sys.executable, "-c", "import sys, mousescore.cli; print('numpy' in sys.modules)"],
                          capture_output=True, text=True, check=True)
     assert cli.stdout.strip() == "False"   # `mousescore list` and `--help` start in a tenth of a second
@@ -134,21 +134,6 @@ def test_every_subpackage_says_its_job_in_one_docstring():
         imported = __import__(module, fromlist=["_"])
         if hasattr(imported, "__path__"):
             assert imported.__doc__ and len(imported.__doc__.split()) >= 8, module
-
-
-def test_old_import_paths_warn_and_give_the_new_modules():
-    import importlib
-
-    from mousescore import compat
-    for old, new in compat.MOVED.items():
-        sys.modules.pop(f"mousescore.{old}", None)
-        with pytest.warns(DeprecationWarning, match=f"mousescore.{old} is deprecated"):
-            module = importlib.import_module(f"mousescore.{old}")
-        assert module is importlib.import_module(f"mousescore.{new}")
-    sys.modules.pop("mousescore.specs", None)
-    with pytest.warns(DeprecationWarning):
-        from mousescore.specs import ModelSpec  # what 0.1's generated plugins import
-    assert ModelSpec is mousescore.ModelSpec
 
 
 def test_setup_cfg_packages_every_core_subpackage():

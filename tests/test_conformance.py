@@ -30,8 +30,8 @@ MODELS = ["alexnet-random", "semnasnet_100-random", "gabor", "efficientnet_lite0
           "resnet50_moco_v2-random", "taskonomy_autoencoding-random", "mobilenet_v1_025_quant_imagenet",
           *(["resnet50_thin_open_nsfw"] if OPEN_NSFW_INSTALLED else [])]
 # One benchmark per benchmark plugin whose data is in the offline mirror (majajhong2015 is not).
-BENCHMARKS = ["allen.VISp-rsa", "allen_surrogate.VISl_layer4-srp_ridge", "antolik2016.V1-srp_ridge", "cowley2023.V4-srp_ridge",
-              "kriegeskorte2008.IT-rsa"]
+BENCHMARKS = ["allen.VISp-rsa", "allen_surrogate.VISl_layer4-srp_ridge", "antolik2016.V1-srp_ridge",
+              "cowley2023.V4-srp_ridge", "kriegeskorte2008.IT-rsa"]
 
 
 @pytest.mark.parametrize("spec", SPECS["model"], ids=lambda spec: spec.identifier)

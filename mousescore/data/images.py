@@ -211,7 +211,7 @@ def _fitted(pixels: np.ndarray, size: Tuple[int, int], channels: int) -> np.ndar
     """``pixels`` at the set's size (bilinear, channel by channel) and channel count."""
     if pixels.shape[1::-1] != size:
         pixels = np.stack([np.asarray(Image.fromarray(np.ascontiguousarray(pixels[..., c])).resize(
-            size, Image.BILINEAR)) for c in range(pixels.shape[-1])], axis=-1)
+            size, Image.Resampling.BILINEAR)) for c in range(pixels.shape[-1])], axis=-1)
     if pixels.shape[-1] != channels:
         pixels = np.repeat(pixels, channels, axis=-1)
     return np.clip(pixels, 0.0, 1.0)     # bilinear stays in range; this only guards float rounding

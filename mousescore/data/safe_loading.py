@@ -83,26 +83,29 @@ def _member_end(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
     if ends is None:       # once per archive, not once per member (thousands of images)
         starts = sorted({other.header_offset for other in archive.infolist()} | {archive.start_dir})
         ends = dict(zip(starts, starts[1:]))
-        archive._mousescore_member_ends = ends
+        setattr(archive, "_mousescore_member_ends", ends)
     return ends.get(info.header_offset, archive.start_dir)
 
 
 def _raw_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> bytes:
     """The member's compressed bytes, after checking its local header against the central directory."""
-    archive.fp.seek(info.header_offset)
-    header = archive.fp.read(_LOCAL_HEADER.size)
+    handle = archive.fp
+    if handle is None:
+        raise DataError(f"{where}: the archive was closed before its members were read")
+    handle.seek(info.header_offset)
+    header = handle.read(_LOCAL_HEADER.size)
     if len(header) != _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
         raise DataError(f"{where}: no local header where the directory puts it (a damaged or forged archive)")
     name_length, extra_length = _LOCAL_HEADER.unpack(header)[1:]
-    name = archive.fp.read(name_length)
+    name = handle.read(name_length)
     if name.decode("utf-8" if info.flag_bits & 0x800 else "cp437", "replace") != info.orig_filename:
         raise DataError(f"{where}: the local header names another file than the directory (a forged archive)")
     start = info.header_offset + _LOCAL_HEADER.size + name_length + extra_length
     if start + info.compress_size > _member_end(archive, info):
         raise DataError(f"{where}: declares {info.compress_size} compressed bytes but the archive holds only "
                         f"{max(_member_end(archive, info) - start, 0)} for it (a truncated or forged archive)")
-    archive.fp.seek(start)
-    return archive.fp.read(info.compress_size)
+    handle.seek(start)
+    return handle.read(info.compress_size)
 
 
 def _inflated_by_zipfile(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> bytes:

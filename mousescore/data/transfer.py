@@ -77,7 +77,8 @@ def _open_from(url: str, offset: int, timeout: float):
 def _fetch_into(url: str, part: Path, size: Optional[int], timeout: float,
                 on_bytes: Optional[Callable[[int], None]]) -> int:
     """Append the missing bytes to ``part``, reconnecting after a dropped connection; bytes read."""
-    transferred, last_error = 0, None
+    transferred = 0
+    last_error: Optional[Exception] = None
     for _ in range(ATTEMPTS):
         offset = part.stat().st_size if part.exists() else 0
         if size is not None and offset >= size:

@@ -9,15 +9,15 @@ forward pass (a shared ReLU) gives ``name`` and ``name#2``. Reductions are named
 The first batch decides the layers: every output with one row per image. Every later batch must give
 each of them again, as often, with one row per image and the same shape per image (so the same width);
 otherwise the extraction stops with :class:`InconsistentLayer` naming the layer, before its rows
-reach a reduction or the spill (a width that changed used to misalign the spilled rows and read
-memory that was never written).
+reach a reduction or the spill (rows of another width would misalign the spilled rows and read memory
+that was never written).
 """
 from __future__ import annotations
 
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Dict, Hashable, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional
 
 import numpy as np
 
@@ -84,7 +84,7 @@ class LayerFeatures:
     """Reduced features per layer, for one model on one stimulus set."""
     stimulus_ids: np.ndarray
     layers: List[str] = field(default_factory=list)          # execution order
-    reduced: Dict[str, Dict[Hashable, np.ndarray]] = field(default_factory=dict)
+    reduced: Dict[str, Dict[Reduction, np.ndarray]] = field(default_factory=dict)
     nonfinite: set = field(default_factory=set)   # layers with NaN/inf activations: not scored
     seconds: float = 0.0
 
@@ -141,13 +141,13 @@ def extract(loaded: LoadedModel, stimuli: StimulusSet, reductions: Iterable[Redu
     use_torch = device.type != "cpu" if torch_reductions is None else torch_reductions
     loaded.module.to(device)
     features = LayerFeatures(stimulus_ids=stimuli.stimulus_ids())
-    partial: Dict[str, Dict[Hashable, list]] = {}
+    partial: Dict[str, Dict[Reduction, list]] = {}
     spill: Optional[Spill] = None
     calls: Dict[str, int] = {}
     shapes: Dict[str, tuple] = {}         # the first batch's layers -> their shape per image
     layer_modules: set = set()            # the modules that gave the first batch's layers
     layer_calls: Dict[str, int] = {}      # ... -> how often they ran for the first batch
-    state = {"first_batch": True, "batch": 0, "span": ""}
+    state: Dict[str, Any] = {"first_batch": True, "batch": 0, "span": ""}
     scratch: Dict[str, "torch.Tensor"] = {}
     modules = recorded_modules(loaded.module, loaded.layers)
 

@@ -181,7 +181,7 @@ class FeatureCache:
             arrays = {f"l{position}": features.reduced[layer][reduction]
                       for position, layer in enumerate(features.layers) if reduction in features.reduced[layer]}
             name = _file_name(reduction)
-            _atomic(entry / name, lambda file: np.savez(file, **arrays))
+            _atomic(entry / name, lambda file: np.savez(file, **arrays))  # type: ignore[arg-type]  # numpy's stub
             listed[name] = sha256_of(entry / name)
         files = {name: sha for name, sha in listed.items() if (entry / name).exists()}
         content = {"layers": features.layers, "nonfinite": sorted(features.nonfinite),

@@ -14,7 +14,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -105,14 +105,34 @@ def extract_function(model: FeatureFunction, stimuli: StimulusSet, reductions: I
     """Every returned layer's reductions for the stimuli (a layer with NaN or infinite values is kept
     in the list and left out of scoring, as in :func:`.extract.extract`). As there, a batch is reduced
     as it arrives: row-wise reductions per batch, and the rows that whole-set ones need spilled to disk
-    when the stimuli span several batches, so memory holds one batch of layers, not the whole set."""
+    when the stimuli span several batches, so memory holds one batch of layers, not the whole set.
+    Where the spill of every layer would not fit on the disk, the images go through the function once
+    per group of layers whose spill fits (more compute, the same numbers)."""
     reductions = sorted(set(reductions), key=repr)
     whole_set = [key for key in reductions if not is_rowwise(key)]
     n = stimuli.sizes["presentation"]
     start = time.perf_counter()
-    batch_size = batch_size or _fitting_batch_size(model, stimuli, bool(whole_set))
-    single_batch = batch_size >= n
+    measured = None
+    if batch_size is None:
+        measured = _measured_layers(model, stimuli)
+        batch_size = _fitting_batch_size(n, sum(measured[1].values()))
+    groups: Sequence[Optional[Sequence[str]]] = [None]     # None: every layer in one pass
+    if whole_set and batch_size < n:
+        groups = _spill_groups(*(measured or _measured_layers(model, stimuli)), n)
     features = LayerFeatures(stimulus_ids=stimuli.stimulus_ids())
+    for group in groups:
+        _one_pass(model, stimuli, reductions, batch_size, group, features)
+    features.seconds = time.perf_counter() - start
+    return features
+
+
+def _one_pass(model: FeatureFunction, stimuli: StimulusSet, reductions: List[Reduction], batch_size: int,
+              group: Optional[Sequence[str]], features: LayerFeatures) -> None:
+    """The images through the function once, the reductions of the layers in ``group`` (None: every
+    selected layer) into ``features``."""
+    whole_set = [key for key in reductions if not is_rowwise(key)]
+    n = stimuli.sizes["presentation"]
+    single_batch = batch_size >= n
     partial: Dict[str, Dict[Reduction, List[np.ndarray]]] = {}
     shapes: Dict[str, tuple] = {}      # the first batch's layers, in its order -> shape per image
     spill = Spill() if whole_set and not single_batch else None
@@ -127,17 +147,19 @@ def extract_function(model: FeatureFunction, stimuli: StimulusSet, reductions: I
             named = _named_layers(returned)
             if shapes:
                 _check_same_layers(named, shapes, span)
-            else:
+            elif not features.layers:
                 features.layers = select_layers(list(named), model.layers, "the feature function")
             for layer, values in named.items():
                 rows = _layer_rows(layer, values, len(images))
                 shape = shapes.setdefault(layer, rows.shape[1:])
                 if rows.shape[1:] != shape:
                     raise changed_shape(repr(layer), shape, rows.shape[1:], span)
-                if layer in features.layers:
+                if layer in features.layers and (group is None or layer in group):
                     _reduce_batch(layer, rows.reshape(len(images), -1), reductions, single_batch, partial,
                                   features.nonfinite, spill)
         for layer in features.layers:    # one layer at a time: spilled rows are read back in chunks
+            if group is not None and layer not in group:
+                continue
             pieces = partial.pop(layer, {})
             done = {} if layer in features.nonfinite else {key: finish(key, parts) for key, parts in pieces.items()}
             if spill is not None and layer in spill:
@@ -148,33 +170,50 @@ def extract_function(model: FeatureFunction, stimuli: StimulusSet, reductions: I
     finally:
         if spill is not None:
             spill.close()
-    features.seconds = time.perf_counter() - start
-    return features
 
 
-def _fitting_batch_size(model: FeatureFunction, stimuli: StimulusSet, whole_set: bool) -> int:
-    """The default batch, made smaller where a batch of the layers would not fit in memory: one image's
-    layers are measured first (the function's rows, the copies made of them, and their reduction:
-    about four times their float32 size per image). Refused, with a way out, where the rows that
-    whole-set reductions need would not fit on the disk they spill to."""
-    n = stimuli.sizes["presentation"]
+def _measured_layers(model: FeatureFunction, stimuli: StimulusSet) -> Tuple[List[str], Dict[str, int]]:
+    """The selected layers, from one image through the function, and each one's float32 bytes per image."""
     one = _named_layers(model.function(stimuli.values[:1]))
     wanted = select_layers(list(one), model.layers, "the feature function")
-    row_bytes = FLOAT32 * sum(int(np.size(one[layer])) for layer in wanted)
+    return wanted, {layer: FLOAT32 * int(np.size(one[layer])) for layer in wanted}
+
+
+def _fitting_batch_size(n: int, row_bytes: int) -> int:
+    """The default batch, made smaller where a batch of the layers would not fit in memory: the
+    function's rows, the copies made of them, and their reduction take about four times their float32
+    size per image."""
     available = available_bytes()
     fitting = n if available is None else max(1, available // max(4 * row_bytes, 1))
-    chosen = int(min(default_batch_size(n), fitting))
-    if whole_set and chosen < n:
-        home = config.home()
-        home.mkdir(parents=True, exist_ok=True)
-        remove_orphaned_spills()   # what killed runs left is free space for this one
-        spilled, free = n * row_bytes, shutil.disk_usage(home).free
-        if spilled > 0.9 * free:
-            raise MousescoreError(
-                f"the feature function's {len(wanted)} layers on {n} stimuli spill about {spilled / 2**30:.1f} GiB "
-                f"of activations to {home / 'tmp'} and {free / 2**30:.1f} GiB is free there: point "
-                f"MOUSESCORE_HOME at a bigger disk, or score fewer layers")
-    return chosen
+    return int(min(default_batch_size(n), fitting))
+
+
+def _spill_groups(layers: Sequence[str], row_bytes: Mapping[str, int], n: int) -> List[List[str]]:
+    """The layers in consecutive groups whose spilled rows fit in 0.9 of the free disk they spill to
+    (one group where all fit). Refused, with a way out, where one layer alone would not fit."""
+    home = config.home()
+    home.mkdir(parents=True, exist_ok=True)
+    remove_orphaned_spills()   # what killed runs left is free space for this one
+    free = shutil.disk_usage(home).free
+    room = 0.9 * free
+    too_large = [layer for layer in layers if n * row_bytes[layer] > room]
+    if too_large:
+        spilled = n * row_bytes[too_large[0]]
+        raise MousescoreError(
+            f"layer {too_large[0]!r} of the feature function on {n} stimuli would spill about "
+            f"{spilled / 2**30:.1f} GiB "
+            f"of activations to {home / 'tmp'} and {free / 2**30:.1f} GiB is free there: point "
+            f"MOUSESCORE_HOME at a bigger disk, or leave out the layers {too_large[:5]}")
+    groups: List[List[str]] = [[]]
+    used = 0
+    for layer in layers:
+        size = n * row_bytes[layer]
+        if groups[-1] and used + size > room:
+            groups.append([])
+            used = 0
+        groups[-1].append(layer)
+        used += size
+    return groups
 
 
 def _reduce_batch(layer, rows, reductions, single_batch, partial, nonfinite, spill) -> None:

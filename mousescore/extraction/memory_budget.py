@@ -40,8 +40,7 @@ class ForwardProbe:
 def probe_forward(loaded, stimuli) -> ForwardProbe:
     """Every layer's width and the forward pass's working set, from one image. The working set is what
     the layer widths alone miss: nasnetalarge's cells hold many branches at once, 97 MiB per 331-pixel
-    image against 10 MiB for its widest layer, and its Cowley extraction, estimated from the widths at
-    13.6 GiB, was killed at 19.2 GB."""
+    image against 10 MiB for its widest layer."""
     import torch
     probe = ForwardProbe()
 
@@ -74,6 +73,7 @@ def _live_bytes_mode():
     """A torch dispatch mode that follows every CPU tensor an op returns until it is freed and keeps the
     most bytes alive at once (views of a storage already followed are not counted again)."""
     import weakref
+
     import torch
     from torch.utils._python_dispatch import TorchDispatchMode
     from torch.utils._pytree import tree_leaves

@@ -16,7 +16,7 @@ Spill folders never outlive their process:
 - SIGKILL (or a power cut) leaves the folder: the next spill or extraction removes every folder of
   this scope whose process is gone (no such pid, or a pid started at another time). A live
   process's folder is never removed. A folder whose owner cannot be checked from here (another
-  host's or pid namespace's on a shared home, or one named before owners were recorded) is
+  host's or pid namespace's on a shared home, or one whose name holds no owner) is
   removed once nothing in it has changed for :data:`UNCHECKABLE_AFTER_S` (a day).
 """
 from __future__ import annotations
@@ -200,7 +200,7 @@ class Spill:
             raise MousescoreError(f"layer {layer}: rows of {rows.shape[1:]} features appended to spilled "
                                   f"rows of {p}")
         with open(path, "ab") as file:
-            file.write(memoryview(np.ascontiguousarray(rows, dtype=np.float32)))   # no bytes copy
+            file.write(np.ascontiguousarray(rows, dtype=np.float32).data)   # a memoryview: no bytes copy
         self.shapes[layer] = (n + rows.shape[0], p, path)
 
     def __contains__(self, layer: str) -> bool:

@@ -43,7 +43,7 @@ class PackagedFile:
         """The file in the installed distribution, or None (not installed, or not holding it)."""
         from importlib import metadata
         try:
-            found = Path(metadata.distribution(self.distribution).locate_file(self.path))
+            found = Path(str(metadata.distribution(self.distribution).locate_file(self.path)))
         except metadata.PackageNotFoundError:
             return None
         return found if found.is_file() else None

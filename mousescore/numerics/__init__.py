@@ -41,9 +41,12 @@ from .stats import (
 )
 
 __all__ = [
-    "PredictionEvidence", "RDMEvidence", "centered_gram", "compare_rdms", "complement_eigh", "correlation_matrix", "decompose", "gram_of", "left_out_loo_scores",
-    "loo_operators", "loo_predictions", "loo_predictions_per_target", "mean_eigenvalue", "pearson_columns", "pearson_rows", "primal_eigh", "project", "rdm", "reductions", "restrict_summary",
+    "PredictionEvidence", "RDMEvidence", "centered_gram", "compare_rdms", "complement_eigh", "correlation_matrix",
+    "decompose", "gram_of", "left_out_loo_scores",
+    "loo_operators", "loo_predictions", "loo_predictions_per_target", "mean_eigenvalue", "pearson_columns",
+    "pearson_rows", "primal_eigh", "project", "rdm", "reductions", "restrict_summary",
     "ridge_summary", "sparse_projection_matrix", "stacked_decompositions", "spearman_brown", "split_half_means",
     "split_half_rdm_reliability", "split_half_reliability", "triangle_positions", "upper_triangle",
-    "StimulusWeights", "half_splits", "model_triangle", "seeded_resamples", "stimulus_resamples", "unit_resamples", "weighted_pearson", "working_array"
+    "StimulusWeights", "half_splits", "model_triangle", "seeded_resamples", "stimulus_resamples", "unit_resamples",
+    "weighted_pearson", "working_array"
 ]

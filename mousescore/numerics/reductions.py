@@ -14,7 +14,7 @@ Projections work batch by batch (:data:`ROWWISE`); the others need every stimulu
 """
 from __future__ import annotations
 
-from typing import List
+from typing import List, cast
 
 import numpy as np
 
@@ -58,7 +58,7 @@ def reduce(key: Reduction, rows, kernels=None) -> np.ndarray:
     ``correlation_matrix`` (default: the numpy ones; :mod:`.torch_kernels` on a device)."""
     kind = key[0]
     if kind in ROWWISE:
-        return (kernels.project if kernels else project)(rows, n_components=key[1], seed=key[2])
+        return (kernels.project if kernels else project)(rows, n_components=cast(int, key[1]), seed=cast(int, key[2]))
     if kind == "centered_gram":
         return (kernels.ridge_summary if kernels else ridge_summary)(rows)
     if kind == "correlation":

@@ -3,8 +3,8 @@
 With column-centred features Z (n × k) and K = Z Zᵀ = V diag(w) Vᵀ, the hat matrix of ridge with an
 unpenalised intercept is H = V diag(w / (w + α)) Vᵀ + 11ᵀ/n, and the leave-one-out residual is
 eᵢ = (yᵢ − ŷᵢ) / (1 − Hᵢᵢ) (generalised cross-validation). Both numerator and denominator are formed
-from α / (w + α) directly, never as 1 − (something close to 1), so small α stays accurate. One eigendecomposition serves every
-neuron and every α; it matches scikit-learn's RidgeCV leave-one-out values.
+from α / (w + α) directly, never as 1 − (something close to 1), so small α stays accurate. One
+eigendecomposition serves every neuron and every α; it matches scikit-learn's RidgeCV leave-one-out values.
 
 Primal or dual by shape: with fewer features than stimuli (p < n: a 512-wide layer on thousands of
 macaque images) the n × n Gram matrix is replaced by the centred features themselves (n × p, smaller),
@@ -168,16 +168,18 @@ def loo_predictions_per_target(decomposition: Tuple[np.ndarray, np.ndarray], tar
     targets = np.asarray(targets, dtype=np.float64)
     if targets.ndim == 1:
         targets = targets[:, None]
-    alphas = np.asarray(alphas, dtype=np.float64)
-    if alphas.min() <= 0:
-        raise ValueError("ridge penalties must be positive")
+    grid = np.asarray(alphas, dtype=np.float64)
+    if grid.size == 0 or grid.min() <= 0:
+        raise ValueError("ridge penalties must be given, and positive")
     eigenvalues, eigenvectors = decomposition
     n = targets.shape[-2]
     complete = eigenvectors.shape[-1] == n - 1
     rotated = np.swapaxes(eigenvectors, -1, -2) @ targets
     squared_vectors = eigenvectors ** 2
-    best = best_error = chosen = None
-    for alpha in alphas:
+    best: Optional[np.ndarray] = None
+    best_error: np.ndarray = np.empty(0)
+    chosen: np.ndarray = np.empty(0)
+    for alpha in grid:
         alpha = alpha[..., None] if np.ndim(alpha) else alpha          # one per fit: against its eigenvalues
         if complete:     # as loo_operators: R = V diag(d) Vᵀ, h = V² d, d = α / (w + α)
             damping = alpha / (eigenvalues + alpha)
@@ -202,6 +204,7 @@ def loo_predictions_per_target(decomposition: Tuple[np.ndarray, np.ndarray], tar
             np.copyto(best, targets - residuals, where=better[..., None, :])
             best_error = np.where(better, error, best_error)
         chosen = np.where(better, np.broadcast_to(alpha, better.shape) if np.ndim(alpha) else alpha, chosen)
+    assert best is not None      # the grid is not empty: its first α set it
     return best, chosen
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 from importlib.metadata import entry_points
-from typing import Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional
 
 import pluggy
 
@@ -47,6 +47,8 @@ class Registry:
         """Register a plugin; a hook implementation that matches no hook (a misspelling, which
         pluggy's ``check_pending`` would raise on for the whole process) is this plugin's problem."""
         name = self.pm.register(plugin, name=name)
+        if name is None:      # blocked by pluggy: nothing of it is called
+            return
         unknown = [caller.name for caller in self.pm.get_hookcallers(plugin) or () if not caller.has_spec()]
         if unknown:
             hooks = [h for h in dir(hookspecs) if h.startswith("mousescore_")]
@@ -58,16 +60,17 @@ class Registry:
         if kind in self._specs:
             return
         spec_class = KINDS[kind]
-        specs: Dict[str, object] = {}
+        specs: Dict[str, Any] = {}
         owners: Dict[str, List[str]] = {}
         hook = getattr(self.pm.hook, f"mousescore_{kind}s")
         for impl in hook.get_hookimpls():
             name = impl.plugin_name
             try:
-                returned = list(impl.function() or [])
+                returned: List[Any] = list(impl.function() or [])
                 for spec in returned:
-                    if not isinstance(spec, spec_class) or not isinstance(spec.identifier, str) \
-                            or not spec.identifier or not callable(getattr(spec, "factory", None)
+                    identifier = getattr(spec, "identifier", None)
+                    if not isinstance(spec, spec_class) or not isinstance(identifier, str) \
+                            or not identifier or not callable(getattr(spec, "factory", None)
                                                                    or getattr(spec, "packager", None)):
                         raise TypeError(f"returned {spec!r}, not a valid {spec_class.__name__}")
             except KeyboardInterrupt:

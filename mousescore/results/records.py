@@ -18,20 +18,34 @@ malformed one is an error naming the file and the field, never skipped or half r
 from __future__ import annotations
 
 import base64
+import gc
 import json
 import math
+from contextlib import contextmanager
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional
 
 from ..errors import MousescoreError
 from ..registry.plugins import get_registry
-from .record_schema import (ENCODED_OPTIONAL, ENCODED_TYPES, EXTRA_SCORE_FIELDS, PER_BENCHMARK as _PER_BENCHMARK, RECORD_VERSION,
-                            TEXTS as _TEXTS, RecordError, check_draw_counts, check_model_file, is_file_name,
-                            load_json_file)
+from .record_schema import (
+    ENCODED_OPTIONAL,
+    ENCODED_TYPES,
+    EXTRA_SCORE_FIELDS,
+    RECORD_VERSION,
+    RecordError,
+    check_draw_counts,
+    check_model_file,
+    is_file_name,
+    load_json_file,
+)
+from .record_schema import PER_BENCHMARK as _PER_BENCHMARK
+from .record_schema import TEXTS as _TEXTS
 from .score import Score
 
 DEFAULT_RESULTS_DIR = Path("leaderboard") / "results"
+# The committed board of a source checkout (an editable install): found from the package, not the cwd
+COMMITTED_RESULTS_DIR = Path(__file__).resolve().parents[2] / DEFAULT_RESULTS_DIR
 # Models that were tried and could not be scored, with why (written by tools/seed_leaderboard.py): the
 # board lists them instead of dropping them silently. It lies beside the records folder.
 UNSCORABLE_FILE = "unscorable.json"
@@ -97,7 +111,7 @@ def record_path(results_dir: Path, model: str) -> Path:
 
 def encode_values(values) -> str:
     """Values in [-1, 1] (NaN allowed) as base64 of little-endian int16 multiples of PRECISION."""
-    import numpy as np    # here: the CLI imports the records and must start without numpy
+    import numpy as np  # here: the CLI imports the records and must start without numpy
     values = np.asarray([_number(v) for v in values], dtype=np.float64)
     codes = np.where(np.isfinite(values), np.round(np.nan_to_num(values) / PRECISION), _MISSING)
     codes = np.where(codes == _MISSING, _MISSING, np.clip(codes, -32767, 32767))
@@ -111,8 +125,10 @@ def decode_values(text: str) -> List[float]:
     data = base64.b64decode(text, validate=True)
     if len(data) % 2:
         raise ValueError(f"{len(data)} bytes are not whole int16 values")
-    codes = np.frombuffer(data, dtype="<i2").astype(np.float64)
-    return [math.nan if code == _MISSING else round(code * PRECISION, 4) for code in codes]
+    codes = np.frombuffer(data, dtype="<i2")
+    # vectorised: the same values as Python's round(code * PRECISION, 4) per element, 25 times faster
+    # (4 million calls of round on numpy scalars were most of the time `load_board()` took)
+    return np.where(codes == _MISSING, np.nan, np.round(codes.astype(np.float64) * PRECISION, 4)).tolist()
 
 
 def encode_field(name: str, values) -> str:
@@ -256,12 +272,36 @@ def read_records(results_dir: Path, models: Optional[Iterable[str]] = None) -> L
                               f"models and `mousescore results export` them, then remove the folders")
     wanted = set(models) if models is not None else None
     records = []
-    for path in sorted(results_dir.glob("*.json")):
-        if wanted is not None and path.stem not in wanted:
-            continue
-        records.extend(_read_model_file(path))
+    with gc_paused():
+        for path in sorted(results_dir.glob("*.json")):
+            if wanted is not None and path.stem not in wanted:
+                continue
+            records.extend(_read_model_file(path))
     check_draw_counts(records)
     return records
+
+
+@contextmanager
+def gc_paused():
+    """The cyclic garbage collector off while millions of acyclic objects are made (the board's
+    records: its passes over them took a third of the reading time), restored after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def committed_results_dir() -> Path:
+    """The committed board's records folder, ``leaderboard/results`` of the repository this package
+    lies in, whatever the current directory; a clear error where mousescore was installed without it."""
+    if not COMMITTED_RESULTS_DIR.is_dir():
+        raise MousescoreError(f"no committed leaderboard records beside this mousescore (looked in "
+                              f"{COMMITTED_RESULTS_DIR}): pass the records folder of a mousescore checkout "
+                              f"(e.g. load_board('path/to/leaderboard/results'), or --results)")
+    return COMMITTED_RESULTS_DIR
 
 
 def unscorable_path(results_dir: Path) -> Path:
@@ -280,9 +320,9 @@ def read_unscorable(results_dir: Path) -> Dict[str, str]:
 
 
 def export_records(scores: Iterable[Score], results_dir: Path, registry=None) -> List[Dict]:
-    """Write the scores into their models' record files (returns the records written), with model and benchmark metadata from the
-    registry (custom benchmarks, which are not registered, are not leaderboard material and are
-    skipped)."""
+    """Write the scores into their models' record files (returns the records written), with model and
+    benchmark metadata from the registry (custom benchmarks, which are not registered, are not
+    leaderboard material and are skipped)."""
     registry = registry or get_registry()
     known_models = set(registry.identifiers("model"))
     known_benchmarks = set(registry.identifiers("benchmark"))

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, fields
 import math
+from dataclasses import dataclass, field, fields
 from typing import Any, Dict, List, Optional, Tuple
 
 
@@ -65,7 +65,7 @@ class Score:
 
 def percentile_interval(draws, level: float = 0.95) -> Optional[Tuple[float, float]]:
     """The central ``level`` percentile interval of bootstrap draws (NaN draws left out)."""
-    import numpy as np    # here: the CLI imports Score and must start without numpy
+    import numpy as np  # here: the CLI imports Score and must start without numpy
     values = np.asarray(draws if draws is not None else [], dtype=np.float64)
     values = values[np.isfinite(values)]
     if not len(values):

@@ -37,9 +37,9 @@ numpy and scipy are imported inside the functions: the CLI imports this package 
 from __future__ import annotations
 
 import math
-from typing import Mapping, Optional
+from typing import Any, Mapping, Optional, Tuple
 
-Evidence = Mapping[str, object]   # {"value", "jackknife"[, "pair_sketch"]} or {"value", "draws", "splits"}
+Evidence = Mapping[str, Any]   # {"value", "jackknife"[, "pair_sketch"]} or {"value", "draws", "splits"}
 
 
 def evidence_of(value: float, jackknife=None, draws=None, splits=None, pair_sketch=None) -> Optional[dict]:
@@ -90,7 +90,7 @@ def difference_evidence(a: Evidence, b: Evidence) -> Optional[dict]:
     """The evidence of A − B: the same kind, resample by resample; None where the kinds or the
     plans' sizes differ (different plans cannot be paired)."""
     import numpy as np
-    names = ("jackknife",) if "jackknife" in a else ("draws", "splits")
+    names: Tuple[str, ...] = ("jackknife",) if "jackknife" in a else ("draws", "splits")
     if any(name not in b or len(a[name]) != len(b[name]) for name in names):
         return None
     if "pair_sketch" in a and "pair_sketch" in b and len(a["pair_sketch"]) == len(b["pair_sketch"]):
@@ -121,7 +121,7 @@ def cv_difference(a: Evidence, b: Evidence, level: float = 0.95) -> Optional[dic
     from scipy.stats import norm
     evidence = difference_evidence(a, b)
     variance = cv_variance(evidence) if evidence else None
-    if variance is None:
+    if evidence is None or variance is None:
         return None
     difference, error = evidence["value"], math.sqrt(variance)
     half = normal_quantile(level) * error

@@ -25,16 +25,17 @@ from typing import Any, Dict, Mapping, Optional, Sequence
 import numpy as np
 
 from ..data.assemblies import NeuroidAssembly, StimulusSet
+from ..data.headers import require_real
 from ..data.identity import array_digest, stimuli_digest
 from ..errors import DataError
 from ..extraction.extract import LayerFeatures
-from ..data.headers import require_real
 from ..numerics.resampling import stimulus_resamples, unit_resamples
 from ..numerics.stats import fewest_repeats, split_half_reliability
 from ..registry.contracts import AggregatingMetric, Metric, ResamplableMetric
 from ..registry.plugins import Registry, get_registry
 from ..results.score import Score
-from .layer_pass import LayerSummary, cv_kind as _cv_kind, summarize
+from .layer_pass import LayerSummary, summarize
+from .layer_pass import cv_kind as _cv_kind
 
 # An area's ceiled value divides its mean score by the mean of its units' ceilings (a ratio of means):
 # the mean of per-unit ratios lets a unit with a ceiling near zero dominate (Allen VISrl: 0.115 as a

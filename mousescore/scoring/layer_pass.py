@@ -33,8 +33,14 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from ..data.identity import stimuli_digest
-from ..numerics.resampling import (N_SPLITS, PredictionEvidence, StimulusWeights, half_splits, stimulus_resamples,
-                                   unit_resamples)
+from ..numerics.resampling import (
+    N_SPLITS,
+    PredictionEvidence,
+    StimulusWeights,
+    half_splits,
+    stimulus_resamples,
+    unit_resamples,
+)
 from ..numerics.stats import CentredColumns
 from ..registry.contracts import ResamplableMetric
 

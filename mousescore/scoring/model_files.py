@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Dict, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Optional, Sequence, Tuple, Union, cast
 
 import numpy as np
 
@@ -135,7 +135,8 @@ def _input_format(shape: Sequence[Optional[int]], dtype: str, defaults: Dict[str
     mean, std = tuple(map(float, chosen["mean"])), tuple(map(float, chosen["std"]))
     if len(mean) not in (1, channels) or len(std) not in (1, channels) or min(std) <= 0:
         raise MousescoreError(f"mean and std need 1 or {channels} values, std positive: got {mean}, {std}")
-    return InputFormat(size=(int(size[0]), int(size[1])), layout=layout, dtype=dtype, channels=int(channels),
+    fixed = cast(Tuple[int, int], size)        # both sides checked to be positive integers above
+    return InputFormat(size=(int(fixed[0]), int(fixed[1])), layout=layout, dtype=dtype, channels=int(channels),
                        channel_order=order, mean=mean, std=std)
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Union
 
 import numpy as np
 import pandas as pd
@@ -29,15 +29,15 @@ import xarray as xr
 
 from ..data.assemblies import NeuroidAssembly, StimulusSet, load_netcdf
 from ..data.brainio import from_brainio, read_assembly, read_stimulus_set
-from ..data.headers import load_npy, require_real
 from ..data.files import sha256_of
+from ..data.headers import load_npy, require_real
 from ..data.identity import stimuli_digest
 from ..data.images import read_images
 from ..errors import DataError, MousescoreError
 from ..numerics.rsa import rdm as to_rdm
 from ..numerics.rsa import split_half_rdm_reliability
-from ..registry.plugins import Registry
 from ..numerics.stats import fewest_repeats
+from ..registry.plugins import Registry
 from .benchmark import Benchmark, check_repeats, check_scale, check_stimulus_count, neural_benchmark, rdm_benchmark
 
 NEURON_DIMS = ("presentation", "neuroid")
@@ -284,7 +284,7 @@ def population_rdm(identifier: str, target: NeuroidAssembly):
     return matrix, ceiling, kind
 
 
-def _subset(images: StimulusSet, stimulus_ids: Sequence[str]) -> StimulusSet:
+def _subset(images: StimulusSet, stimulus_ids: Union[Sequence[str], np.ndarray]) -> StimulusSet:
     """The images of these stimuli, in this order; missing images are an error."""
     known = {s: i for i, s in enumerate(images.stimulus_ids())}
     missing = [str(s) for s in stimulus_ids if s not in known]

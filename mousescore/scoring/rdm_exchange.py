@@ -73,8 +73,8 @@ def benchmark_rdms(benchmark: Benchmark):
                            ceiling_kind=NO_CEILING)
     else:
         raise DataError(f"{benchmark.identifier}: its target ({type(benchmark.target).__name__} of shape "
-                        f"{np.shape(benchmark.target)}) is neither sites × {n} × {n} RDMs nor {n} stimuli × "
-                        f"neurons responses")
+                        f"{getattr(benchmark.target, 'shape', '?')}) is neither sites × {n} × {n} RDMs nor "
+                        f"{n} stimuli × neurons responses")
     return rsatoolbox.rdm.RDMs(matrices, dissimilarity_measure=CORRELATION, descriptors=descriptors,
                                rdm_descriptors={"site": sites, "ceiling": list(ceilings)},
                                pattern_descriptors={"stimulus_id": stimulus_ids})

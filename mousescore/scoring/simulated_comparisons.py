@@ -45,7 +45,7 @@ the same layer noise, 200 replicates; ``performance/simulate_comparisons.py --ca
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
 
@@ -176,7 +176,7 @@ def _features(site: _Site, layers: List[np.ndarray]) -> LayerFeatures:
 def _compared(scores) -> Replicate:
     """The six pairs compared as the board compares them: paired CV differences, Holm over the six."""
     evidence = [score_evidence(score) for score in scores]
-    compared = [cv_difference(evidence[a], evidence[b], LEVEL) for a, b in PAIRS]
+    compared = [_paired(evidence[a], evidence[b]) for a, b in PAIRS]
     rejected = holm([c["p"] for c in compared], ALPHA)
     return Replicate(false_claim=bool(rejected[:3].any()), covered=[c["low"] <= 0 <= c["high"] for c in compared[:3]],
                      found=bool(rejected[4]), max_follows_layers=scores[2].value > scores[0].value,
@@ -184,7 +184,15 @@ def _compared(scores) -> Replicate:
                      differences=[c["difference"] for c in compared], errors=[c["error"] for c in compared])
 
 
-def rates(replicates: List[Replicate]) -> Dict[str, float]:
+def _paired(a: Optional[dict], b: Optional[dict]) -> dict:
+    """:func:`cv_difference` of two simulated scores, which always have paired CV evidence."""
+    compared = cv_difference(a, b, LEVEL) if a is not None and b is not None else None
+    if compared is None:
+        raise ValueError("a simulated pair of scores without paired CV evidence")
+    return compared
+
+
+def rates(replicates: List[Replicate]) -> Dict[str, Any]:
     """The measured rates, with the binomial standard errors of the first three; per equal pair, the
     empirical SD of its CV difference over the replicates and the RMS of its SEs (equal where the
     variance formula is calibrated); the mean difference of the better model and its twin."""

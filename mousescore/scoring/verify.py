@@ -66,7 +66,8 @@ def compare(recorded: Score, fresh: Score, tolerance: float) -> List[str]:
         relative = 2.0 ** -11 if ENCODED_TYPES.get(name) == "float16" else 0.0
         if len(a) != len(b):
             problems.append(f"{len(b)} {name} vs {len(a)} recorded")
-        elif not all(_close(x, y, tolerance + (relative * abs(y) if relative else PRECISION / 2)) for x, y in zip(a, b)):
+        elif not all(_close(x, y, tolerance + (relative * abs(y) if relative else PRECISION / 2))
+                     for x, y in zip(a, b)):
             problems.append(f"{name} differ")
     if list(recorded.layer_profile) != list(fresh.layer_profile):
         problems.append(f"layers differ ({len(fresh.layer_profile)} now, {len(recorded.layer_profile)} recorded)")

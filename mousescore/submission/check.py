@@ -40,7 +40,7 @@ import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Mapping, Optional, Tuple
+from typing import AbstractSet, Callable, Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
 
@@ -48,8 +48,13 @@ import mousescore
 
 from ..registry.contracts import MODEL_METADATA, PUBLIC_MODULES
 from ..registry.plugins import ENTRY_POINT_GROUP
-from .isolation import last_error_line  # noqa: F401 - part of this module's interface (tests, callers)
-from .isolation import ProbeFailed, ThrowawayEnvironment, environment_snapshot, snapshot_changes
+from .isolation import (
+    ProbeFailed,
+    ThrowawayEnvironment,
+    environment_snapshot,
+    last_error_line,  # noqa: F401 - part of this module's interface (tests, callers)
+    snapshot_changes,
+)
 from .probe import PROBE_IMAGES
 
 RUNS_PLUGIN_CODE = ("note: this check RUNS THE PLUGIN'S CODE (its build script, its modules, its models) as "
@@ -208,8 +213,8 @@ def builds_verdict(model: dict) -> Optional[str]:
     identifier, built = model["identifier"], model.get("built")
     if model.get("error") and not (built and built.get("is_loaded_model")):
         return f"{identifier}: {model['error']}"
-    if not built["is_loaded_model"]:
-        return f"{identifier}: factory must return a LoadedModel, not {built['type']}"
+    if not built or not built["is_loaded_model"]:
+        return f"{identifier}: factory must return a LoadedModel, not {(built or {}).get('type', 'nothing')}"
     if built["training"]:
         return f"{identifier}: the module must be in eval mode"
     provenance = built["provenance"]
@@ -336,7 +341,8 @@ def literal_string(node: ast.AST) -> Optional[str]:
         return None if left is None or right is None else left + right
     if isinstance(node, ast.JoinedStr):
         parts = [literal_string(value) for value in node.values]
-        return None if None in parts else "".join(parts)
+        known = [part for part in parts if part is not None]
+        return "".join(known) if len(known) == len(parts) else None
     return None
 
 
@@ -368,7 +374,8 @@ def import_function_names(tree: ast.AST) -> set:
     return names
 
 
-def modules_named(node: ast.AST, aliases: set, import_functions: set = frozenset(IMPORT_FUNCTIONS)) -> List[str]:
+def modules_named(node: ast.AST, aliases: set,
+                  import_functions: AbstractSet[str] = frozenset(IMPORT_FUNCTIONS)) -> List[str]:
     """The mousescore modules (or package attributes, as ``mousescore.NAME``) this node reaches."""
     if isinstance(node, ast.Import):
         return [alias.name for alias in node.names]
@@ -407,7 +414,7 @@ def private_imports(folder: Path) -> List[str]:
             continue   # a file that does not parse fails the install or the probe with its own message
         aliases, import_functions = package_aliases(tree), import_function_names(tree)
         for node in ast.walk(tree):
-            found += [f"{path.relative_to(folder)}:{node.lineno} {module}"
+            found += [f"{path.relative_to(folder)}:{getattr(node, 'lineno', '?')} {module}"
                       for module in dict.fromkeys(modules_named(node, aliases, import_functions))
                       if is_private(module)]
     return sorted(found, key=lambda entry: (entry.split(":")[0], int(entry.split(":")[1].split()[0])))

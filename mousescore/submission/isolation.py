@@ -37,7 +37,6 @@ from typing import Dict, List, Mapping, Optional, Tuple
 from .. import config
 from ..errors import MousescoreError
 
-
 PIP_TIMEOUT_S = 600
 PROBE_TIMEOUT_S = 600
 ANSWER_LIMIT_BYTES = 256 * 2**20   # far above a probe's answer (a few layers x 6 images x 64 values)
@@ -138,8 +137,10 @@ class ThrowawayEnvironment:
         reader = PipeReader(read_end)
         try:
             request = {"token": token, "fd": write_end, "declared": dict(declared)}
-            process.stdin.write((json.dumps(request) + "\n").encode())
-            process.stdin.close()
+            stdin = process.stdin
+            assert stdin is not None       # opened with stdin=PIPE
+            stdin.write((json.dumps(request) + "\n").encode())
+            stdin.close()
         except BrokenPipeError:
             pass   # the child is already gone: its exit status says why
         try:

@@ -20,7 +20,7 @@ import json
 import os
 import sys
 from importlib.metadata import entry_points
-from typing import Dict, List, Mapping
+from typing import Any, Dict, List, Mapping
 
 import numpy as np
 
@@ -43,7 +43,7 @@ def observe(declared: Mapping[str, str]) -> dict:
     from mousescore.registry.plugins import ENTRY_POINT_GROUP, Registry
     installed = [{"name": ep.name, "value": ep.value, "distribution": ep.dist.name if ep.dist else ""}
                  for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name in declared]
-    observed = {"entry_points": installed, "models": {}, "other_identifiers": {}, "problems": {}}
+    observed: Dict[str, Any] = {"entry_points": installed, "models": {}, "other_identifiers": {}, "problems": {}}
     try:
         registry = Registry()
         registry.identifiers("model")   # runs every model hook: a failing one lands in registry.problems
@@ -79,7 +79,8 @@ def specs_by_plugin(registry) -> Dict[str, list]:
 def observe_model(spec) -> dict:
     """What one spec is and does; every stage that raises is recorded as that stage's error."""
     from mousescore.registry.specs import ModelSpec
-    seen = {"identifier": str(getattr(spec, "identifier", repr(spec))), "is_model_spec": isinstance(spec, ModelSpec)}
+    seen: Dict[str, Any] = {"identifier": str(getattr(spec, "identifier", repr(spec))),
+                            "is_model_spec": isinstance(spec, ModelSpec)}
     if not seen["is_model_spec"]:
         return seen
     seen["metadata"] = {str(key): json_safe(value) for key, value in dict(spec.metadata).items()}

@@ -146,7 +146,8 @@ installed), loads it the way mousescore does and checks every model: complete me
 (family, architecture_class, trained, training, input_size), it builds, named layers in a stable
 order, finite and deterministic features, reproducible random init, identifiers that no other plugin
 uses, and imports from mousescore's public API only (`mousescore`, `mousescore.numerics`,
-`mousescore.config`, `mousescore.testing`). It prints one `[ok]`/`[FAIL]` line per check and exits with status 2 on the first failure.
+`mousescore.config`, `mousescore.testing`). It prints one `[ok]`/`[FAIL]` line per check and exits \
+with status 2 on the first failure.
 
 ## Score
 

@@ -124,8 +124,10 @@ def brainscore_pls_plainly(features, responses):
     from sklearn.model_selection import ShuffleSplit
     medians = []
     for train, test in ShuffleSplit(10, train_size=0.9, test_size=None, random_state=1).split(np.zeros(len(features))):
-        prediction = PLSRegression(n_components=25, scale=False).fit(features[train], responses[train]).predict(features[test])
-        medians.append(np.median([pearsonr(prediction[:, j], responses[test, j])[0] for j in range(responses.shape[1])]))
+        pls = PLSRegression(n_components=25, scale=False).fit(features[train], responses[train])
+        prediction = pls.predict(features[test])
+        medians.append(np.median([pearsonr(prediction[:, j], responses[test, j])[0]
+                                  for j in range(responses.shape[1])]))
     return float(np.mean(medians)), float(np.std(medians) / np.sqrt(len(medians))), medians
 
 

@@ -4,9 +4,9 @@ import hashlib
 import os
 
 import pytest
-from tests.mirror_server import MirrorServer
 
 from mousescore import ChecksumMismatch, DataError, download_resumable, remote_info
+from tests.mirror_server import MirrorServer
 
 PAYLOAD = os.urandom(300_000)
 

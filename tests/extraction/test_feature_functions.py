@@ -45,8 +45,8 @@ def test_batches_and_the_spill_give_the_whole_sets_numbers(batch_size):
     for layer in features.layers:
         for key in KEYS:
             assert np.allclose(features.reduced[layer][key], expected[layer][key], rtol=1e-5, atol=1e-6), (layer, key)
-    if batch_size == 5:
-        assert recording.calls == [5, 5, 5, 5, 3]
+    if batch_size == 5:     # one image first: the layers' sizes say whether their spill fits the disk
+        assert recording.calls == [1, 5, 5, 5, 5, 3]
 
 
 def test_the_batch_shrinks_to_the_memory_available(monkeypatch):
@@ -66,13 +66,31 @@ def test_only_the_selected_layers_are_reduced():
     assert features.layers == ["wide"] and set(features.reduced) == {"wide"}
 
 
-def test_a_spill_larger_than_the_free_disk_is_refused_before_extracting(monkeypatch):
+def _free_disk(monkeypatch, free):
     import collections
+    monkeypatch.setattr(functions.shutil, "disk_usage", lambda path: collections.namedtuple("u", "free")(free))
+
+
+def test_layers_whose_spill_does_not_fit_together_go_through_in_several_passes(monkeypatch):
+    stimuli = _stimuli()
+    wide, small = 23 * 4 * 6 * 6 * 3 * 20, 23 * 4 * 10      # their spills in bytes
+    _free_disk(monkeypatch, int((wide + small / 2) / 0.9))  # room for the wide layer alone, not for both
+    recording = Recording()
+    features = extract_function(FeatureFunction(recording), stimuli, KEYS, batch_size=5)
+    assert recording.calls == [1] + [5, 5, 5, 5, 3] * 2    # the probe, then one pass per group of layers
+    assert features.layers == ["small", "wide"]
+    expected = _whole(stimuli)
+    for layer in features.layers:
+        for key in KEYS:
+            assert np.allclose(features.reduced[layer][key], expected[layer][key], rtol=1e-5, atol=1e-6), (layer, key)
+
+
+def test_a_layer_whose_spill_alone_does_not_fit_is_refused_before_extracting(monkeypatch):
     recording = Recording()
     per_image = 4 * 4 * (10 + 6 * 6 * 3 * 20)
     monkeypatch.setattr(functions, "available_bytes", lambda: 6 * per_image + 100)
-    monkeypatch.setattr(functions.shutil, "disk_usage", lambda path: collections.namedtuple("u", "free")(1000))
-    with pytest.raises(functions.MousescoreError, match="spill about .* GiB .* free there"):
+    _free_disk(monkeypatch, 1000)
+    with pytest.raises(functions.MousescoreError, match="layer 'small' .* spill about .* GiB .* free there"):
         extract_function(FeatureFunction(recording), _stimuli(), KEYS)
     assert recording.calls == [1]                          # the probe only: nothing extracted
     # row-wise reductions alone spill nothing

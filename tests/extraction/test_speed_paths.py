@@ -132,7 +132,7 @@ def test_warm_cache_scores_equal_cold_and_skip_extraction(real_data, fresh_home)
     cold = score_model("alexnet-random", benchmarks, log=messages.append, progress=False)
     assert not any("feature cache" in m for m in messages)
     messages.clear()
-    from mousescore.results.store import ResultStore   # a second store: scores computed, features cached
+    from mousescore.results.store import ResultStore  # a second store: scores computed, features cached
     warm = score_model("alexnet-random", benchmarks, store=ResultStore(fresh_home / "warm.sqlite"),
                        log=messages.append, progress=False)
     assert any("from the feature cache" in m for m in messages)

@@ -54,7 +54,8 @@ def test_rdm_evidence_equals_a_plain_loop_over_resampled_and_halved_rdms():
     np.testing.assert_allclose(evidence.scores()[0], compare_rdms(model, neural), atol=1e-12)
     # a second layer under the same weights reuses the neural side and gives its own scores
     other = rdm(rng.normal(size=(25, 30)))
-    np.testing.assert_allclose(RDMEvidence(other, neural).scores(halves_of_all := half_splits(25, "x", with_all=True))[0],
+    halves_of_all = half_splits(25, "x", with_all=True)
+    np.testing.assert_allclose(RDMEvidence(other, neural).scores(halves_of_all)[0],
                                compare_rdms(other, neural), atol=1e-12)
     np.testing.assert_allclose(RDMEvidence(model, neural).scores(halves_of_all)[0], compare_rdms(model, neural),
                                atol=1e-12)

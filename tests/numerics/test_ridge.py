@@ -2,7 +2,14 @@ import numpy as np
 import pytest
 from sklearn.linear_model import Ridge, RidgeCV
 
-from mousescore.numerics.ridge import centered_gram, decompose, gram_of, loo_predictions, restrict_summary, ridge_summary
+from mousescore.numerics.ridge import (
+    centered_gram,
+    decompose,
+    gram_of,
+    loo_predictions,
+    restrict_summary,
+    ridge_summary,
+)
 
 
 @pytest.fixture

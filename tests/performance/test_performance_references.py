@@ -158,7 +158,9 @@ def test_benchmark_quick_mode_runs_end_to_end_and_passes(real_data, tmp_path):
 
 def test_zoo_throughput_counts_each_models_last_complete_run_or_its_parts():
     zoo = _load("zoo_throughput")
-    run = lambda **models: {"models": {m: {"seconds": s, "benchmarks": b} for m, (s, b) in models.items()}}
+    def run(**models):
+        return {"models": {m: {"seconds": s, "benchmarks": b} for m, (s, b) in models.items()}}
+
     log = {"runs": [run(a=(100.0, 83), b=(50.0, 83), c=(10.0, 92)),
                     run(a=(0.0, 83)),                     # every score stored: not a time
                     run(a=(30.0, 9), b=(20.0, 9), c=(12.0, 92)),

@@ -11,12 +11,12 @@ import time
 
 import numpy as np
 import pytest
-from tests.mirror_server import MirrorServer
 from mousescore_allen.builder import build_allen_assembly
 from mousescore_allen.download import download_and_build, select_experiments
 from test_allen_builder import make_session, make_traces, write_nwb
 
 from mousescore import DataError, load_netcdf
+from tests.mirror_server import MirrorServer
 
 OPTIONS = {"n_repetitions": 6, "n_splits": 8, "seed": 3}
 SET = [argument for key, value in OPTIONS.items() for argument in ("--set", f"{key}={value}")]

@@ -32,8 +32,8 @@ def test_the_package_keeps_every_trial_image_and_region(raw):
     np.testing.assert_array_equal(values[:, regions == "region1", :], trials["region1"].transpose(1, 2, 0))
     np.testing.assert_array_equal(values[:, regions == "region2", :8], trials["region2"].transpose(1, 2, 0))
     assert np.isnan(values[:, regions == "region2", 8:]).all() and not np.isnan(values[:, :, :8]).any()
-    np.testing.assert_allclose(responses.trial_mean().transpose("presentation", "neuroid").values[:, regions == "region2"],
-                               trials["region2"].mean(axis=0))
+    trial_means = responses.trial_mean().transpose("presentation", "neuroid").values
+    np.testing.assert_allclose(trial_means[:, regions == "region2"], trials["region2"].mean(axis=0))
 
 
 def _plain_split_half(trials, n_splits=20, seed=0):
@@ -75,7 +75,8 @@ def test_the_inter_region_reference_equals_leave_one_out_ridge_in_scikit_learn(r
     benchmark = _benchmark("antolik2016.V1_region1-ridge")
     # the predictors are float32 features, as a layer's are: agreement to float32 precision
     assert benchmark.references["inter_region"] == pytest.approx(np.nanmean(r), abs=1e-6)
-    assert benchmark.references["inter_region_ci95_low"] < np.nanmean(r) < benchmark.references["inter_region_ci95_high"]
+    assert (benchmark.references["inter_region_ci95_low"] < np.nanmean(r)
+            < benchmark.references["inter_region_ci95_high"])
 
 
 def test_the_rsa_target_and_reference_are_the_regions_rdms(raw):

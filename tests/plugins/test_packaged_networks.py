@@ -29,7 +29,8 @@ SPREAD = list(range(0, 92, 6))
 
 def _needs(network):
     return pytest.mark.skipif(network.packaged.installed() is None,
-                              reason=f"{network.identifier}'s wheel is not installed: {network.packaged.install_hint()}")
+                              reason=f"{network.identifier}'s wheel is not installed: "
+                                     f"{network.packaged.install_hint()}")
 
 
 needs_craft, needs_open_nsfw = _needs(CRAFT), _needs(OPEN_NSFW)

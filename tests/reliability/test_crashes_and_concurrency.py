@@ -43,13 +43,13 @@ def test_two_concurrent_runs_and_one_killed_mid_write(real_data, tmp_path, fault
     for process in (first, second):
         out, err = process.communicate(timeout=600)
         assert process.returncode == 0, err
-    expected = sorted([("alexnet-random", f"allen.VISp_{l}-rsa") for l in ("layer23", "layer4", "layer5", "layer6")]
-                      + [("alexnet-random", f"allen.VISl_{l}-rsa") for l in ("layer23", "layer4", "layer5", "layer6")])
+    expected = sorted([("alexnet-random", f"allen.VIS{area}_{layer}-rsa")
+                       for area in ("p", "l") for layer in ("layer23", "layer4", "layer5", "layer6")])
     assert records(home) == expected          # no duplicates, no torn or partial record
     rerun = start(home, "squeezenet1_1-random", "allen.VISal_*-rsa")
     assert rerun.wait(timeout=600) == 0
-    assert records(home) == sorted(expected + [("squeezenet1_1-random", f"allen.VISal_{l}-rsa")
-                                               for l in ("layer23", "layer4", "layer5")])
+    assert records(home) == sorted(expected + [("squeezenet1_1-random", f"allen.VISal_{layer}-rsa")
+                                               for layer in ("layer23", "layer4", "layer5")])
 
 
 @pytest.mark.parametrize("point", ["extraction", "package-write"])

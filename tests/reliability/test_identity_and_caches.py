@@ -1,8 +1,8 @@
 """Identity comes from content, never from a name; the caches key by everything that computes what
 they hold and check every file they read (issue 31, classes 1 and 2)."""
 import json
-import os
 import logging
+import os
 import shutil
 
 import numpy as np

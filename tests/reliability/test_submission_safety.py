@@ -22,8 +22,14 @@ import pytest
 
 from mousescore.cli import main
 from mousescore.submission import check, isolation
-from mousescore.submission.check import (MODEL_VERDICTS, RUNS_PLUGIN_CODE, check_submission, judge_model,
-                                         judge_plugin, private_imports)
+from mousescore.submission.check import (
+    MODEL_VERDICTS,
+    RUNS_PLUGIN_CODE,
+    check_submission,
+    judge_model,
+    judge_plugin,
+    private_imports,
+)
 from mousescore.submission.isolation import ProbeFailed, unframe
 from mousescore.submission.scaffold import new_plugin
 from mousescore.testing import MODEL_CHECKS

@@ -10,7 +10,14 @@ import pytest
 from mousescore.cli import main
 from mousescore.errors import MousescoreError
 from mousescore.results.record_schema import ENCODED_OPTIONAL
-from mousescore.results.records import PRECISION, RECORD_VERSION, make_record, read_records, record_to_score, write_record
+from mousescore.results.records import (
+    PRECISION,
+    RECORD_VERSION,
+    make_record,
+    read_records,
+    record_to_score,
+    write_record,
+)
 from mousescore.results.score import Score
 from mousescore.results.store import ResultStore
 
@@ -134,8 +141,10 @@ def test_export_then_verify_reproduces_and_flags_a_changed_record(real_data, fre
             # for the jackknife and the sketch: within 2^-11 of their size); unit scores are not stored
             expected_values, values = expected.pop(name), again.pop(name)
             if name != "unit_scores":
-                values = list(values.values()) if isinstance(values, dict) else values
-                expected_values = list(expected_values.values()) if isinstance(expected_values, dict) else expected_values
+                if isinstance(values, dict):
+                    values = list(values.values())
+                if isinstance(expected_values, dict):
+                    expected_values = list(expected_values.values())
                 np.testing.assert_allclose(values, expected_values, atol=PRECISION / 2 + 1e-12, rtol=2.0 ** -11)
         assert again == expected
         assert record["model_metadata"]["family"] == "torchvision"

@@ -6,8 +6,15 @@ import pytest
 from scipy.stats import norm
 
 from mousescore.numerics.resampling import sketch_pairs
-from mousescore.results.uncertainty import (cv_difference, cv_interval, cv_variance, evidence_of, holm,
-                                            mean_evidence, normal_draws)
+from mousescore.results.uncertainty import (
+    cv_difference,
+    cv_interval,
+    cv_variance,
+    evidence_of,
+    holm,
+    mean_evidence,
+    normal_draws,
+)
 
 
 def plain_jackknife_variance(values):

@@ -115,8 +115,8 @@ def test_on_layers_of_pure_noise_the_max_is_above_zero_and_the_cross_validated_v
 
 
 def test_draws_use_the_same_indices_for_every_model_and_a_model_against_itself_differs_by_zero():
-    from mousescore.scoring.benchmark import neural_benchmark
     from mousescore import NeuroidAssembly
+    from mousescore.scoring.benchmark import neural_benchmark
     rng = np.random.default_rng(1)
     n = 50
     stimuli = _stimuli(n)
@@ -199,14 +199,15 @@ def test_benchmarks_sharing_neurons_score_them_once_with_the_same_numbers_as_alo
     signal = rng.normal(size=(n, 4))
     values = signal @ rng.normal(size=(4, 30)) + rng.normal(size=(n, 30))
     ids = [f"n{i}" for i in range(30)]
-    area = neural_benchmark("toy.area-ridge", "toy", stimuli, NeuroidAssembly.create(values, stimuli.stimulus_ids(), ids),
-                            metric="ridge")
+    area = neural_benchmark("toy.area-ridge", "toy", stimuli,
+                            NeuroidAssembly.create(values, stimuli.stimulus_ids(), ids), metric="ridge")
     site = neural_benchmark("toy.area_layer-ridge", "toy", stimuli,
                             NeuroidAssembly.create(values[:, 5:17], stimuli.stimulus_ids(), ids[5:17]), metric="ridge")
 
     def features():
         layer_features = LayerFeatures(stimulus_ids=stimuli.stimulus_ids(), layers=["a", "b", "c"])
-        layer_features.reduced = {name: {reductions.centered_gram(): centered_gram(signal @ rng_layer.normal(size=(4, 20)))}
+        layer_features.reduced = {name: {reductions.centered_gram():
+                                         centered_gram(signal @ rng_layer.normal(size=(4, 20)))}
                                   for name, rng_layer in zip("abc", (np.random.default_rng(s) for s in (1, 2, 3)))}
         return layer_features
 

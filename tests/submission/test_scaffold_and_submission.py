@@ -11,8 +11,13 @@ import sys
 import pytest
 
 from mousescore.cli import main
-from mousescore.submission.check import (RUNS_PLUGIN_CODE, check_submission, identifier_checks, last_error_line,
-                                         private_imports)
+from mousescore.submission.check import (
+    RUNS_PLUGIN_CODE,
+    check_submission,
+    identifier_checks,
+    last_error_line,
+    private_imports,
+)
 from mousescore.submission.scaffold import new_plugin
 
 PARAMETERS = 3 * 16 * 25 + 16 + 16 * 32 * 9 + 32 + 32 * 16 * 64 + 64   # the generated CNN

@@ -47,14 +47,13 @@ import netCDF4
 import numpy as np
 import pandas as pd
 import xarray as xr
-from PIL import Image
 from brainscore_core.supported_data_standards.brainio import fetch, upload_validator
-from brainscore_core.supported_data_standards.brainio.assemblies import (AssemblyLoader, NeuroidAssembly,
-                                                                        get_metadata)
+from brainscore_core.supported_data_standards.brainio.assemblies import AssemblyLoader, NeuroidAssembly, get_metadata
 from brainscore_core.supported_data_standards.brainio.packaging import write_netcdf
 from brainscore_core.supported_data_standards.brainio.stimuli import StimulusSet, StimulusSetLoader
 from brainscore_vision import load_ceiling, load_metric
 from brainscore_vision.benchmark_helpers.neural_common import average_repetition
+from PIL import Image
 
 
 def load_stimulus_set(csv_path, identifier, workdir):

@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from mousescore import DataError, DatasetSpec, RemoteFile, StimulusSet, load_pickle
+from mousescore import DataError, DatasetSpec, RemoteFile, StimulusSet, load_dataset, load_pickle
 
 from .builder import build
 from .scenes import N_SCENES, SCENE_SIDE, STIMULUS_SET, scene_ids
@@ -73,7 +73,35 @@ def download_build(**options):
     return download_and_build(**options)
 
 
+def sample_images(count: int = 6) -> np.ndarray:
+    """A few scenes, evenly spaced over the set, (n, height, width, channels) in [0, 1]: the leaderboard's
+    data card shows them."""
+    scenes = load_dataset("allen")["stimuli"].values
+    return scenes[np.linspace(0, len(scenes) - 1, count).round().astype(int)]
+
+
+# The data card of the leaderboard's benchmark pages (facts from the upstream files and their papers)
+CARD = {
+    "title": "Allen Brain Observatory Visual Coding: natural scenes",
+    "species": "mouse (Mus musculus), transgenic Cre lines",
+    "areas": "VISp, VISl, VISal, VISrl, VISam, VISpm; cortical layers 2/3, 4, 5 and 6 (21 area × layer sites)",
+    "recording": "two-photon calcium imaging, awake head-fixed mice",
+    "neurons": "per site, the reliable neurons (split-half r > 0.75) that running does not modulate, pooled "
+               "over mice: over 6,000 in all (Conwell et al. 2021); the published RDMs do not give counts per site",
+    "animals": "pooled over the Visual Coding mice (256 adult transgenic mice in Conwell et al. 2021)",
+    "images": "118 natural scenes, grayscale, 31 × 31 pixels as published (downsampled upstream from 918 × 1174)",
+    "repeats": "50 presentations of each scene in the Allen protocol; the RDMs are of trial-averaged responses",
+    "ceiling": "split-half reliability of each site's RDM (Spearman-Brown), published with the RDMs; an area's "
+               "ceiling is the mean over its sites",
+    "citation": "de Vries et al. (2020), A large-scale standardized physiological survey reveals functional "
+                "organization of the mouse visual cortex, Nature Neuroscience 23: 138–151; the site RDMs: Conwell "
+                "et al. (2021), NeurIPS",
+    "doi": "10.1038/s41593-019-0550-9",
+    "license": "Allen Institute terms of use (research use, with citation)",
+    "source": "https://github.com/ColinConwell/DeepMouseTrap",
+}
+
 DATASET = DatasetSpec(
     "allen", FILES, package, packager_version="1", builder=build, downloader=download_build,
     metadata={"description": "Allen Brain Observatory: 118 natural scenes and the site RDMs (area x cortical "
-                             "layer) of Conwell et al. 2021", "license": "Allen Institute terms of use"})
+                             "layer) of Conwell et al. 2021", **CARD, "sample_images": sample_images})

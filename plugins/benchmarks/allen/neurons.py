@@ -1,5 +1,6 @@
-"""Per-neuron Allen benchmarks (SRP-Ridge, the paper's and the scale-free, each with the inter-mouse reference, population RSA), on the
-surrogate population or on an assembly built from the real NWB files by ``mousescore data build allen``.
+"""Per-neuron Allen benchmarks (SRP-Ridge, the paper's and the scale-free, each with the inter-mouse
+reference, population RSA), on the surrogate population or on an assembly built from the real NWB
+files by ``mousescore data build allen``.
 """
 from typing import Dict, Optional
 
@@ -65,5 +66,6 @@ def rsa_site(identifier: str, dataset: str, **site) -> Benchmark:
     ceiling = split_half_rdm_reliability(responses.values, n_splits=N_SPLITS)
     return rdm_benchmark(identifier, dataset, products["stimuli"], population, responses.stimulus_ids(),
                          [identifier.split(".", 1)[1].rsplit("-", 1)[0]], [ceiling],
-                         f"split-half RDM reliability over repeats (Spearman-Brown, exact for unequal halves; {N_SPLITS} splits)",
+                         "split-half RDM reliability over repeats (Spearman-Brown, exact for unequal halves; "
+                         f"{N_SPLITS} splits)",
                          metadata=site)

@@ -108,6 +108,7 @@ def package(files):
         np.concatenate(blocks, axis=1), scene_ids(), ids, neuroid_coords=coords, repetition=True,
         attrs={"surrogate": "SURROGATE DATA generated from the real Allen site RDMs; not recordings",
                "mice_per_site": MICE_PER_SITE, "neurons_per_mouse": NEURONS_PER_MOUSE,
-               "shared_rank": SHARED_RANK, "match_sites": [f"{a}_{l}" for a in SITES for l in SITES[a]],
+               "shared_rank": SHARED_RANK,
+               "match_sites": [f"{area}_{layer}" for area in SITES for layer in SITES[area]],
                "match_r": matches})
     return {"stimuli": package_allen(files)["stimuli"], "responses": responses}

@@ -1,11 +1,19 @@
 """Mouse V1 benchmarks on the two regions pooled (``V1``) and on each (``V1_region1``, ``V1_region2``):
-SRP-Ridge and full ridge per neuron (the paper's α = 1 and the scale-free α per neuron), RSA on the population, each beside the inter-region reference."""
+SRP-Ridge and full ridge per neuron (the paper's α = 1 and the scale-free α per neuron), RSA on the
+population, each beside the inter-region reference."""
 from typing import Optional
 
 import numpy as np
 
-from mousescore import (Benchmark, NeuroidAssembly, bootstrap_interval, intermouse_scores, load_dataset,
-                        neural_benchmark, rdm_benchmark)
+from mousescore import (
+    Benchmark,
+    NeuroidAssembly,
+    bootstrap_interval,
+    intermouse_scores,
+    load_dataset,
+    neural_benchmark,
+    rdm_benchmark,
+)
 from mousescore.numerics import compare_rdms, rdm, split_half_rdm_reliability
 
 from .dataset import REGIONS
@@ -57,5 +65,6 @@ def rsa_site(identifier: str, region: Optional[str]) -> Benchmark:
     reference = float(compare_rdms(first, second)[0])
     return rdm_benchmark(identifier, "antolik2016", products["stimuli"], population, site.stimulus_ids(),
                          [identifier.split(".", 1)[1].rsplit("-", 1)[0]], [ceiling],
-                         f"split-half RDM reliability over repeats (Spearman-Brown, exact for unequal halves; {N_SPLITS} splits)",
+                         "split-half RDM reliability over repeats (Spearman-Brown, exact for unequal halves; "
+                         f"{N_SPLITS} splits)",
                          references={f"{REFERENCE}_rdm_r": reference}, metadata={"region": region or "both"})

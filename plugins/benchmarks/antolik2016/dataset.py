@@ -2,7 +2,7 @@
 regions to the same 50 natural images (Antolík et al. 2016, S1 Dataset), and the images."""
 import numpy as np
 
-from mousescore import DataError, DatasetSpec, NeuroidAssembly, RemoteFile, StimulusSet
+from mousescore import DataError, DatasetSpec, NeuroidAssembly, RemoteFile, StimulusSet, load_dataset
 
 _BASE = "https://raw.githubusercontent.com/kovacspe/diplomka/8d9edca5ae7af9bc903086581d3d79e75d7c07b4/data"
 REGIONS = ("region1", "region2")
@@ -62,9 +62,33 @@ def package(files):
     return {"stimuli": stimuli, "responses": responses}
 
 
+def sample_images(count: int = 6) -> np.ndarray:
+    """A few images, evenly spaced over the set, (n, height, width, channels) in [0, 1]: the leaderboard's
+    data card shows them."""
+    images = load_dataset("antolik2016")["stimuli"].values
+    return images[np.linspace(0, len(images) - 1, count).round().astype(int)]
+
+
+# The data card of the leaderboard's benchmark pages (facts from the upstream files and the paper)
+CARD = {
+    "title": "Antolík et al. (2016): mouse V1 responses to natural images (S1 Dataset)",
+    "species": "mouse (Mus musculus)",
+    "areas": "V1, layer 2/3",
+    "recording": "two-photon calcium imaging, anesthetized; inferred spike rates, one value per presentation",
+    "neurons": "158: 103 in region 1, 55 in region 2",
+    "animals": "two recording regions (whether one animal or two is not stated with the data)",
+    "images": "50 natural images, grayscale, 31 × 31 pixels; both regions saw the same 50",
+    "repeats": "10 per image (region 1), 8 (region 2)",
+    "ceiling": "split-half reliability of each neuron over the repeats (Spearman-Brown), mean over neurons",
+    "citation": "Antolík, Hofer, Bednar & Mrsic-Flogel (2016), Model constrained by visual hierarchy improves "
+                "prediction of neural responses to natural scenes, PLoS Comput Biol 12(6): e1004927",
+    "doi": "10.1371/journal.pcbi.1004927",
+    "license": "CC BY 4.0 (PLOS supporting information)",
+    "source": "https://github.com/kovacspe/diplomka",
+}
+
 DATASET = DatasetSpec(
     "antolik2016", FILES, package, packager_version="1",
     metadata={"description": "Mouse V1 layer 2/3, two recording regions (103 and 55 neurons), 50 natural "
                              "images, 10 and 8 repeats (Antolik et al. 2016, S1 Dataset)",
-              "license": "CC BY 4.0 (PLOS supporting information)",
-              "citation": "Antolik, Hofer, Bednar & Mrsic-Flogel (2016), PLoS Comput Biol 12(6): e1004927"})
+              **CARD, "sample_images": sample_images})

@@ -1,6 +1,7 @@
 """Macaque V4 (Cowley, Stan, Pillow & Smith 2023): 640 images, 50 neurons, per-repeat responses.
 
-Benchmarks ``cowley2023.V4-srp_ridge`` and its scale-free twin ``cowley2023.V4-srp_ridge_gcv``, ceiled by each neuron's split-half reliability over repeats.
+Benchmarks ``cowley2023.V4-srp_ridge`` and its scale-free twin ``cowley2023.V4-srp_ridge_gcv``, ceiled
+by each neuron's split-half reliability over repeats.
 """
 from mousescore import BenchmarkSpec, hookimpl
 

@@ -6,7 +6,7 @@ import zipfile
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from mousescore import DataError, DatasetSpec, NeuroidAssembly, RemoteFile, StimulusSet, open_zip
+from mousescore import DataError, DatasetSpec, NeuroidAssembly, RemoteFile, StimulusSet, load_dataset, open_zip
 
 _BASE = ("https://raw.githubusercontent.com/cowleygroup/V4_compact_models/"
          "f4552ad9d34a466ebc66658f72a08a8e5038f1cf/data_V4_responses")
@@ -66,7 +66,31 @@ def package(files):
     return {"stimuli": stimuli, "responses": assembly}
 
 
+def sample_images(count: int = 6) -> np.ndarray:
+    """A few images, evenly spaced over the set, (n, height, width, channels) in [0, 1]: the leaderboard's
+    data card shows them."""
+    images = load_dataset("cowley2023")["stimuli"].values
+    return images[np.linspace(0, len(images) - 1, count).round().astype(int)]
+
+
+# The data card of the leaderboard's benchmark pages (facts from the upstream files and the paper)
+CARD = {
+    "title": "Cowley et al. (2023): macaque V4 responses to natural and synthesized images",
+    "species": "macaque monkey (a primate reference beside the mouse benchmarks)",
+    "areas": "V4",
+    "recording": "spike counts in 100 ms bins",
+    "neurons": "50",
+    "animals": "one recording session (210325)",
+    "images": "640 colour images, 112 × 112 pixels",
+    "repeats": "6 to 10 per image",
+    "ceiling": "split-half reliability of each neuron over the repeats (Spearman-Brown), mean over neurons",
+    "citation": "Cowley, Stan, Pillow & Smith (2023), Compact deep neural network models of visual cortex, bioRxiv",
+    "doi": "10.1101/2023.11.22.568315",
+    "license": "GPL-3.0",
+    "source": "https://github.com/cowleygroup/V4_compact_models",
+}
+
 DATASET = DatasetSpec(
     "cowley2023", FILES, package, packager_version="1",
     metadata={"description": "Macaque V4, session 210325: 640 images, 50 neurons, 6-10 repeats each",
-              "license": "GPL-3.0", "citation": "Cowley, Stan, Pillow & Smith (2023)"})
+              **CARD, "sample_images": sample_images})

@@ -4,7 +4,7 @@ import scipy.io
 import xarray as xr
 from scipy.spatial.distance import squareform
 
-from mousescore import DataError, DatasetSpec, RemoteFile, StimulusSet
+from mousescore import DataError, DatasetSpec, RemoteFile, StimulusSet, load_dataset
 
 FILES = [RemoteFile(
     "mat", "https://raw.githubusercontent.com/rsagroup/rsatoolbox/f1f83cadb7243492a1aae7460466e0f0140b20ac"
@@ -38,7 +38,33 @@ def package(files):
     return {"stimuli": stimuli, "rdms": rdms}
 
 
+def sample_images(count: int = 6) -> np.ndarray:
+    """A few images, evenly spaced over the set, (n, height, width, channels) in [0, 1]: the leaderboard's
+    data card shows them."""
+    images = load_dataset("kriegeskorte2008")["stimuli"].values
+    return images[np.linspace(0, len(images) - 1, count).round().astype(int)]
+
+
+# The data card of the leaderboard's benchmark pages (facts from the upstream file and the paper)
+CARD = {
+    "title": "Kriegeskorte et al. (2008): 92 object images, macaque IT RDM",
+    "species": "macaque monkey (a primate reference beside the mouse benchmarks); human IT fMRI as a reference",
+    "areas": "IT (inferior temporal cortex)",
+    "recording": "single-cell recordings (Kiani et al. 2007), given as one RDM (1 − Pearson r)",
+    "neurons": "674 (macaque IT); the human reference: 316 fMRI voxels",
+    "animals": "not stated with the RDM",
+    "images": "92 colour object images (faces, bodies, animals, natural and man-made objects), 175 × 175 pixels",
+    "repeats": "none in the published RDM",
+    "ceiling": "none published (an RDM only, no repeats): the maximum r = 1",
+    "citation": "Kriegeskorte, Mur, Ruff, Kiani, Bodurka, Esteky, Tanaka & Bandettini (2008), Matching "
+                "categorical object representations in inferior temporal cortex of man and monkey, Neuron 60(6): "
+                "1126–1141",
+    "doi": "10.1016/j.neuron.2008.10.043",
+    "license": "MIT (rsatoolbox's copy)",
+    "source": "https://github.com/rsagroup/rsatoolbox",
+}
+
 DATASET = DatasetSpec(
     "kriegeskorte2008", FILES, package, packager_version="1",
     metadata={"description": "92 object images with the macaque IT (Kiani 2007, 674 neurons) and human IT "
-                             "RDMs of Kriegeskorte et al. 2008", "license": "MIT (rsatoolbox)"})
+                             "RDMs of Kriegeskorte et al. 2008", **CARD, "sample_images": sample_images})

@@ -17,6 +17,7 @@ def benchmark_specs(dataset: str):
     for region in REGIONS:
         for metric in METRICS:
             identifier = f"{dataset}.{region}-{metric}"
-            specs.append(BenchmarkSpec(identifier, lambda i=identifier, r=region, m=metric: region_benchmark(i, dataset, r, m),
+            specs.append(BenchmarkSpec(identifier,
+                                       lambda i=identifier, r=region, m=metric: region_benchmark(i, dataset, r, m),
                                        {"dataset": dataset, "site": region, "metric": metric}))
     return specs

@@ -25,4 +25,10 @@ def package_brainio(files, stimulus_set_identifier="dicarlo.hvm-public"):
 
 DATASET = DatasetSpec("majajhong2015", FILES, package_brainio, packager_version="1", metadata={
     "description": "Brain-Score public MajajHong2015: macaque V4 and IT, HvM images (BrainIO format)",
-    "citation": "Majaj, Hong, Solomon & DiCarlo (2015), J Neurosci"})
+    "title": "Majaj, Hong et al. (2015): macaque V4 and IT (Brain-Score's public MajajHong2015)",
+    "species": "macaque monkey", "areas": "V4, IT", "recording": "multi-electrode arrays",
+    "images": "HvM object images (Brain-Score's public half)",
+    "citation": "Majaj, Hong, Solomon & DiCarlo (2015), Simple learned weighted sums of inferior temporal neuronal "
+                "firing rates accurately predict human core object recognition performance, J Neurosci 35(39): "
+                "13402–13418",
+    "doi": "10.1523/JNEUROSCI.5181-14.2015", "source": BUCKET})

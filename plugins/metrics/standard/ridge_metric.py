@@ -2,9 +2,21 @@
 import numpy as np
 
 from mousescore import Metric
-from mousescore.numerics import (PredictionEvidence, complement_eigh, decompose, gram_of, left_out_loo_scores,
-                                 loo_operators, loo_predictions, loo_predictions_per_target, mean_eigenvalue,
-                                 reductions, restrict_summary, ridge_summary, stacked_decompositions)
+from mousescore.numerics import (
+    PredictionEvidence,
+    complement_eigh,
+    decompose,
+    gram_of,
+    left_out_loo_scores,
+    loo_operators,
+    loo_predictions,
+    loo_predictions_per_target,
+    mean_eigenvalue,
+    reductions,
+    restrict_summary,
+    ridge_summary,
+    stacked_decompositions,
+)
 
 # α per neuron for the scale-free variant, in units of the layer's mean Gram eigenvalue: 1e-4 ... 1, two
 # per decade. Below 1e-4 the LOO predictions no longer change (the minimum-norm interpolant). Above 1 the
@@ -67,7 +79,8 @@ class SRPRidge(Metric):
 
     def _fitted_alone(self, reduced, target: np.ndarray, stimuli):
         """LOO predictions of ridge fitted on ``stimuli`` alone (``target``: their rows) and the α chosen."""
-        return loo_predictions(None, target, self.options["alphas"], decomposition=self._decomposition(reduced, stimuli))
+        return loo_predictions(None, target, self.options["alphas"],
+                               decomposition=self._decomposition(reduced, stimuli))
 
     def halves_left_out(self, reduced, target: np.ndarray, halves) -> list:
         """Per half, each neuron's score with each of the half's stimuli left out (its stimuli × neurons):

