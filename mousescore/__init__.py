@@ -45,6 +45,7 @@ _PUBLIC = {
     "load_netcdf": ("data.assemblies", "load_netcdf"),
     "save_netcdf": ("data.assemblies", "save_netcdf"),
     "load_dataset": ("data.datasets", "load_dataset"),
+    "stimulus_sampler": ("data.datasets", "stimulus_sampler"),
     "fetch_files": ("data.datasets", "fetch_files"),
     "resolve_file": ("data.files", "resolve"),
     "verify_file": ("data.files", "verify"),

@@ -8,7 +8,9 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Callable, Dict, Mapping, Optional
+
+import numpy as np
 
 from .. import config
 from ..config import DATA_PATH_VARIABLE
@@ -59,6 +61,15 @@ def load_dataset(identifier: str, registry: Optional[Registry] = None) -> Mappin
     _loaded[str(folder)] = products
     return products
 
+
+
+def stimulus_sampler(identifier: str) -> Callable[[int], np.ndarray]:
+    """A dataset plugin's ``sample_images`` for its data card: ``count`` stimuli of the dataset evenly
+    spaced over the set, (n, height, width[, channels]) in [0, 1], read from its packaged products."""
+    def sample_images(count: int = 6) -> np.ndarray:
+        images = np.asarray(load_dataset(identifier)["stimuli"].values)
+        return images[np.linspace(0, len(images) - 1, count).round().astype(int)]
+    return sample_images
 
 def _read_products(folder: Path):
     manifest = folder / "products.json"

@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from mousescore import DataError, DatasetSpec, RemoteFile, StimulusSet, load_dataset, load_pickle
+from mousescore import DataError, DatasetSpec, RemoteFile, StimulusSet, load_pickle, stimulus_sampler
 
 from .builder import build
 from .scenes import N_SCENES, SCENE_SIDE, STIMULUS_SET, scene_ids
@@ -73,13 +73,6 @@ def download_build(**options):
     return download_and_build(**options)
 
 
-def sample_images(count: int = 6) -> np.ndarray:
-    """A few scenes, evenly spaced over the set, (n, height, width, channels) in [0, 1]: the leaderboard's
-    data card shows them."""
-    scenes = load_dataset("allen")["stimuli"].values
-    return scenes[np.linspace(0, len(scenes) - 1, count).round().astype(int)]
-
-
 # The data card of the leaderboard's benchmark pages (facts from the upstream files and their papers)
 CARD = {
     "title": "Allen Brain Observatory Visual Coding: natural scenes",
@@ -104,4 +97,4 @@ CARD = {
 DATASET = DatasetSpec(
     "allen", FILES, package, packager_version="1", builder=build, downloader=download_build,
     metadata={"description": "Allen Brain Observatory: 118 natural scenes and the site RDMs (area x cortical "
-                             "layer) of Conwell et al. 2021", **CARD, "sample_images": sample_images})
+                             "layer) of Conwell et al. 2021", **CARD, "sample_images": stimulus_sampler("allen")})

@@ -2,7 +2,7 @@
 regions to the same 50 natural images (Antolík et al. 2016, S1 Dataset), and the images."""
 import numpy as np
 
-from mousescore import DataError, DatasetSpec, NeuroidAssembly, RemoteFile, StimulusSet, load_dataset
+from mousescore import DataError, DatasetSpec, NeuroidAssembly, RemoteFile, StimulusSet, stimulus_sampler
 
 _BASE = "https://raw.githubusercontent.com/kovacspe/diplomka/8d9edca5ae7af9bc903086581d3d79e75d7c07b4/data"
 REGIONS = ("region1", "region2")
@@ -62,13 +62,6 @@ def package(files):
     return {"stimuli": stimuli, "responses": responses}
 
 
-def sample_images(count: int = 6) -> np.ndarray:
-    """A few images, evenly spaced over the set, (n, height, width, channels) in [0, 1]: the leaderboard's
-    data card shows them."""
-    images = load_dataset("antolik2016")["stimuli"].values
-    return images[np.linspace(0, len(images) - 1, count).round().astype(int)]
-
-
 # The data card of the leaderboard's benchmark pages (facts from the upstream files and the paper)
 CARD = {
     "title": "Antolík et al. (2016): mouse V1 responses to natural images (S1 Dataset)",
@@ -91,4 +84,4 @@ DATASET = DatasetSpec(
     "antolik2016", FILES, package, packager_version="1",
     metadata={"description": "Mouse V1 layer 2/3, two recording regions (103 and 55 neurons), 50 natural "
                              "images, 10 and 8 repeats (Antolik et al. 2016, S1 Dataset)",
-              **CARD, "sample_images": sample_images})
+              **CARD, "sample_images": stimulus_sampler("antolik2016")})

@@ -6,7 +6,7 @@ import zipfile
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from mousescore import DataError, DatasetSpec, NeuroidAssembly, RemoteFile, StimulusSet, load_dataset, open_zip
+from mousescore import DataError, DatasetSpec, NeuroidAssembly, RemoteFile, StimulusSet, open_zip, stimulus_sampler
 
 _BASE = ("https://raw.githubusercontent.com/cowleygroup/V4_compact_models/"
          "f4552ad9d34a466ebc66658f72a08a8e5038f1cf/data_V4_responses")
@@ -66,13 +66,6 @@ def package(files):
     return {"stimuli": stimuli, "responses": assembly}
 
 
-def sample_images(count: int = 6) -> np.ndarray:
-    """A few images, evenly spaced over the set, (n, height, width, channels) in [0, 1]: the leaderboard's
-    data card shows them."""
-    images = load_dataset("cowley2023")["stimuli"].values
-    return images[np.linspace(0, len(images) - 1, count).round().astype(int)]
-
-
 # The data card of the leaderboard's benchmark pages (facts from the upstream files and the paper)
 CARD = {
     "title": "Cowley et al. (2023): macaque V4 responses to natural and synthesized images",
@@ -93,4 +86,4 @@ CARD = {
 DATASET = DatasetSpec(
     "cowley2023", FILES, package, packager_version="1",
     metadata={"description": "Macaque V4, session 210325: 640 images, 50 neurons, 6-10 repeats each",
-              **CARD, "sample_images": sample_images})
+              **CARD, "sample_images": stimulus_sampler("cowley2023")})

@@ -4,7 +4,7 @@ import scipy.io
 import xarray as xr
 from scipy.spatial.distance import squareform
 
-from mousescore import DataError, DatasetSpec, RemoteFile, StimulusSet, load_dataset
+from mousescore import DataError, DatasetSpec, RemoteFile, StimulusSet, stimulus_sampler
 
 FILES = [RemoteFile(
     "mat", "https://raw.githubusercontent.com/rsagroup/rsatoolbox/f1f83cadb7243492a1aae7460466e0f0140b20ac"
@@ -38,13 +38,6 @@ def package(files):
     return {"stimuli": stimuli, "rdms": rdms}
 
 
-def sample_images(count: int = 6) -> np.ndarray:
-    """A few images, evenly spaced over the set, (n, height, width, channels) in [0, 1]: the leaderboard's
-    data card shows them."""
-    images = load_dataset("kriegeskorte2008")["stimuli"].values
-    return images[np.linspace(0, len(images) - 1, count).round().astype(int)]
-
-
 # The data card of the leaderboard's benchmark pages (facts from the upstream file and the paper)
 CARD = {
     "title": "Kriegeskorte et al. (2008): 92 object images, macaque IT RDM",
@@ -67,4 +60,5 @@ CARD = {
 DATASET = DatasetSpec(
     "kriegeskorte2008", FILES, package, packager_version="1",
     metadata={"description": "92 object images with the macaque IT (Kiani 2007, 674 neurons) and human IT "
-                             "RDMs of Kriegeskorte et al. 2008", **CARD, "sample_images": sample_images})
+                             "RDMs of Kriegeskorte et al. 2008",
+              **CARD, "sample_images": stimulus_sampler("kriegeskorte2008")})
