@@ -67,7 +67,8 @@ def stimulus_sampler(identifier: str) -> Callable[[int], np.ndarray]:
     """A dataset plugin's ``sample_images`` for its data card: ``count`` stimuli of the dataset evenly
     spaced over the set, (n, height, width[, channels]) in [0, 1], read from its packaged products."""
     def sample_images(count: int = 6) -> np.ndarray:
-        images = np.asarray(load_dataset(identifier)["stimuli"].values)
+        stimuli: Any = load_dataset(identifier)["stimuli"]
+        images = np.asarray(stimuli.values)
         return images[np.linspace(0, len(images) - 1, count).round().astype(int)]
     return sample_images
 
