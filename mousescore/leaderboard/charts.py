@@ -9,7 +9,7 @@ the same data gives the same bytes.
 from __future__ import annotations
 
 import math
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, TypeGuard
 
 from ..results.profile_range import profile_range
 from .markup import esc
@@ -50,7 +50,7 @@ def _tick_text(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".") if value else "0"
 
 
-def _finite(value) -> bool:
+def _finite(value: Optional[float]) -> TypeGuard[float]:
     return value is not None and math.isfinite(value)
 
 
@@ -134,7 +134,8 @@ def _axes(plot_x, plot_y, plot_w, plot_h, low, high, y) -> str:
 
 def _segments(depths: Sequence[float], values: Sequence[Optional[float]], columns: float) -> List[List[Tuple]]:
     """The profile's runs of finite values, each thinned to two points per one of ``columns`` columns."""
-    runs, run = [], []
+    runs: List[List[Tuple[float, float]]] = []
+    run: List[Tuple[float, float]] = []
     for depth, value in zip(depths, values):
         if _finite(value):
             run.append((depth, value))
@@ -166,7 +167,9 @@ def _thinned(points: List[Tuple[float, float]], columns: int) -> List[Tuple[floa
     same at the panel's size, spikes and collapses included)."""
     if len(points) <= 2 * columns:
         return points
-    kept, bucket, current = [], [], None
+    kept: List[Tuple[float, float]] = []
+    bucket: List[Tuple[float, float]] = []
+    current = None
     for point in points:
         column = int(point[0] * columns)
         if column != current and bucket:
@@ -233,7 +236,7 @@ def ranking(rows: Sequence[Dict], label: str, ceiling: Optional[float] = None) -
                      f'<text x="{x(ceiling) + 3:.1f}" y="{top - 18}" class="muted">ceiling</text>')
     for index, row in enumerate(shown):
         cy = top + index * ROW_HEIGHT + ROW_HEIGHT / 2
-        color = CATEGORY_COLORS.get(row.get("category"), LINE)
+        color = CATEGORY_COLORS.get(row.get("category") or "", LINE)
         name = row["model"] if len(row["model"]) <= 34 else row["model"][:33] + "…"
         parts.append(f'<text x="{RANK_LABELS}" y="{cy + 3.5:.1f}" text-anchor="end">{esc(name)}</text>')
         interval = row.get("interval")   # (the numbers themselves are in the table and the CSV)

@@ -186,7 +186,7 @@ def model_facts(metadata: Dict) -> Dict[str, str]:
 
 def cell_values(overview: Dict, records: List[Dict], columns: Sequence[Column]) -> Dict[str, Dict]:
     """{model: {column key: value}}: a benchmark column's CV value, the score columns' means."""
-    by_model = defaultdict(dict)
+    by_model: Dict[str, Dict[str, Dict]] = defaultdict(dict)
     for record in records:
         by_model[record["model"]][record["benchmark"]] = record
     keys = {column.key for column in columns}
@@ -202,7 +202,7 @@ def cell_values(overview: Dict, records: List[Dict], columns: Sequence[Column]) 
 
 def max_values(records: List[Dict]) -> Dict[str, Dict[str, Optional[float]]]:
     """{model: {benchmark: its Max}}, shown on hovering a benchmark's cell."""
-    found = defaultdict(dict)
+    found: Dict[str, Dict[str, Optional[float]]] = defaultdict(dict)
     for record in records:
         found[record["model"]][record["benchmark"]] = number(record.get("value"))
     return found
@@ -380,8 +380,8 @@ def _controls(rows: List[Dict], filters: Dict[str, Dict[str, str]]) -> str:
     selects = []
     extra = sorted({key for found in filters.values() for key in found})
     for key, label in list(FILTER_KEYS) + [(key, key.replace("_", " ").capitalize()) for key in extra]:
-        found = sorted({(model_facts(row["metadata"]) if key in dict(FILTER_KEYS) else filters[row["model"]]).get(key)
-                        for row in rows} - {None})
+        facts = [model_facts(row["metadata"]) if key in dict(FILTER_KEYS) else filters[row["model"]] for row in rows]
+        found = sorted({value for value in (each.get(key) for each in facts) if value is not None})
         options = '<option value="">all</option>' + "".join(f'<option value="{esc(v)}">{esc(v)}</option>'
                                                            for v in found)
         selects.append(f'<label>{esc(label)} <select id="filter-{esc(key)}" data-filter="{esc(key)}">'

@@ -24,8 +24,8 @@ class ProfileRange(NamedTuple):
 def profile_range(values: Sequence[Optional[float]], keep: Iterable[Optional[float]] = ()) -> ProfileRange:
     """The range to draw ``values`` in (None and NaN ignored), with the indices of those left outside;
     ``keep`` (e.g. ceilings) always lies inside. With fewer than 4 finite values nothing is clipped."""
-    finite = sorted(v for v in values if _finite(v))
-    kept = [v for v in keep if _finite(v)]
+    finite = sorted(_finite_only(values))
+    kept = _finite_only(keep)
     if not finite and not kept:
         return ProfileRange(0.0, 1.0, [], [])
     lower, upper = -math.inf, math.inf
@@ -37,13 +37,13 @@ def profile_range(values: Sequence[Optional[float]], keep: Iterable[Optional[flo
     low, high = min(inside), max(inside)
     pad = MARGIN * (high - low or abs(high) or 1.0)
     low, high = low - pad, high + pad
-    below = [i for i, v in enumerate(values) if _finite(v) and v < low]
-    above = [i for i, v in enumerate(values) if _finite(v) and v > high]
+    below = [i for i, v in enumerate(values) if v is not None and math.isfinite(v) and v < low]
+    above = [i for i, v in enumerate(values) if v is not None and math.isfinite(v) and v > high]
     return ProfileRange(low, high, below, above)
 
 
-def _finite(value) -> bool:
-    return value is not None and math.isfinite(value)
+def _finite_only(values: Iterable[Optional[float]]) -> List[float]:
+    return [v for v in values if v is not None and math.isfinite(v)]
 
 
 def _quantile(ordered: Sequence[float], q: float) -> float:

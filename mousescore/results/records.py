@@ -80,7 +80,7 @@ def _plain_metadata(metadata: Dict) -> Dict:
 
 def make_record(score: Score, model_metadata: Dict, benchmark_metadata: Dict) -> Dict:
     """The flat record of one score (what :func:`read_records` returns)."""
-    record = {"record_version": RECORD_VERSION}
+    record: Dict[str, Any] = {"record_version": RECORD_VERSION}
     record.update({k: v for k, v in asdict(score).items() if k != "unit_scores"})
     record["model_metadata"] = _plain_metadata(model_metadata)
     record["benchmark_metadata"] = _plain_metadata(benchmark_metadata)
@@ -168,7 +168,7 @@ def pack_model(records: List[Dict]) -> Dict:
         layers = list(record.get("layer_profile") or {})
         if layers not in layer_lists:
             layer_lists.append(layers)
-        entry = {k: record.get(k) for k in _PER_BENCHMARK}
+        entry: Dict[str, Any] = {k: record.get(k) for k in _PER_BENCHMARK}
         entry.update({k: record[k] for k in EXTRA_SCORE_FIELDS if k in record})
         for name in _TEXTS:
             text = entry[name] or ""

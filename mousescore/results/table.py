@@ -249,8 +249,8 @@ def _few(names, count: int = 8) -> str:
 
 def _cv_columns(a: Score, b: Score, names, level: float, unpaired: bool) -> Dict[str, float]:
     """The CV values of two scores and the board's comparison of them (NaN where it cannot be made)."""
-    evidence = [score_evidence(a), score_evidence(b)]
-    found = None if unpaired or None in evidence else cv_difference(*evidence, level)
+    first, second = score_evidence(a), score_evidence(b)
+    found = None if unpaired or first is None or second is None else cv_difference(first, second, level)
     return {f"{names[0]} CV": a.cv_value, f"{names[1]} CV": b.cv_value,
             "cv_difference": found["difference"] if found else a.cv_value - b.cv_value,
             "cv_low": found["low"] if found else math.nan, "cv_high": found["high"] if found else math.nan,
