@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter, defaultdict
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 from scipy.stats import friedmanchisquare, rankdata, spearmanr
@@ -143,12 +143,19 @@ def area_records(benchmarks: ModelRecords, metric: str) -> Dict[str, Record]:
     return {area: benchmarks[f"allen.{area}-{metric}"] for area in AREAS if f"allen.{area}-{metric}" in benchmarks}
 
 
+def mean_or_none(values: Iterable[Optional[float]]) -> Optional[float]:
+    """The mean, or None where any value is missing."""
+    present = list(values)
+    found = [value for value in present if value is not None]
+    return statistics.fmean(found) if len(found) == len(present) else None
+
+
 def part_mean(benchmarks: ModelRecords, score: str) -> Tuple[Optional[float], List[str]]:
     """Mean value over the score's benchmarks, or None, with the sites lacking a finite value."""
     names = score_benchmarks(score)
     values = {name: number(benchmarks[name]["value"]) if name in benchmarks else None for name in names}
     missing = [benchmark_parts(name)[1] for name in names if values[name] is None]
-    return (None if missing else statistics.fmean(values.values())), missing
+    return mean_or_none(values.values()), missing
 
 
 def part_evidence(benchmarks: ModelRecords, score: str) -> Optional[Dict]:
@@ -161,7 +168,7 @@ def part_cv(benchmarks: ModelRecords, score: str) -> Optional[float]:
     """Mean of the cross-validated values over the score's benchmarks (None unless all have one)."""
     values = [number(benchmarks[name].get("cv_value")) if name in benchmarks else None
               for name in score_benchmarks(score)]
-    return None if None in values else statistics.fmean(values)
+    return mean_or_none(values)
 
 
 def model_scores(benchmarks: ModelRecords) -> Dict:
@@ -172,10 +179,9 @@ def model_scores(benchmarks: ModelRecords) -> Dict:
         values[score], missing[score] = part_mean(benchmarks, score)
         cv[score] = part_cv(benchmarks, score)
         evidence[score] = part_evidence(benchmarks, score) if values[score] is not None else None
-    both = [values[metric] for metric in AREA_METRICS]
-    values["mouse_score"] = None if None in both else statistics.fmean(both)
-    both_cv = [cv[metric] for metric in AREA_METRICS]
-    cv["mouse_score"] = None if None in both_cv or values["mouse_score"] is None else statistics.fmean(both_cv)
+    values["mouse_score"] = mean_or_none(values[metric] for metric in AREA_METRICS)
+    both_cv = mean_or_none(cv[metric] for metric in AREA_METRICS)
+    cv["mouse_score"] = None if values["mouse_score"] is None else both_cv
     parts = [evidence[metric] for metric in AREA_METRICS]
     evidence["mouse_score"] = mean_evidence(parts) if values["mouse_score"] is not None else None
     return {"values": values, "evidence": evidence, "cv": cv, "missing": missing}
@@ -223,10 +229,10 @@ def comparisons(names: Sequence[str], evidence: Sequence[Dict], alpha: float = A
     """Claims over the models (their CV values' evidence on one plan): rank intervals, and the pairs
     that differ with Holm's correction over all pairs."""
     first, second = np.triu_indices(len(names), k=1)
-    compared = [cv_difference(evidence[a], evidence[b], LEVEL) for a, b in zip(first, second)]
+    compared = [cv_difference(evidence[int(a)], evidence[int(b)], LEVEL) for a, b in zip(first, second)]
     p_values = np.array([c["p"] if c else 1.0 for c in compared])
     differs = holm(p_values, alpha)
-    differs_from = {name: [] for name in names}
+    differs_from: Dict[str, List[str]] = {name: [] for name in names}
     for a, b in zip(first[differs], second[differs]):
         differs_from[names[a]].append(names[b])
         differs_from[names[b]].append(names[a])
@@ -320,8 +326,8 @@ def trained_vs_random(records: List[Record]) -> Dict:
         partner = twin_of(model, model_metadata(models[model]))
         if partner not in scored or partner == model:
             continue
-        pair = {"trained": model, "random": partner, "family": model_metadata(models[model]).get("family"),
-                "difference": {}}
+        pair: Dict[str, Any] = {"trained": model, "random": partner,
+                                "family": model_metadata(models[model]).get("family"), "difference": {}}
         for score in panels:
             trained, random = scored[model]["cv"][score], scored[partner]["cv"][score]
             pair[score] = {"trained": trained, "random": random}
@@ -365,7 +371,7 @@ def one_backbone_tasks(records: List[Record]) -> Dict:
     networks = []
     for model in members:
         metadata = model_metadata(models[model])
-        entry = {"model": model, "task": tasks[model], "training_data": metadata.get("training_data"),
+        entry: Dict[str, Any] = {"model": model, "task": tasks[model], "training_data": metadata.get("training_data"),
                  "framework": metadata.get("framework") or metadata.get("family"),
                  "quantization": metadata.get("quantization") or "float32", "cv": {}, "vs_random": {},
                  "vs_reference": {}}
@@ -435,7 +441,7 @@ def depth_by_area(records: List[Record]) -> Dict:
     rng = np.random.default_rng(DEPTH_SEED)
     metrics = {}
     for metric in figure_scores(scored, AREA_METRICS):
-        areas = {area: {name: [] for name in CATEGORIES} for area in HIERARCHY}
+        areas: Dict[str, Dict[str, List[Dict]]] = {area: {name: [] for name in CATEGORIES} for area in HIERARCHY}
         blocks = []
         for model, benchmarks in models.items():
             kind = category(model_metadata(benchmarks))
@@ -444,8 +450,9 @@ def depth_by_area(records: List[Record]) -> Dict:
             for area in HIERARCHY:
                 if depths.get(area) is not None:
                     areas[area][kind].append({"model": model, "depth": depths[area]})
-            if all(depths.get(area) is not None for area in HIERARCHY):
-                blocks.append([depths[area] for area in HIERARCHY])
+            block = [depth for depth in (depths.get(area) for area in HIERARCHY) if depth is not None]
+            if len(block) == len(HIERARCHY):
+                blocks.append(block)
         medians = {area: {name: _median(points) for name, points in groups.items()} for area, groups in areas.items()}
         intervals = {area: {name: median_interval([p["depth"] for p in points], rng) for name, points in groups.items()}
                      for area, groups in areas.items()}
@@ -489,15 +496,16 @@ def family_mosaic(records: List[Record]) -> Dict:
     metrics = {}
     for metric in figure_scores(scored, AREA_METRICS):
         groups: Dict[str, List[Dict]] = defaultdict(list)
-        ceilings = []
+        ceilings: List[float] = []
         for model, benchmarks in models.items():
-            ceilings += [number(record.get("ceiling")) for record in area_records(benchmarks, metric).values()]
+            ceilings += [ceiling for ceiling in (number(record.get("ceiling"))
+                                                 for record in area_records(benchmarks, metric).values())
+                         if ceiling is not None]
             score = scored[model]["values"][metric]
             if score is None:
                 continue
             metadata = model_metadata(benchmarks)
             groups[group_of(metadata)].append({"model": model, "score": score, "category": category(metadata)})
-        ceilings = [ceiling for ceiling in ceilings if ceiling is not None]
         ordered = sorted(groups.items(), key=lambda item: best_first(
             statistics.median(point["score"] for point in item[1]), item[0]))
         metrics[metric] = {

@@ -42,7 +42,7 @@ from typing import Any, Mapping, Optional, Tuple
 Evidence = Mapping[str, Any]   # {"value", "jackknife"[, "pair_sketch"]} or {"value", "draws", "splits"}
 
 
-def evidence_of(value: float, jackknife=None, draws=None, splits=None, pair_sketch=None) -> Optional[dict]:
+def evidence_of(value: Optional[float], jackknife=None, draws=None, splits=None, pair_sketch=None) -> Optional[dict]:
     """A CV value's evidence from a score's fields (``cv_value``, ``cv_jackknife``, ``cv_draws``,
     ``cv_splits``, ``cv_pair_sketch``), or None where it has neither kind."""
     if value is None or not math.isfinite(value):
