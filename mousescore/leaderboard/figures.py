@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import textwrap
-from typing import Dict, List, Sequence
+from typing import Any, Dict, List, Sequence
 
 import matplotlib
 
@@ -25,8 +25,9 @@ from .analyses import CATEGORIES  # noqa: E402
 # text.parse_math off: names and metadata come from records (pull requests), and a "$...$" in them
 # must be drawn as written, not parsed as mathtext (malformed mathtext raises and stops the build); no
 # label of ours uses mathtext.
-STYLE = {"svg.hashsalt": "mousescore", "svg.fonttype": "none", "font.size": 9, "axes.titlesize": 9,
-         "axes.spines.top": False, "axes.spines.right": False, "text.parse_math": False}
+# (typed Any: matplotlib types rc_context's keys as a Literal of every rc name)
+STYLE: Any = {"svg.hashsalt": "mousescore", "svg.fonttype": "none", "font.size": 9, "axes.titlesize": 9,
+              "axes.spines.top": False, "axes.spines.right": False, "text.parse_math": False}
 CATEGORY_STYLE = {"trained": {"color": "#1f6fb4", "marker": "o", "label": "trained"},
                   "random": {"color": "#e07b00", "marker": "s", "label": "random init"},
                   "baseline": {"color": "#6b6b6b", "marker": "^", "label": "baseline"}}
@@ -42,7 +43,7 @@ LABEL_OFFSETS = [(4, 4), (4, -4), (-4, 4), (-4, -4)] + [
 
 def _panels(count: int, width: float = 4.4, height: float = 3.6):
     figure, axes = plt.subplots(1, count, figsize=(width * count, height), squeeze=False)
-    figure.panel_width = width
+    figure.panel_width = width   # type: ignore[attr-defined]  # read by _title, to wrap to the panel
     return figure, list(axes[0])
 
 
