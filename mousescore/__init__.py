@@ -32,6 +32,12 @@ _PUBLIC = {
     "BENCHMARK_METADATA": ("registry.contracts", "BENCHMARK_METADATA"),
     "PUBLIC_MODULES": ("registry.contracts", "PUBLIC_MODULES"),
     "Registry": ("registry.plugins", "Registry"),
+    "LayerReductions": ("registry.layer_reductions", "LayerReductions"),
+    "Evidence": ("registry.contracts", "Evidence"),
+    "units_are_independent": ("registry.contracts", "units_are_independent"),
+    "cached": ("registry.caches", "cached"),
+    "register_cache": ("registry.caches", "register_cache"),
+    "clear_caches": ("registry.caches", "clear_caches"),
     "get_registry": ("registry.plugins", "get_registry"),
     # errors
     "MousescoreError": ("errors", "MousescoreError"),

@@ -27,7 +27,9 @@ from .data.assemblies import StimulusSet
 from .extraction.extract import LayerFeatures, extract
 from .extraction.functions import FeatureFunction, extract_function
 from .numerics import reductions
+from .registry.caches import register_cache
 from .registry.contracts import BENCHMARK_METADATA, MODEL_METADATA, Metric, ResamplableMetric
+from .registry.layer_reductions import LayerReductions
 from .registry.specs import BenchmarkSpec, DatasetSpec, LoadedModel, MetricSpec, ModelSpec
 from .results.score import Score
 from .scoring.benchmark import Benchmark
@@ -59,6 +61,7 @@ class _ModelRun:
 
 
 _shared: Dict[Tuple[str, int], Tuple[Any, Any, Any]] = {}   # (kind, id(spec)) -> (spec, key, value)
+register_cache(_shared.clear)
 
 
 def _once(kind: str, spec, key, make, keep: int):
@@ -181,8 +184,9 @@ def _target(spec: MetricSpec, responses, rdms):
     return rdms if spec.metadata["target"] == "rdms" else responses
 
 
-def _reduced(metric: Metric, rows: np.ndarray) -> dict:
-    return {key: reductions.reduce_all(key, rows) for key in metric.reductions()}
+def _reduced(metric: Metric, rows: np.ndarray) -> LayerReductions:
+    """The reductions of ``rows`` (one layer's features) the metric asks for, as scoring gives them."""
+    return LayerReductions({key: reductions.reduce_all(key, rows) for key in metric.reductions()})
 
 
 def check_metric_metadata(spec: MetricSpec) -> None:
@@ -329,7 +333,7 @@ def check_benchmark_scores(spec: BenchmarkSpec) -> None:
     benchmark = _benchmark(spec)
     pixels = benchmark.stimuli.values.reshape(benchmark.stimuli.sizes["presentation"], -1)
     features = LayerFeatures(stimulus_ids=benchmark.stimuli.stimulus_ids(), layers=["pixels"],
-                             reduced={"pixels": _reduced(benchmark.metric, pixels.astype(np.float32))})
+                             reduced={"pixels": dict(_reduced(benchmark.metric, pixels.astype(np.float32)))})
     score = benchmark.score("pixels", features)
     assert isinstance(score, Score) and -1 <= score.value <= 1, f"benchmark {spec.identifier}: score {score.value}"
     assert score.n_units > 0, f"benchmark {spec.identifier}: no unit was scored"

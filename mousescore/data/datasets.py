@@ -16,12 +16,14 @@ from .. import config
 from ..config import DATA_PATH_VARIABLE
 from ..errors import DataError
 from ..faults import checkpoint
+from ..registry.caches import register_cache
 from ..registry.plugins import Registry, get_registry
 from ..registry.specs import DatasetSpec
 from .assemblies import load_netcdf, save_netcdf
 from .files import resolve, sha256_of, verify
 
 _loaded: Dict[str, Mapping[str, object]] = {}
+register_cache(_loaded.clear)
 logger = logging.getLogger("mousescore")
 
 

@@ -14,9 +14,12 @@ from typing import Dict, Tuple
 
 import numpy as np
 
+from ..registry.caches import register_cache
+
 # id(object) -> (weak reference, digest): a stimulus set is hashed once per process (Allen's 118 scenes
 # are ~500 MB of float32: 0.3 s), and the reference confirms the id still names the same object.
 _DIGESTS: Dict[int, Tuple[weakref.ref, str]] = {}
+register_cache(_DIGESTS.clear)
 
 
 def array_digest(values, *labels) -> str:

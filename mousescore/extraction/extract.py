@@ -27,6 +27,7 @@ from ..faults import checkpoint
 from ..numerics import torch_kernels
 from ..numerics.projection import release_buffers
 from ..numerics.reductions import Reduction, finish, is_rowwise, reduce
+from ..registry.layer_reductions import LayerReductions
 from ..registry.specs import LoadedModel
 from .device import full_float32, resolve_device
 from .layers import first_tensor, preprocess, recorded_modules
@@ -87,9 +88,17 @@ class LayerFeatures:
     reduced: Dict[str, Dict[Reduction, np.ndarray]] = field(default_factory=dict)
     nonfinite: set = field(default_factory=set)   # layers with NaN/inf activations: not scored
     seconds: float = 0.0
+    _derived: Dict[str, LayerReductions] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def relative_depth(self, layer: str) -> float:
         return self.layers.index(layer) / max(len(self.layers) - 1, 1)
+
+    def reductions_of(self, layer: str) -> LayerReductions:
+        """The layer's reductions as metrics receive them (read-only), with what metrics derive from
+        them kept beside them for every benchmark scored on these features, and freed with them."""
+        if layer not in self._derived:
+            self._derived[layer] = LayerReductions(self.reduced[layer])
+        return self._derived[layer]
 
 
 def _finite(rows) -> bool:

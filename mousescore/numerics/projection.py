@@ -16,6 +16,8 @@ from typing import Dict, Tuple
 import numpy as np
 import scipy.sparse as sp
 
+from ..registry.caches import register_cache
+
 # Matrices are reused across batches and across layers of equal width; about 8 bytes per non-zero
 # (k·√p of them), kept least-recently-used within this budget.
 CACHE_BYTES = 2 << 30
@@ -36,7 +38,9 @@ def sparse_projection_matrix(n_features: int, n_components: int, seed: int = 0) 
     return matrix
 
 
+@register_cache
 def clear_cache() -> None:
+    """Forget the projection matrices and free the transposition buffers."""
     _cache.clear()
     release_buffers()
 

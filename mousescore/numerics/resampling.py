@@ -12,13 +12,13 @@ so that the paired difference of two models has an interval from their stored dr
 """
 from __future__ import annotations
 
-import functools
 import weakref
 import zlib
 from typing import Any, Callable, Dict, Optional, Tuple
 
 import numpy as np
 
+from ..registry.caches import cached, register_cache
 from .rsa import triangle_positions
 
 N_DRAWS = 200        # bootstrap draws per score
@@ -39,7 +39,7 @@ def _counts(picks: np.ndarray, n: int) -> np.ndarray:
     return counts
 
 
-@functools.lru_cache(maxsize=16)
+@cached(maxsize=16)
 def stimulus_resamples(n: int, key: str, n_draws: int = N_DRAWS) -> "StimulusWeights":
     """Bootstrap counts (draws × n): how often each stimulus is drawn, n draws with replacement.
     One object per plan in a process, so that what it remembers serves every model and benchmark."""
@@ -47,14 +47,14 @@ def stimulus_resamples(n: int, key: str, n_draws: int = N_DRAWS) -> "StimulusWei
     return StimulusWeights(_counts(rng.integers(0, n, size=(n_draws, n)), n))
 
 
-@functools.lru_cache(maxsize=16)
+@cached(maxsize=16)
 def seeded_resamples(n: int, n_draws: int, seed: int) -> "StimulusWeights":
     """Bootstrap counts from ``default_rng(seed)``: the same draws as ``n_draws`` successive
     ``rng.integers(0, n, n)`` calls."""
     return StimulusWeights(_counts(np.random.default_rng(seed).integers(0, n, size=(n_draws, n)), n))
 
 
-@functools.lru_cache(maxsize=256)     # one per benchmark of a run, read-only
+@cached(maxsize=256)     # one per benchmark of a run, read-only
 def unit_resamples(n_units: int, key: str, n_draws: int = N_DRAWS) -> np.ndarray:
     """Bootstrap counts (draws × units) of the neurons, drawn with replacement."""
     rng = np.random.default_rng(plan_seed(f"units:{key}", "stimuli"))
@@ -63,7 +63,7 @@ def unit_resamples(n_units: int, key: str, n_draws: int = N_DRAWS) -> np.ndarray
     return counts
 
 
-@functools.lru_cache(maxsize=16)
+@cached(maxsize=16)
 def half_splits(n: int, key: str, n_splits: int = N_SPLITS, with_all: bool = False) -> "StimulusWeights":
     """0/1 weights (2·splits × n): row s is a random half of the stimuli (⌊n/2⌋ of them), row
     splits + s its complement; ``with_all``: a first row of ones (all stimuli) before them."""
@@ -109,6 +109,9 @@ def forget_targets() -> None:
     benchmark: the sides of ~100 benchmarks' targets under the bootstrap plans held ~75 MiB)."""
     for plan in list(_PLANS):
         plan._memo.clear()
+
+
+register_cache(forget_targets)
 
 
 def as_weights(weights, n: int) -> StimulusWeights:
@@ -182,7 +185,7 @@ def sketch_pairs(values: np.ndarray, key: str, size: int = PAIR_SKETCH_SIZE) -> 
     return sketch
 
 
-@functools.lru_cache(maxsize=2)      # the one chunk of 118 stimuli serves a model's 27 Allen benchmarks
+@cached(maxsize=2)      # the one chunk of 118 stimuli serves a model's 27 Allen benchmarks
 def _directions(seed: int, number: int, size: int, length: int) -> np.ndarray:
     directions = np.random.default_rng([seed, number]).standard_normal((size, length))
     directions.flags.writeable = False
@@ -232,7 +235,7 @@ def model_triangle(model_rdm: np.ndarray) -> np.ndarray:
     return np.asarray(model_rdm, dtype=np.float64).reshape(-1)[triangle_positions(n)]
 
 
-@functools.lru_cache(maxsize=8)
+@cached(maxsize=8)
 def _pairs(n: int) -> Tuple[np.ndarray, np.ndarray]:
     return np.triu_indices(n, k=1)
 

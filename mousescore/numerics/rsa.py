@@ -1,10 +1,9 @@
 """Representational similarity: RDM = 1 − Pearson r between stimuli; score = Pearson of upper triangles."""
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
+from ..registry.caches import cached
 from .disk_memo import disk_memo
 from .stats import pearson_rows, split_half_correction, split_half_means, split_half_sizes, working_array
 
@@ -40,7 +39,7 @@ def upper_triangle(matrix: np.ndarray) -> np.ndarray:
     return matrix.reshape(-1)[triangle_positions(matrix.shape[0])]
 
 
-@functools.lru_cache(maxsize=8)
+@cached(maxsize=8)
 def triangle_positions(n: int) -> np.ndarray:
     """Flat positions of the upper triangle (diagonal excluded) of an n × n matrix, row by row."""
     rows, cols = np.triu_indices(n, k=1)

@@ -13,11 +13,13 @@ from typing import Dict, Tuple
 
 import numpy as np
 
+from ..registry.caches import register_cache
 from .projection import sparse_projection_matrix
 from .rsa import FLOAT64_WIDTH
 
 CHUNK = 1 << 14
 _matrices: Dict[Tuple, object] = {}
+register_cache(_matrices.clear)
 
 
 def _projection_tensor(n_features: int, n_components: int, seed: int, device):

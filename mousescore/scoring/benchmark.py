@@ -79,7 +79,7 @@ class Benchmark:
         else:   # a metric that only scores: Max alone
             summary = None
             values = {layer: ((float("nan"), np.full(len(self.unit_ids), np.nan)) if layer in features.nonfinite
-                              else _layer_value(self.metric, features.reduced[layer], self.target))
+                              else _layer_value(self.metric, features.reductions_of(layer), self.target))
                       for layer in features.layers}
             profile = {layer: value for layer, (value, _) in values.items()}
             per_layer = {layer: units for layer, (_, units) in values.items()}
@@ -89,8 +89,8 @@ class Benchmark:
         best = max(finite, key=finite.get)      # first layer wins ties (execution order)
         units = per_layer[best]
         scored = np.isfinite(units)
-        error, error_kind = self.metric.error(features.reduced[best], self.target, units)
-        evidence = self.metric.layer_evidence(features.reduced[best], self.target) if summary else None
+        error, error_kind = self.metric.error(features.reductions_of(best), self.target, units)
+        evidence = self.metric.layer_evidence(features.reductions_of(best), self.target) if summary else None
         draws, draws_kind = self._draws(evidence) if summary else ([], "")
         cv = summary.cv_value if summary else float("nan")
         with np.errstate(all="ignore"):   # units without a ceiling are left out of it (see module docstring)

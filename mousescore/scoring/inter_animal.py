@@ -12,6 +12,7 @@ import numpy as np
 
 from ..numerics.disk_memo import disk_memo
 from ..numerics.reductions import reduce_all
+from ..registry.layer_reductions import LayerReductions
 
 
 @disk_memo
@@ -25,7 +26,7 @@ def intermouse_scores(responses: np.ndarray, mice: np.ndarray, metric) -> np.nda
         if not others.any():
             continue
         predictors = responses[:, others].astype(np.float32)
-        reduced = {key: reduce_all(key, predictors) for key in metric.reductions()}
+        reduced = LayerReductions({key: reduce_all(key, predictors) for key in metric.reductions()})
         scores[own] = metric.layer_scores(reduced, responses[:, own])
     return scores
 

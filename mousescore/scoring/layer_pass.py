@@ -25,7 +25,6 @@ stimulus), so a 150-layer network costs no more memory than a 10-layer one.
 """
 from __future__ import annotations
 
-import functools
 import inspect
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
@@ -42,7 +41,9 @@ from ..numerics.resampling import (
     unit_resamples,
 )
 from ..numerics.stats import CentredColumns
-from ..registry.contracts import ResamplableMetric
+from ..registry.caches import cached
+from ..registry.contracts import ResamplableMetric, units_are_independent
+from ..registry.layer_reductions import LayerReductions
 
 N_DRAW_SPLITS = 1    # of those, the splits each bootstrap draw of the CV value is computed on
 DRAW_HALVES = tuple(range(N_DRAW_SPLITS)) + tuple(range(N_SPLITS, N_SPLITS + N_DRAW_SPLITS))
@@ -79,15 +80,15 @@ class _Pool:
 def summarize(benchmarks: Sequence, features) -> Dict[int, LayerSummary]:
     """Per benchmark (by ``id``) with a resamplable metric, its :class:`LayerSummary` on ``features``.
     Layer by layer, every pool in turn: what metrics derive from a layer on the way (the half
-    decompositions that srp_ridge and srp_ridge_gcv share) lives in a scratch copy of the layer's
-    reductions, dropped with the layer."""
+    decompositions that srp_ridge and srp_ridge_gcv share) is kept in the pass's own
+    :class:`LayerReductions` of the layer, dropped with the layer."""
     passes = [_Pass(pool) for pool in _pools([b for b in benchmarks if isinstance(b.metric, ResamplableMetric)])]
     for layer in features.layers:
         if layer in features.nonfinite:
             for layer_pass in passes:
                 layer_pass.skip(layer)
             continue
-        scratch = dict(features.reduced[layer])
+        scratch = LayerReductions(features.reduced[layer])
         for layer_pass in passes:
             layer_pass.add(layer, scratch)
     return {key: summary for layer_pass in passes for key, summary in layer_pass.finish().items()}
@@ -136,7 +137,7 @@ class _Pass:
         for state in self.states:
             state.summary.unit_scores[layer] = np.full(len(state.columns), np.nan)
 
-    def add(self, layer: str, reduced) -> None:
+    def add(self, layer: str, reduced: LayerReductions) -> None:
         metric = self.pool.metric
         evidence = metric.layer_evidence(reduced, self.pool.target)
         full = evidence.scores()[0]
@@ -201,13 +202,13 @@ def _plain_scores(evidences: Sequence, half_targets: Sequence, sides: Dict[int, 
     return scores
 
 
-@functools.lru_cache(maxsize=4)
+@cached(maxsize=4)
 def _subset_plan(n: int, key: str) -> StimulusWeights:
     """The halves' 0/1 weights, as a plan that remembers each target's side for every layer."""
     return StimulusWeights(half_splits(n, key, n_splits=N_SPLITS).matrix)
 
 
-@functools.lru_cache(maxsize=4)
+@cached(maxsize=4)
 def _cv_plan(n: int, key: str) -> StimulusWeights:
     """The halves' 0/1 weights, then each draw half's bootstrap counts within it: one plan, so that a
     metric that fits nothing scores every half and draw of a layer in one call."""
@@ -310,7 +311,7 @@ def _pools(benchmarks: Sequence) -> List[_Pool]:
         metric, shape = benchmark.metric, np.shape(benchmark.target)
         # responses (stimuli × neurons) or RDMs (sites × n × n), one unit per neuron or site
         layout = {2: (shape[1:], shape[:1]), 3: (shape[:1], shape[1:])}.get(len(shape))
-        poolable = (getattr(metric, "independent_units", False) and layout
+        poolable = (units_are_independent(metric) and layout
                     and layout[0] == (len(benchmark.unit_ids),))
         key = ((metric.identifier, repr(sorted(metric.options.items())), stimuli_digest(benchmark.stimuli),
                 len(shape), layout[1]) if poolable else ("alone", id(benchmark)))

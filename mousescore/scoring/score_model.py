@@ -1,7 +1,6 @@
 """Score one model on many benchmarks: extract features once per stimulus set, reuse stored scores."""
 from __future__ import annotations
 
-import functools
 import platform
 import sys
 import time
@@ -18,6 +17,7 @@ from ..extraction.feature_cache import FeatureCache, cache_key, function_cache_k
 from ..extraction.functions import FeatureFunction, extract_function
 from ..extraction.memory_budget import check_memory
 from ..numerics.resampling import forget_targets
+from ..registry.caches import cached
 from ..registry.plugins import Registry, get_registry
 from ..registry.specs import LoadedModel
 from ..results.score import Score
@@ -30,7 +30,7 @@ def log_to_stderr(message: str) -> None:
     print(f"[mousescore] {message}", file=sys.stderr, flush=True)
 
 
-@functools.lru_cache(maxsize=1)   # read once per process: each lookup parses package metadata
+@cached(maxsize=1)   # read once per process: each lookup parses package metadata
 def library_versions() -> Dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
     found = {"python": platform.python_version()}

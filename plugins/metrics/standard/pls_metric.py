@@ -21,12 +21,10 @@ Both fit PLS with :func:`fit_predict`, numpy's replay of scikit-learn's ``PLSReg
 eigendecomposition, the splits fitted side by side, and least squares where the components reach the
 features' rank (the same fit). scikit-learn stays the reference in the tests.
 """
-from functools import lru_cache
-
 import numpy as np
 from sklearn.model_selection import KFold, ShuffleSplit
 
-from mousescore import Metric
+from mousescore import LayerReductions, Metric, cached
 from mousescore.numerics import PredictionEvidence, gram_of, pearson_columns, reductions, restrict_summary
 
 FULL_GRAM = reductions.centered_gram()
@@ -245,7 +243,7 @@ def _power_method_steps(ratios: np.ndarray, start: np.ndarray) -> np.ndarray:
     return steps
 
 
-@lru_cache(maxsize=32)
+@cached(maxsize=32)
 def k_folds(n_stimuli: int, n_splits: int, seed: int) -> tuple:
     """scikit-learn's ``KFold(n_splits, shuffle=True, random_state=seed)`` splits of n stimuli, kept."""
     return tuple(KFold(n_splits, shuffle=True, random_state=seed).split(np.zeros((n_stimuli, 1))))
@@ -321,13 +319,10 @@ class BrainScorePLS(Metric):
 
     def split_scores(self, reduced, target: np.ndarray) -> np.ndarray:
         """Pearson r per split and neuron (splits × neurons) on each split's test stimuli; kept beside the
-        layer's features, so that ``error`` at the committed layer does not fit the 10 splits again."""
-        key = reductions.decomposition(("pls_brainscore", tuple(sorted(self.options.items()))))
-        kept = reduced.get(key)
-        if kept is None or kept[0] is not target:
-            kept = (target, self._fit_splits(reduced, target))
-            reduced[key] = kept
-        return kept[1]
+        layer's features for this target, so that ``error`` at the committed layer does not fit the 10
+        splits again."""
+        key = ("pls_brainscore", tuple(sorted(self.options.items())))
+        return LayerReductions.of(reduced).derive(key, lambda: self._fit_splits(reduced, target), of=target)
 
     def _fit_splits(self, reduced, target: np.ndarray) -> np.ndarray:
         features = principal_components(gram_of(np.asarray(reduced[FULL_GRAM], dtype=np.float64)))

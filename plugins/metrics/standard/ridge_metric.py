@@ -1,7 +1,7 @@
 """SRP-Ridge: sparse random projection, ridge with leave-one-out (GCV) predictions, Pearson r per neuron."""
 import numpy as np
 
-from mousescore import Metric
+from mousescore import LayerReductions, Metric
 from mousescore.numerics import (
     PredictionEvidence,
     complement_eigh,
@@ -51,6 +51,7 @@ class SRPRidge(Metric):
     def layer_evidence(self, reduced, target: np.ndarray, stimuli=None) -> PredictionEvidence:
         """The leave-one-out predictions beside the responses. ``stimuli``: ridge fitted on those
         stimuli alone (``target`` then holds their rows): each prediction sees only the others of them."""
+        reduced = LayerReductions.of(reduced)
         if stimuli is not None:
             return PredictionEvidence(self._fitted_alone(reduced, target, stimuli)[0], target)
         predictions, _ = loo_predictions(None, target, self.options["alphas"],
@@ -61,21 +62,28 @@ class SRPRidge(Metric):
         """Per half (index arrays), the evidence of ridge fitted on that half alone, as
         ``layer_evidence(reduced, target[half], stimuli=half)`` gives it: the halves of one size are
         decomposed and solved in one stacked call each."""
+        reduced = LayerReductions.of(reduced)
         evidence = [None] * len(halves)
-        target = np.asarray(target, dtype=np.float64)
         for rows, subsets in _halves_by_size(halves):
-            size = subsets.shape[1]
-            stacked = self._subsets_decomposition(reduced, subsets)
-            targets = target[subsets]
-            if stacked is None:      # primal decompositions of unequal rank: one at a time
-                fits = [self._fitted_alone(reduced, own, half) for own, half in zip(targets, subsets)]
-                predictions, chosen = [f[0] for f in fits], np.stack([f[1] for f in fits])
-            else:
-                predictions, chosen = loo_predictions_per_target(stacked, targets, self._half_alphas(stacked, size))
-            reduced[self._chosen_key(subsets)] = chosen         # the α each neuron chose: for halves_left_out
-            for h, fitted, own in zip(rows, predictions, targets):
+            predictions, chosen = self._fitted_on_subsets(reduced, target, subsets)
+            # the α each neuron chose, kept for this target: halves_left_out holds each neuron at it
+            reduced.derive(self._chosen_key(subsets), lambda: chosen, of=target)
+            for h, fitted, own in zip(rows, predictions, np.asarray(target, dtype=np.float64)[subsets]):
                 evidence[h] = PredictionEvidence(fitted, own)
         return evidence
+
+    def _fitted_on_subsets(self, reduced: LayerReductions, target: np.ndarray, subsets: np.ndarray):
+        """Per stimulus subset (b × m), the LOO predictions of ridge fitted on it alone, and the α each
+        neuron chose there (b × neurons)."""
+        targets = np.asarray(target, dtype=np.float64)[subsets]
+        stacked = self._subsets_decomposition(reduced, subsets)
+        if stacked is None:      # primal decompositions of unequal rank: one at a time
+            fits = [self._fitted_alone(reduced, own, half) for own, half in zip(targets, subsets)]
+            return [f[0] for f in fits], np.stack([f[1] for f in fits])
+        return loo_predictions_per_target(stacked, targets, self._half_alphas(stacked, subsets.shape[1]))
+
+    def _chosen_key(self, subsets: np.ndarray):
+        return self._key + ("chosen alphas", self.identifier, repr(tuple(self.options.items())), subsets.tobytes())
 
     def _fitted_alone(self, reduced, target: np.ndarray, stimuli):
         """LOO predictions of ridge fitted on ``stimuli`` alone (``target``: their rows) and the α chosen."""
@@ -86,37 +94,32 @@ class SRPRidge(Metric):
         """Per half, each neuron's score with each of the half's stimuli left out (its stimuli × neurons):
         ridge refitted on the half without it (:func:`mousescore.numerics.left_out_loo_scores`), at the α
         the neuron chose on the whole half (for a fixed α, exact; a chosen α is not chosen again)."""
+        reduced = LayerReductions.of(reduced)
         scores = [None] * len(halves)
-        target = np.asarray(target, dtype=np.float64)
+        responses = np.asarray(target, dtype=np.float64)
         for rows, subsets in _halves_by_size(halves):
             size = subsets.shape[1]
-            if self._chosen_key(subsets) not in reduced:
-                self.halves_evidence(reduced, target, list(subsets))
-            chosen = reduced[self._chosen_key(subsets)]
+            chosen = reduced.derive(self._chosen_key(subsets),
+                                    lambda: self._fitted_on_subsets(reduced, target, subsets)[1], of=target)
             decomposition = self._subsets_decomposition(reduced, subsets)
             if decomposition is None or decomposition[1].shape[-1] != size - 1:   # primal: its complete dual
                 summary = self._summary(reduced)
                 decomposition = complement_eigh(np.stack([gram_of(restrict_summary(summary, stimuli))
                                                           for stimuli in subsets]))
-            for h, values in zip(rows, left_out_loo_scores(decomposition, target[subsets], chosen)):
+            for h, values in zip(rows, left_out_loo_scores(decomposition, responses[subsets], chosen)):
                 scores[h] = values
         return scores
-
-    def _chosen_key(self, subsets: np.ndarray):
-        return reductions.decomposition(self._key + ("chosen alphas", tuple(self.options.items()).__repr__(),
-                                                     subsets.tobytes()))
 
     def _subsets_decomposition(self, reduced, subsets: np.ndarray):
         """The decompositions of the stimulus subsets' rows (b × m), stacked (or None where primal ones
         differ in rank), kept beside the features like the layer's own, for srp_ridge_gcv to share."""
-        key = reductions.decomposition(self._key + ("subsets", subsets.tobytes()))
-        if key not in reduced:
+        def decompose_subsets():
             summary = self._summary(reduced)
             if summary.shape[0] == summary.shape[1]:      # Gram: every subset's block in one call
-                reduced[key] = complement_eigh(restrict_summary(summary, subsets))
-            else:
-                reduced[key] = stacked_decompositions([self._decomposition(reduced, rows) for rows in subsets])
-        return reduced[key]
+                return complement_eigh(restrict_summary(summary, subsets))
+            return stacked_decompositions([self._decomposition(reduced, rows) for rows in subsets])
+
+        return reduced.derive(reductions.decomposition(self._key + ("subsets", subsets.tobytes())), decompose_subsets)
 
     def _half_alphas(self, stacked, n):
         """The α grid of stacked fits: the fixed α (one per grid point)."""
@@ -125,9 +128,7 @@ class SRPRidge(Metric):
     def _operators(self, reduced, n):
         """The layer's LOO residual operators per α, kept beside its features like the decomposition."""
         key = reductions.decomposition(self._key + ("loo_operators",) + tuple(self.options["alphas"]))
-        if key not in reduced:
-            reduced[key] = loo_operators(self._decomposition(reduced), n, self.options["alphas"])
-        return reduced[key]
+        return reduced.derive(key, lambda: loo_operators(self._decomposition(reduced), n, self.options["alphas"]))
 
     def _decomposition(self, reduced, stimuli=None):
         """The layer's eigendecomposition (dual, or primal when it has fewer features than stimuli),
@@ -139,10 +140,9 @@ class SRPRidge(Metric):
         else:
             stimuli = np.asarray(stimuli, dtype=np.int64)
             key = reductions.decomposition(self._key + ("stimuli", stimuli.tobytes()))
-        if key not in reduced:
-            summary = self._summary(reduced)
-            reduced[key] = decompose(summary if stimuli is None else restrict_summary(summary, stimuli))
-        return reduced[key]
+        summary = self._summary
+        return reduced.derive(key, lambda: decompose(summary(reduced) if stimuli is None
+                                                     else restrict_summary(summary(reduced), stimuli)))
 
     def _summary(self, reduced):
         """The layer's ridge summary (:func:`mousescore.numerics.ridge_summary`)."""
@@ -184,7 +184,7 @@ class ScaleFreeSRPRidge(SRPRidge):
 
     def predictions_and_alphas(self, reduced, target: np.ndarray, stimuli=None):
         """LOO predictions (stimuli × neurons) and the absolute α chosen per neuron."""
-        decomposition = self._decomposition(reduced, stimuli)
+        decomposition = self._decomposition(LayerReductions.of(reduced), stimuli)
         scale = mean_eigenvalue(decomposition, len(target))
         alphas = [a * scale for a in self.options["relative_alphas"]]
         return loo_predictions_per_target(decomposition, target, alphas)

@@ -1,7 +1,7 @@
 """Representational similarity analysis between a layer and one or more neural RDMs (sites)."""
 import numpy as np
 
-from mousescore import Metric
+from mousescore import LayerReductions, Metric
 from mousescore.numerics import RDMEvidence, model_triangle, reductions, seeded_resamples
 
 REDUCTION = reductions.correlation()
@@ -29,9 +29,8 @@ class RSA(Metric):
         """The layer's RDM (1 − r) beside the sites' RDMs; its triangle is kept beside the features,
         for the other benchmarks on them. Nothing is fitted to the stimuli, so the score on a subset
         is this evidence under 0/1 weights (the pairs within it)."""
-        if TRIANGLE not in reduced:
-            reduced[TRIANGLE] = (model_triangle(1.0 - reduced[REDUCTION]), {})
-        triangle, layer_memo = reduced[TRIANGLE]
+        reduced = LayerReductions.of(reduced)
+        triangle, layer_memo = reduced.derive(TRIANGLE, lambda: (model_triangle(1.0 - reduced[REDUCTION]), {}))
         return RDMEvidence(triangle, target, layer_memo)
 
     def error(self, reduced, target, unit_scores):

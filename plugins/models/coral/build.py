@@ -7,11 +7,10 @@ directory (the data mirror holds the six), and downloads from the raw URL only i
 """
 import csv
 from dataclasses import replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from mousescore import config, load_model_file, locate_weights, resolve_weights
+from mousescore import cached, config, load_model_file, locate_weights, resolve_weights
 
 TABLE = Path(__file__).with_name("networks.csv")
 REPOSITORY = "google-coral/test_data"
@@ -21,7 +20,7 @@ DATA_FOLDER = "coral_tflite"          # under a MOUSESCORE_DATA_PATH directory
 INTEGER_COLUMNS = ("input_size", "parameters")
 
 
-@lru_cache(maxsize=None)
+@cached(maxsize=None)
 def networks() -> Dict[str, Dict]:
     """identifier -> its row of ``networks.csv`` (``twin`` None where the table leaves it empty)."""
     with open(TABLE, newline="") as handle:

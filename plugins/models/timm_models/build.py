@@ -6,11 +6,10 @@ with network). The hub cache names each weights blob by its sha256, which is che
 checked against timm by the tests), so that :func:`locate` answers without importing timm or torch."""
 import csv
 import os
-from functools import lru_cache
 from pathlib import Path
 from typing import Dict, Optional
 
-from mousescore import DataError, LoadedModel, config, seeded, weights_provenance
+from mousescore import DataError, LoadedModel, cached, config, seeded, weights_provenance
 from mousescore import verify_file as verify
 from mousescore.config import WEIGHTS_PATH_VARIABLE
 
@@ -18,7 +17,7 @@ WEIGHTS_FILE = "model.safetensors"
 HUB_IDS = Path(__file__).with_name("hub_ids.csv")
 
 
-@lru_cache(maxsize=None)
+@cached(maxsize=None)
 def hub_ids() -> Dict[str, str]:
     """architecture -> Hugging Face hub repository of its trained weights ('' where timm has none)."""
     with open(HUB_IDS, newline="") as handle:

@@ -7,7 +7,6 @@ or the pinned weights' of :data:`PINNED`; checked against torchvision by the tes
 import csv
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Dict, Optional, Sequence
 
@@ -15,6 +14,7 @@ from mousescore import (
     DataError,
     LoadedModel,
     PackagedFile,
+    cached,
     load_state_dict,
     locate_weights,
     resolve_weights,
@@ -62,7 +62,7 @@ def upgrade_state_dict(architecture: str, state_dict: dict) -> dict:
     return upgraded
 
 
-@lru_cache(maxsize=None)
+@cached(maxsize=None)
 def weights_urls() -> Dict[str, str]:
     """architecture -> torchvision weights URL, from ``weights.csv``."""
     with open(WEIGHTS_TABLE, newline="") as handle:
