@@ -44,20 +44,21 @@ class Metric(Protocol):
     ``reductions()`` names what the metric needs of each layer's activations (keys made by
     :mod:`mousescore.numerics.reductions`); extraction computes them and nothing else.
     ``layer_scores(reduced, target)`` scores one layer: ``reduced`` is a :class:`LayerReductions`, a
-    read-only mapping of those keys to arrays whose ``derive`` method computes once what the
-    metric derives from the layer (a decomposition, say), shared between the benchmarks on the same
-    features; ``target`` is what the benchmark holds (responses,
-    stimuli × neurons, or RDMs, sites × stimuli × stimuli); it returns one score per unit, NaN where a
-    unit cannot be scored. ``error(reduced, target, unit_scores)`` returns ``(error, how it was
-    estimated)`` at the committed layer. ``identifier`` and ``options`` say what was computed; they
+    read-only mapping of those keys to arrays whose ``derive`` method computes once what the metric
+    derives from the layer (a decomposition, say), shared between the benchmarks on the same features;
+    ``target`` is what the benchmark holds (responses, stimuli × neurons, or RDMs, sites × stimuli ×
+    stimuli); it returns one score per unit, NaN where a unit cannot be scored.
+    ``error(reduced, target, unit_scores)`` returns ``(error, how it was estimated)`` at the committed
+    layer. ``identifier`` and ``options`` say what was computed; they
     go into every score's provenance and into the disk memo's keys. A layer's score is the mean over
     its units (see :class:`AggregatingMetric` for a metric that aggregates otherwise).
 
     ``independent_units`` (a class attribute, False where a metric leaves it out) says whether each
     unit's score depends on that unit's data alone (each neuron's ridge on its own responses, each
     site's RSA on its own RDM; not PLS, fitted to all neurons at once): then benchmarks sharing units
-    (an Allen area and its layers) score each unit once, and bootstrap draws may resample units.
-    Read it with :func:`units_are_independent`.
+    (an Allen area and its layers) score each unit once, with the numbers each gets alone. It is also
+    what makes resampling units in bootstrap draws sound (whether draws do is the evidence's
+    ``resample_units``). Read it with :func:`units_are_independent`.
     """
 
     identifier: str

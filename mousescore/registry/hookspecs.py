@@ -55,7 +55,8 @@ def mousescore_metrics() -> Iterable[MetricSpec]:
 
     ``factory(**options)`` returns an object implementing :class:`mousescore.Metric`: ``identifier``,
     ``options``, ``reductions()`` (what it needs of each layer's activations),
-    ``layer_scores(reduced, target)`` (one score per neuron or site) and
+    ``layer_scores(reduced, target)`` (one score per neuron or site; ``reduced`` is the layer's
+    :class:`mousescore.LayerReductions`, read-only, whose ``derive`` keeps what the metric derives) and
     ``error(reduced, target, unit_scores)`` (the error at the committed layer and how it was estimated).
     A metric that is also a :class:`mousescore.ResamplableMetric` (all the built-in ones) exposes its
     evidence, and its scores get a cross-validated value and bootstrap draws.

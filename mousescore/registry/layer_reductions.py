@@ -25,7 +25,7 @@ class LayerReductions(Mapping):
         self._scoped: Dict[Hashable, Tuple[object, Any]] = {}
 
     @classmethod
-    def of(cls, reduced: Mapping[Any, Any]) -> "LayerReductions":
+    def wrap(cls, reduced: Mapping[Any, Any]) -> "LayerReductions":
         """``reduced`` itself where it is one, else one over that plain mapping (a test's dict, a caller
         of a metric outside scoring): what is derived from it then lasts as long as that object."""
         return reduced if isinstance(reduced, LayerReductions) else cls(reduced)

@@ -68,11 +68,11 @@ def test_derive_of_an_object_keeps_the_value_for_that_object_alone():
     assert reduced.derive("fit", compute("unscoped")) == "unscoped"              # its own slot
 
 
-def test_of_wraps_a_plain_mapping_and_returns_a_layer_reductions_itself():
+def test_wrap_wraps_a_plain_mapping_and_returns_a_layer_reductions_itself():
     reduced = layer()
-    assert LayerReductions.of(reduced) is reduced
+    assert LayerReductions.wrap(reduced) is reduced
     plain = {GRAM: np.eye(2)}
-    wrapped = LayerReductions.of(plain)
+    wrapped = LayerReductions.wrap(plain)
     assert isinstance(wrapped, LayerReductions) and wrapped[GRAM] is plain[GRAM]
     assert plain == {GRAM: plain[GRAM]}          # deriving from the wrapper leaves the dict as it was
     wrapped.derive("x", lambda: 1)

@@ -322,7 +322,7 @@ class BrainScorePLS(Metric):
         layer's features for this target, so that ``error`` at the committed layer does not fit the 10
         splits again."""
         key = ("pls_brainscore", tuple(sorted(self.options.items())))
-        return LayerReductions.of(reduced).derive(key, lambda: self._fit_splits(reduced, target), of=target)
+        return LayerReductions.wrap(reduced).derive(key, lambda: self._fit_splits(reduced, target), of=target)
 
     def _fit_splits(self, reduced, target: np.ndarray) -> np.ndarray:
         features = principal_components(gram_of(np.asarray(reduced[FULL_GRAM], dtype=np.float64)))

@@ -51,7 +51,7 @@ class SRPRidge(Metric):
     def layer_evidence(self, reduced, target: np.ndarray, stimuli=None) -> PredictionEvidence:
         """The leave-one-out predictions beside the responses. ``stimuli``: ridge fitted on those
         stimuli alone (``target`` then holds their rows): each prediction sees only the others of them."""
-        reduced = LayerReductions.of(reduced)
+        reduced = LayerReductions.wrap(reduced)
         if stimuli is not None:
             return PredictionEvidence(self._fitted_alone(reduced, target, stimuli)[0], target)
         predictions, _ = loo_predictions(None, target, self.options["alphas"],
@@ -62,7 +62,7 @@ class SRPRidge(Metric):
         """Per half (index arrays), the evidence of ridge fitted on that half alone, as
         ``layer_evidence(reduced, target[half], stimuli=half)`` gives it: the halves of one size are
         decomposed and solved in one stacked call each."""
-        reduced = LayerReductions.of(reduced)
+        reduced = LayerReductions.wrap(reduced)
         evidence = [None] * len(halves)
         for rows, subsets in _halves_by_size(halves):
             predictions, chosen = self._fitted_on_subsets(reduced, target, subsets)
@@ -94,7 +94,7 @@ class SRPRidge(Metric):
         """Per half, each neuron's score with each of the half's stimuli left out (its stimuli × neurons):
         ridge refitted on the half without it (:func:`mousescore.numerics.left_out_loo_scores`), at the α
         the neuron chose on the whole half (for a fixed α, exact; a chosen α is not chosen again)."""
-        reduced = LayerReductions.of(reduced)
+        reduced = LayerReductions.wrap(reduced)
         scores = [None] * len(halves)
         responses = np.asarray(target, dtype=np.float64)
         for rows, subsets in _halves_by_size(halves):
@@ -184,7 +184,7 @@ class ScaleFreeSRPRidge(SRPRidge):
 
     def predictions_and_alphas(self, reduced, target: np.ndarray, stimuli=None):
         """LOO predictions (stimuli × neurons) and the absolute α chosen per neuron."""
-        decomposition = self._decomposition(LayerReductions.of(reduced), stimuli)
+        decomposition = self._decomposition(LayerReductions.wrap(reduced), stimuli)
         scale = mean_eigenvalue(decomposition, len(target))
         alphas = [a * scale for a in self.options["relative_alphas"]]
         return loo_predictions_per_target(decomposition, target, alphas)

@@ -29,7 +29,7 @@ class RSA(Metric):
         """The layer's RDM (1 − r) beside the sites' RDMs; its triangle is kept beside the features,
         for the other benchmarks on them. Nothing is fitted to the stimuli, so the score on a subset
         is this evidence under 0/1 weights (the pairs within it)."""
-        reduced = LayerReductions.of(reduced)
+        reduced = LayerReductions.wrap(reduced)
         triangle, layer_memo = reduced.derive(TRIANGLE, lambda: (model_triangle(1.0 - reduced[REDUCTION]), {}))
         return RDMEvidence(triangle, target, layer_memo)
 
