@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from ..errors import MousescoreError
 from ..registry.plugins import get_registry
@@ -44,7 +45,10 @@ def register(commands, list_metrics: bool = False) -> None:
     score.add_argument("--batch-size", type=count("the largest batch", lambda: MAX_BATCH_SIZE), default=None,
                        help="images per forward pass (default: a whole set of up to 128, else 64; halved "
                             "until the extraction fits in memory, or in MOUSESCORE_MEMORY_LIMIT_GB)")
-    score.add_argument("--no-progress", action="store_true")
+    score.add_argument("--no-progress", action="store_true", help="no progress bars on a terminal (the progress "
+                                                                  "is still told in lines on stderr)")
+    score.add_argument("-q", "--quiet", action="store_true", help="tell no progress on stderr (warnings and "
+                                                                  "errors still)")
     score.add_argument("--threads", type=count("this machine's CPUs", cpus), default=None,
                        help="torch CPU threads, at most the machine's CPUs (default: torch's)")
     score.add_argument("--scheduler", help="score on this Dask scheduler (tcp://host:8786) instead of here")
@@ -124,7 +128,14 @@ def _score_registered_model(args, registry):
 
 
 def run_options(args, registry):
-    """The run options the command line asks for."""
-    from ..scoring.run_options import RunOptions
+    """The run options the command line asks for: progress on stderr, as bars on a terminal and lines
+    elsewhere, unless --quiet (which keeps the warnings)."""
+    from ..scoring.run_options import RunOptions, log_to_stderr
+    log = _warnings_only if args.quiet else log_to_stderr
     return RunOptions(batch_size=args.batch_size, device=args.device, threads=args.threads,
-                      progress=not args.no_progress, registry=registry, force=args.force)
+                      progress=not (args.no_progress or args.quiet), log=log, registry=registry, force=args.force)
+
+
+def _warnings_only(message: str) -> None:
+    if message.startswith("warning"):
+        print(f"[mousescore] {message}", file=sys.stderr, flush=True)

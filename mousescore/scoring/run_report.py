@@ -47,13 +47,15 @@ class RunReport:
             yield advance
 
     @contextmanager
-    def scoring(self, n_benchmarks: int) -> Iterator[None]:
-        """Around the scoring of benchmarks that share one extraction: a bar over them on a terminal."""
+    def scoring(self, title: str) -> Iterator[None]:
+        """Around the scoring of benchmarks that share one extraction (``title``: of what): a bar over
+        the run's benchmarks on a terminal."""
         if not self.bars:
             yield
             return
         from tqdm import tqdm
-        with tqdm(total=n_benchmarks, unit="benchmark", desc="scoring", file=sys.stderr, leave=False) as bar:
+        with tqdm(total=self.n_benchmarks, initial=self.scored, unit="benchmark", desc=f"scoring {title}",
+                  file=sys.stderr, leave=False) as bar:
             self._bar = bar
             try:
                 yield

@@ -143,7 +143,8 @@ def _score_group(model_id, loaded, group, features, registry, report) -> List[Sc
     """The scores of benchmarks that share one extraction, each reported as soon as it is known."""
     scored, bounded = [], config.settings().memory_limit_gb is not None
     # the BLAS threads are set once for the group: setting them costs 5 ms a time
-    with _small_matrix_threads(len(features.stimulus_ids)), report.scoring(len(group)):
+    title = f"{model_id} on {group[0].stimuli.identifier}"
+    with _small_matrix_threads(len(features.stimulus_ids)), report.scoring(title):
         summaries = summarize(group, features)     # one pass over the layers for the whole group
         for benchmark in group:
             score = benchmark.score(model_id, features, summaries.get(id(benchmark)))
