@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import sys
 
 from ..errors import MousescoreError
 from ..registry.plugins import get_registry
@@ -131,11 +130,10 @@ def run_options(args, registry):
     """The run options the command line asks for: progress on stderr, as bars on a terminal and lines
     elsewhere, unless --quiet (which keeps the warnings)."""
     from ..scoring.run_options import RunOptions, log_to_stderr
-    log = _warnings_only if args.quiet else log_to_stderr
+
+    def warnings_only(message: str) -> None:
+        if message.startswith("warning"):
+            log_to_stderr(message)
     return RunOptions(batch_size=args.batch_size, device=args.device, threads=args.threads,
-                      progress=not (args.no_progress or args.quiet), log=log, registry=registry, force=args.force)
-
-
-def _warnings_only(message: str) -> None:
-    if message.startswith("warning"):
-        print(f"[mousescore] {message}", file=sys.stderr, flush=True)
+                      progress=not (args.no_progress or args.quiet), log=warnings_only if args.quiet else log_to_stderr,
+                      registry=registry, force=args.force)
