@@ -93,6 +93,7 @@ _PUBLIC = {
     "score_benchmarks": ("scoring.score_model", "score_benchmarks"),
     "verify_model": ("scoring.verify", "verify_model"),
     "score": ("scoring.any_model", "score"),
+    "RunOptions": ("scoring.run_options", "RunOptions"),
     "load_model_file": ("scoring.model_files", "load_model_file"),
     # results
     "Score": ("results.score", "Score"),

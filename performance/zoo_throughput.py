@@ -49,7 +49,7 @@ OFFLINE_BENCHMARKS = ["allen.*", "allen_surrogate.*", "antolik2016.*", "cowley20
 def offline_stimulus_sets() -> list:
     """Every stimulus set the offline benchmarks show, once."""
     from mousescore import get_registry
-    from mousescore.scoring.score_model import built_benchmark
+    from mousescore.scoring.benchmark_cache import built_benchmark
     registry = get_registry()
     sets = {}
     for identifier in registry.match("benchmark", OFFLINE_BENCHMARKS):

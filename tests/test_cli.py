@@ -7,6 +7,9 @@ import sys
 import pytest
 
 MODEL = "alexnet-random"
+# the table's columns, as whitespace splits a row whose interval is "[low, high]" and has no note
+HEADER = ("model", "benchmark", "metric", "score", "±", "interval_low", "interval_high", "cv", "ceiling", "ceiled",
+          "best_layer", "depth", "units")
 
 
 def run(*args, home=None):
@@ -52,8 +55,9 @@ def test_score_prints_everything_and_is_reproducible(real_data, tmp_path):
     assert json.loads(again.stdout)[0]["value"] == score["value"]        # identical, fresh run
     text = run("score", MODEL, "allen.VISp-rsa", home=tmp_path / "a")
     assert "reused" in text.stderr                                      # from the local store
-    assert f"score {score['value']:.4f}" in text.stdout and "ceiling" in text.stdout
-    assert f"best layer {score['best_layer']}" in text.stdout and "relative depth" in text.stdout
+    row = dict(zip(HEADER, text.stdout.splitlines()[1].split()))
+    assert row["score"] == f"{score['value']:.4f}" and row["ceiling"] == f"{score['ceiling']:.4f}"
+    assert row["best_layer"] == score["best_layer"] and row["depth"] == f"{score['best_layer_depth']:.2f}"
     table = run("results", "export", "--format", "csv", home=tmp_path / "a")
     header, row = table.stdout.splitlines()[:2]
     assert header.startswith("model,benchmark,value,error,interval_low,interval_high,cv_value,ceiling")
@@ -101,7 +105,7 @@ def test_list_and_data_commands(real_data):
 def test_kriegeskorte_it_rsa_prints_score_ceiling_and_reference(real_data, tmp_path):
     result = run("score", MODEL, "kriegeskorte2008.IT-rsa", home=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "ceiling 1.0000" in result.stdout
+    assert dict(zip(HEADER, result.stdout.splitlines()[1].split()))["ceiling"] == "1.0000"
     assert "reference: human IT fMRI RDM vs macaque IT RDM (r) = 0.4912" in result.stdout
 
 
@@ -110,3 +114,58 @@ def test_majajhong2015_offline_names_the_brainio_files_and_exits_2(tmp_path):
     assert result.returncode == 2
     assert "assy_dicarlo_MajajHong2015_public.nc" in result.stderr and "sha1 13d28ca0" in result.stderr
     assert "MOUSESCORE_DATA_PATH" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_score_tells_its_progress_on_stderr_and_prints_one_aligned_table(real_data, tmp_path):
+    benchmarks = ["allen.VISp-rsa", "allen.VISl_layer4-rsa", "kriegeskorte2008.IT-rsa"]
+    result = run("score", "pixels", *benchmarks, home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    told = result.stderr.splitlines()       # not a terminal: lines, not bars
+    # the 118 Allen scenes are one batch: the extraction is told before it starts and when it is done
+    started = told.index("[mousescore] extracting pixels on allen.natural_scenes: 118 images in 1 batch")
+    done = next(i for i, line in enumerate(told) if line.startswith("[mousescore] extraction 1: pixels on allen."))
+    scored = [i for i, line in enumerate(told) if line.startswith("[mousescore] scored ")]
+    assert started < done < scored[0] and len(scored) == 3
+    assert told[scored[0]].startswith("[mousescore] scored allen.VISp-rsa: 0.") and told[scored[0]].endswith("(1/3)")
+    # each benchmark is told as it is scored, before the next extraction starts
+    assert scored[1] < told.index("[mousescore] extracting pixels on kriegeskorte2008.92_objects: 92 images "
+                                  "in 1 batch") < scored[2]
+    lines = result.stdout.splitlines()
+    header, rows = lines[0], lines[1:4]
+    assert header.split()[:4] == ["model", "benchmark", "metric", "score"] and "ceiling" in header
+    assert [row.split()[1] for row in rows] == benchmarks
+    for column in ("benchmark", "metric", "best layer"):      # text: aligned on its first letter
+        assert {row[header.index(column)] for row in rows} != {" "}
+        assert all(row[header.index(column) - 1] == " " for row in rows)
+    for column in ("score", "ceiling", "depth"):               # numbers: aligned on their last digit
+        end = header.index(column) + len(column)
+        assert all(row[end - 1].isdigit() and row[end] == " " for row in rows), column
+    assert lines[4] == "kriegeskorte2008.IT-rsa reference: human IT fMRI RDM vs macaque IT RDM (r) = 0.4912"
+    assert len(lines) == 5 and "mean" not in result.stdout     # no mean over unlike scores
+
+    quiet = run("score", "pixels", *benchmarks, "--quiet", "--force", home=tmp_path)
+    assert quiet.returncode == 0 and quiet.stderr == "" and quiet.stdout == result.stdout   # the same numbers
+
+
+def test_json_prints_the_stored_scores_and_nothing_else(real_data, tmp_path):
+    from dataclasses import asdict
+
+    from mousescore import ResultStore
+    result = run("score", "pixels", "allen.VISp-rsa", "antolik2016.V1-rsa", "--json", "-q", home=tmp_path)
+    assert result.returncode == 0 and result.stderr == ""
+    store = ResultStore(tmp_path / "results.sqlite")
+    stored = [store.get("pixels", b) for b in ("allen.VISp-rsa", "antolik2016.V1-rsa")]
+    assert result.stdout == json.dumps([asdict(s) for s in stored], indent=2) + "\n"
+
+
+@pytest.mark.parametrize("args", [["--version"], ["list", "metrics"], ["--help"], ["score", "--help"],
+                                  ["score", "alexnet-randm", "allen.VISp-rsa"]])
+def test_quick_answers_import_no_torch(args):
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "mousescore.cli", *args], capture_output=True,
+                            text=True, timeout=300)
+    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert "mousescore.cli" in imported and "torch" not in imported
+    if args == ["--version"]:
+        import mousescore
+        assert result.returncode == 0 and result.stdout == f"mousescore {mousescore.__version__}\n"

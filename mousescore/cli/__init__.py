@@ -21,7 +21,7 @@ import traceback
 from pathlib import Path
 from typing import List, Optional
 
-from .. import config
+from .. import __version__, config
 from ..errors import MousescoreError
 from . import data, leaderboard, listing, models, results, score, submission, sweep
 
@@ -39,6 +39,7 @@ def _parser(help_wanted: bool = False) -> argparse.ArgumentParser:
     parser = _Parser(prog="mousescore", description=(
         "Score image-computable networks against mouse visual cortex (Conwell et al., NeurIPS 2021)."))
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument("--version", action="version", version=f"mousescore {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     # in the order `mousescore --help` lists them
     listing.register(commands)

@@ -44,7 +44,10 @@ def register(commands, list_metrics: bool = False) -> None:
     score.add_argument("--batch-size", type=count("the largest batch", lambda: MAX_BATCH_SIZE), default=None,
                        help="images per forward pass (default: a whole set of up to 128, else 64; halved "
                             "until the extraction fits in memory, or in MOUSESCORE_MEMORY_LIMIT_GB)")
-    score.add_argument("--no-progress", action="store_true")
+    score.add_argument("--no-progress", action="store_true", help="no progress bars on a terminal (the progress "
+                                                                  "is still told in lines on stderr)")
+    score.add_argument("-q", "--quiet", action="store_true", help="tell no progress on stderr (warnings and "
+                                                                  "errors still)")
     score.add_argument("--threads", type=count("this machine's CPUs", cpus), default=None,
                        help="torch CPU threads, at most the machine's CPUs (default: torch's)")
     score.add_argument("--scheduler", help="score on this Dask scheduler (tcp://host:8786) instead of here")
@@ -69,7 +72,7 @@ def _score(args) -> None:
     warn_about_broken_plugins(registry)
     check_score_arguments(args, registry)
     check_network_file_options(args, is_model_file(args.model))
-    _set_up_torch(args)
+    _check_device(args)
     if is_model_file(args.model):
         scores = _score_model_file(args, registry)
     else:
@@ -81,10 +84,7 @@ def _score(args) -> None:
     print_scores(scores)
 
 
-def _set_up_torch(args) -> None:
-    if args.threads:
-        import torch
-        torch.set_num_threads(args.threads)
+def _check_device(args) -> None:
     if args.device != "auto":   # a device that is not there fails before any model is built
         from ..extraction.extract import resolve_device
         resolve_device(args.device)
@@ -105,8 +105,7 @@ def _score_model_file(args, registry):
         raise MousescoreError("--scheduler scores registered models; a network file is scored here: leave it out")
     benchmarks = [_own_benchmark(args, registry)] if has_own_data(args) else args.benchmarks
     return list(score(args.model, benchmarks, input_size=args.input_size, mean=args.mean, std=args.std,
-                      channel_order=args.channel_order, force=args.force, registry=registry,
-                      batch_size=args.batch_size, progress=not args.no_progress, device=args.device))
+                      channel_order=args.channel_order, options=run_options(args, registry)))
 
 
 def _score_registered_model(args, registry):
@@ -115,8 +114,7 @@ def _score_registered_model(args, registry):
     from ..scoring.score_model import score_benchmarks, score_model
     if has_own_data(args):
         registry.get("model", args.model)    # an unknown model fails before any file is read
-        return score_benchmarks(args.model, [_own_benchmark(args, registry)], registry, batch_size=args.batch_size,
-                                progress=not args.no_progress, device=args.device, force=args.force)
+        return score_benchmarks(args.model, [_own_benchmark(args, registry)], run_options(args, registry))
     if args.scheduler:
         summary = run_sweep([args.model], args.benchmarks, args.scheduler, 1, args.threads, args.force)
         store = ResultStore()
@@ -125,5 +123,17 @@ def _score_registered_model(args, registry):
         if not summary.ok:
             raise MousescoreError("; ".join(f"{task}: {error}" for task, error in summary.failed.items()))
         return scores
-    return score_model(args.model, args.benchmarks, force=args.force, registry=registry,
-                       batch_size=args.batch_size, progress=not args.no_progress, device=args.device)
+    return score_model(args.model, args.benchmarks, run_options(args, registry))
+
+
+def run_options(args, registry):
+    """The run options the command line asks for: progress on stderr, as bars on a terminal and lines
+    elsewhere, unless --quiet (which keeps the warnings)."""
+    from ..scoring.run_options import RunOptions, log_to_stderr
+
+    def warnings_only(message: str) -> None:
+        if message.startswith("warning"):
+            log_to_stderr(message)
+    return RunOptions(batch_size=args.batch_size, device=args.device, threads=args.threads,
+                      progress=not (args.no_progress or args.quiet), log=warnings_only if args.quiet else log_to_stderr,
+                      registry=registry, force=args.force)

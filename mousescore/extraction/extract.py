@@ -17,7 +17,7 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Callable, Dict, Iterable, List, Optional
 
 import numpy as np
 
@@ -137,9 +137,12 @@ def default_batch_size(n_stimuli: int) -> int:
 
 def extract(loaded: LoadedModel, stimuli: StimulusSet, reductions: Iterable[Reduction],
             batch_size: Optional[int] = None, progress: bool = True, device=None,
-            torch_reductions: Optional[bool] = None) -> LayerFeatures:
+            torch_reductions: Optional[bool] = None,
+            on_batch: Optional[Callable[[int, int], None]] = None) -> LayerFeatures:
     """Every layer's reductions for the stimuli. On a GPU (``device``), the reductions run in torch
-    beside the model (``torch_reductions``, forced on the CPU only by tests)."""
+    beside the model (``torch_reductions``, forced on the CPU only by tests). ``progress``: a bar over
+    the batches on a terminal; ``on_batch(images, layers)``: told after each batch how many images it
+    had and how many layers are recorded (for a caller that reports progress its own way)."""
     import torch
     reductions = sorted(set(reductions), key=repr)
     whole_set = [key for key in reductions if not is_rowwise(key)]
@@ -236,6 +239,8 @@ def extract(loaded: LoadedModel, stimuli: StimulusSet, reductions: Iterable[Redu
                     raise MousescoreError(f"the model's forward pass failed ({type(error).__name__}: "
                                           f"{error})") from error
                 state["first_batch"] = False
+                if on_batch is not None:
+                    on_batch(len(images), len(features.layers))
                 checkpoint("extraction")
         for layer in features.layers:   # one layer at a time: spilled rows are read back in chunks
             pieces = partial.pop(layer, {})

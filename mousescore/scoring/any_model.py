@@ -12,19 +12,22 @@ the result store (they would be exported with the leaderboard's records) unless 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Callable, List, Optional, Sequence, Union
+from typing import Any, Callable, List, Optional, Sequence, Set, Union
 
 from ..errors import MousescoreError
 from ..extraction.feature_cache import model_digest
 from ..extraction.functions import FeatureFunction, select_layers
 from ..extraction.layers import recorded_modules
-from ..registry.plugins import Registry, get_registry
+from ..registry.plugins import Registry
 from ..registry.specs import LoadedModel
+from ..results.score import Score
 from ..results.store import ResultStore
 from ..results.table import Results
 from .benchmark import Benchmark
+from .benchmark_cache import built_benchmark, data_state
 from .model_files import IMAGENET_MEAN, IMAGENET_STD, is_model_file, load_model_file, model_file_id
-from .score_model import _data_state, built_benchmark, log_to_stderr, plugin_identity, score_built, score_model
+from .run_options import RunOptions
+from .score_model import plugin_identity, score_built, score_model
 
 BenchmarksArgument = Union[str, Benchmark, Sequence[Union[str, Benchmark]]]
 
@@ -32,10 +35,8 @@ BenchmarksArgument = Union[str, Benchmark, Sequence[Union[str, Benchmark]]]
 def score(model: Any, benchmarks: BenchmarksArgument, *, name: Optional[str] = None,
           layers: Optional[Union[str, Sequence[str]]] = None, input_size: Optional[int] = None,
           mean: Optional[Sequence[float]] = None, std: Optional[Sequence[float]] = None,
-          channel_order: Optional[str] = None,
-          preprocess: Optional[Callable] = None, force: bool = False, store: Optional[ResultStore] = None,
-          registry: Optional[Registry] = None, batch_size: Optional[int] = None, progress: bool = True,
-          device: Optional[str] = None, log: Optional[Callable[[str], None]] = None) -> Results:
+          channel_order: Optional[str] = None, preprocess: Optional[Callable] = None,
+          options: Optional[RunOptions] = None, **run: Any) -> Results:
     """Score ``model`` on ``benchmarks`` and return the scores as :class:`Results`.
 
     ``model``: a registered identifier, the path of a network file (``.onnx``, ``.tflite``: see
@@ -47,13 +48,14 @@ def score(model: Any, benchmarks: BenchmarksArgument, *, name: Optional[str] = N
     ``benchmarks``: identifiers, globs (``"allen.*-rsa"``) or :class:`Benchmark` objects (own data).
     ``layers``: layer names or globs to score (default: every leaf module, or every returned layer).
     ``name``: the model's name in the scores (default: the identifier, the module's class and a digest
-    of its weights and structure, or the function's name). ``force``: recompute stored scores and
-    extract features again instead of reading the feature cache. ``log``: where progress messages go
-    (default: stderr; pass ``lambda message: None`` for silence).
+    of its weights and structure, or the function's name).
+    ``options``: how to run (a :class:`RunOptions`: batch size, device, threads, progress, log,
+    registry, store, force); ``run``: the same as keywords, over ``options`` (``force=True``,
+    ``store=ResultStore(...)``, ``log=lambda message: None`` for silence...).
     """
-    registry = registry or get_registry()
-    log = log or log_to_stderr
-    chosen, from_registry = _benchmarks(benchmarks, registry)
+    options = RunOptions.build(options, "score", **run)
+    options = replace(options, registry=options.plugins())
+    chosen, from_registry = _benchmarks(benchmarks, options.plugins())
     if is_model_file(model):
         model_id = name or model_file_id(model)
         loaded = load_model_file(model, input_size, mean, std, channel_order)
@@ -67,8 +69,7 @@ def score(model: Any, benchmarks: BenchmarksArgument, *, name: Optional[str] = N
         if given:
             raise MousescoreError(f"{', '.join(given)}: for a network file or a module; registered model "
                                   f"{model!r} brings its own input format")
-        return Results(_registered(model, chosen, from_registry, layers, force, store, registry, batch_size,
-                                   progress, device, log))
+        return Results(_registered(model, chosen, from_registry, layers, options))
     elif _is_module(model):
         if channel_order is not None:
             raise MousescoreError("channel_order is for network files; give a module its own preprocess")
@@ -92,30 +93,27 @@ def score(model: Any, benchmarks: BenchmarksArgument, *, name: Optional[str] = N
     else:
         raise MousescoreError(f"cannot score a {type(model).__name__}: pass a registered model identifier, "
                               "a torch.nn.Module, or a function images -> {layer name: array}")
-    return Results(score_built(model_id, build, chosen, registry, store, log, batch_size, progress, device,
-                               force=force))
+    return Results(score_built(model_id, build, chosen, options))
 
 
-def _registered(model_id, benchmarks, from_registry, layers, force, store, registry, batch_size, progress,
-                device, log) -> List:
+def _registered(model_id: str, benchmarks: List[Benchmark], from_registry: Set[int], layers,
+                options: RunOptions) -> List[Score]:
     """A registered model: stored scores of registered benchmarks are reused and new ones stored,
     unless ``layers`` narrows the model (its scores are then not the model's own: the store is left
     alone)."""
+    registry = options.plugins()
     spec = registry.get("model", model_id)
     plugin = plugin_identity(registry, model_id)
     if layers is not None:
         return score_built(model_id, lambda: _with_layers(spec.factory(), layers, model_id), benchmarks,
-                           registry, None, log, batch_size, progress, device, force=force, plugin=plugin)
-    store = store or ResultStore()
+                           replace(options, store=None), plugin=plugin)
+    options = replace(options, store=options.store or ResultStore())
     registered = [b.identifier for b in benchmarks if id(b) in from_registry]
     own = [b for b in benchmarks if id(b) not in from_registry]
     scored = {}
     if registered:
-        scored.update({s.benchmark: s for s in score_model(
-            model_id, registered, force=force, registry=registry, store=store, log=log,
-            batch_size=batch_size, progress=progress, device=device)})
-    own_scores = score_built(model_id, spec.factory, own, registry, store, log, batch_size, progress, device,
-                             force=force, plugin=plugin)
+        scored.update({s.benchmark: s for s in score_model(model_id, registered, options)})
+    own_scores = score_built(model_id, spec.factory, own, options, plugin=plugin)
     by_object = dict(zip(map(id, own), own_scores))
     return [by_object[id(b)] if id(b) in by_object else scored[b.identifier] for b in benchmarks]
 
@@ -126,7 +124,7 @@ def _benchmarks(benchmarks: BenchmarksArgument, registry: Registry):
     items = [benchmarks] if isinstance(benchmarks, (str, Benchmark)) else list(benchmarks)
     if not items:
         raise MousescoreError("no benchmarks given")
-    state, chosen, from_registry = _data_state(), [], set()
+    state, chosen, from_registry = data_state(), [], set()
     for item in items:
         if isinstance(item, Benchmark):
             found = [item]

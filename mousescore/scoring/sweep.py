@@ -18,7 +18,8 @@ from ..data.cluster import dask_client
 from ..registry.plugins import Registry, get_registry
 from ..results.score import Score
 from ..results.store import ResultStore
-from .score_model import log_to_stderr, score_benchmarks
+from .run_options import RunOptions, log_to_stderr, silent
+from .score_model import score_benchmarks
 
 
 @dataclass
@@ -61,14 +62,12 @@ def plan(models: Sequence[str], benchmarks: Sequence[str], store: ResultStore, r
 
 def score_task(model: str, benchmarks: Sequence[str], threads: Optional[int] = None) -> List[str]:
     """Runs on a worker: score one model on benchmarks sharing one stimulus set; Scores as JSON."""
-    if threads:
-        import torch
-        torch.set_num_threads(threads)
     registry = get_registry()
     objects = [registry.get("benchmark", b).factory() for b in benchmarks]
     with tempfile.TemporaryDirectory() as scratch:   # the client's store is the one that counts
-        scores = score_benchmarks(model, objects, registry, ResultStore(Path(scratch) / "worker.sqlite"),
-                                  log=lambda message: None, progress=False)
+        options = RunOptions(threads=threads, progress=False, log=silent, registry=registry,
+                             store=ResultStore(Path(scratch) / "worker.sqlite"))
+        scores = score_benchmarks(model, objects, options)
     return [score.to_json() for score in scores]
 
 

@@ -2,7 +2,7 @@
 import os
 
 from mousescore import config, get_registry
-from mousescore.scoring.score_model import built_benchmark
+from mousescore.scoring.benchmark_cache import built_benchmark
 
 
 def test_a_benchmark_is_built_once_until_its_packaged_data_change(real_data, fresh_home):

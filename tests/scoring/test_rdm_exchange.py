@@ -13,8 +13,8 @@ from mousescore.extraction.functions import FeatureFunction, extract_function
 from mousescore.numerics import reductions
 from mousescore.numerics.rsa import compare_rdms, rdm
 from mousescore.scoring.benchmark import neural_benchmark
+from mousescore.scoring.benchmark_cache import built_benchmark
 from mousescore.scoring.rdm_exchange import benchmark_rdms, layer_rdms, rdms_benchmark
-from mousescore.scoring.score_model import built_benchmark
 
 AREAS = ("VISp", "VISl", "VISal", "VISrl", "VISam", "VISpm")     # 21 sites in all
 PROJECTION = np.random.default_rng(0).standard_normal((31 * 31, 500)).astype(np.float32)
