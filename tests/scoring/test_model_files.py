@@ -191,7 +191,8 @@ def test_the_command_line_scores_a_tflite_file_and_refuses_input_options_for_a_r
     run = subprocess.run([sys.executable, "-m", "mousescore.cli", "score", str(path), "antolik2016.V1-rsa",
                           "--no-progress"], capture_output=True, text=True, env=env, timeout=600)
     assert run.returncode == 0, run.stderr
-    assert "antolik2016.V1-rsa  score" in run.stdout
+    header, row = run.stdout.splitlines()[:2]
+    assert header.split()[:4] == ["model", "benchmark", "metric", "score"] and " antolik2016.V1-rsa " in row
     refused = subprocess.run([sys.executable, "-m", "mousescore.cli", "score", "alexnet-random", "allen.VISp-rsa",
                               "--input-size", "128"], capture_output=True, text=True, env=env, timeout=300)
     assert refused.returncode == 2 and "--input-size applies to a network file" in refused.stderr
