@@ -13,8 +13,9 @@ from mousescore.registry.plugins import get_registry
 from mousescore.results.store import ResultStore
 from mousescore.scoring.sweep import plan
 
-MODELS = ["pixels", "random_fourier", "gabor", "gist", "alexnet-random", "squeezenet1_1-random",
-          "shufflenet_v2_x0_5-random", "mnasnet0_5-random", "mobilenet_v2-random", "resnet18-random"]
+# The cheapest models: what is tested is the resumption (the first sweep is killed once a score is
+# stored), not throughput; random CNNs on the Allen scenes took ~10 min each on a loaded machine.
+MODELS = ["pixels", "random_fourier", "gabor", "gist", "alexnet-random"]
 BENCHMARKS = ["allen.VISp*-rsa", "allen_surrogate.VISp-srp_ridge", "kriegeskorte2008.IT-rsa"]
 
 
@@ -74,7 +75,7 @@ def test_killed_sweep_resumes_only_the_missing_work(real_data, tmp_path):
     assert 0 < len(before) < total, f"kill the sweep midway: {len(before)} of {total} stored"
 
     second = _sweep(home)
-    out, err = second.communicate(timeout=1800)     # a guard against a hang, not a speed claim (~10 min loaded)
+    out, err = second.communicate(timeout=1800)     # a guard against a hang, not a speed claim (~3 min loaded)
     assert second.returncode == 0, err[-2000:]
     assert f"{len(before)} pair(s) already stored, {total - len(before)} to score" in err
     after = _rows(home)
