@@ -481,13 +481,14 @@ def test_mathtext_in_metadata_and_names_is_drawn_literally(tmp_path, bad_input):
     records = synthetic_records()
     odd = []
     for index, text in enumerate(MATHTEXT):
-        metadata = {**MODELS["gabor"][0], "family": text, "task_cluster": text}
+        # a trained network: Fig. 3 labels trained networks by task cluster (baselines are one group)
+        metadata = {**MODELS["alexnet"][0], "family": text, "task_cluster": text}
         odd += [synthetic_record(f"odd{index}$", metadata, f"allen.VIS{area}-rsa", 0.2, 0.6, 1)
                 for area in ("p", "l", "al", "rl", "am", "pm")]
     out = build_site(records + odd, tmp_path).parent
     mosaic = (out / "figures" / "family-mosaic.svg").read_text()
     assert all(text in mosaic for text in ("$x^{$", "a$b$c", r"$\undefined$"))
-    assert "odd0$: RSA Max per layer" in (out / "figures" / "profile-odd0$.svg").read_text()
+    assert "odd0$: score per layer" in (out / "figures" / "profile-odd0$.svg").read_text()
 
 
 def test_leaderboard_build_on_a_bad_record_folder_is_one_line_naming_file_and_field(tmp_path, bad_input):
