@@ -176,7 +176,8 @@ def _measured_layers(model: FeatureFunction, stimuli: StimulusSet) -> Tuple[List
     """The selected layers, from one image through the function, and each one's float32 bytes per image."""
     one = _named_layers(model.function(stimuli.values[:1]))
     wanted = select_layers(list(one), model.layers, "the feature function")
-    return wanted, {layer: FLOAT32 * int(np.size(one[layer])) for layer in wanted}
+    # read as the batches are (a torch tensor, bfloat16 included, has no numpy size to ask)
+    return wanted, {layer: FLOAT32 * _layer_rows(layer, one[layer], 1).size for layer in wanted}
 
 
 def _fitting_batch_size(n: int, row_bytes: int) -> int:

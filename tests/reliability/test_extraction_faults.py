@@ -151,6 +151,13 @@ def _function_features(function, batch_size=5, keys=(CORR,)):
     return extract_function(FeatureFunction(function), _stimuli(N), set(keys), batch_size=batch_size)
 
 
+def _batch_numbered(function):
+    """``function(images, b)`` called with the batch's number b (1, 2, ...); the one-image probe that
+    measures the layers before the batches gets the first batch's number, as it gets its output."""
+    batches = iter(range(1, 100))
+    return lambda images: function(images, 1 if len(images) == 1 else next(batches))
+
+
 def _rows(images, width=12):
     seed = len(images) * 1000 + int(images.sum() * 1e3) % 1000   # each batch's own rows
     return np.random.default_rng(seed).random((len(images), width))
@@ -191,9 +198,8 @@ FUNCTION_RETURNS = {   # a feature function's malformed return (from the second 
 def test_a_feature_functions_malformed_return_is_refused_naming_the_layer(case, fresh_home, bad_input):
     bad_input(f"feature function returns {case}")
     function, message = FUNCTION_RETURNS[case]
-    batches = iter(range(1, 100))
     with pytest.raises(MousescoreError, match=message):
-        _function_features(lambda images: function(images, next(batches)))
+        _function_features(_batch_numbered(function))
 
 
 def test_a_feature_function_reusing_its_output_buffer_is_scored_on_every_batchs_rows(fresh_home, bad_input):
@@ -220,8 +226,7 @@ def test_a_feature_function_reusing_its_output_buffer_is_scored_on_every_batchs_
 ])
 def test_a_feature_functions_well_formed_variations_are_accepted(case, function, fresh_home, bad_input):
     bad_input(f"feature function returns {case} (accepted: before, an internal error or a refusal)")
-    batches = iter(range(1, 100))
-    features = _function_features(lambda images: function(images, next(batches)))
+    features = _function_features(_batch_numbered(function))
     assert features.layers == (["a", "b"] if "order" in case else ["0", "1"])
     first = features.reduced[features.layers[0]][CORR]
     np.testing.assert_allclose(features.reduced[features.layers[1]][CORR], first, atol=1e-2)   # r(-x) = r(x)
