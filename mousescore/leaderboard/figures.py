@@ -264,7 +264,9 @@ def friedman_text(test: Dict) -> str:
 def figure_family_mosaic(data: Dict):
     """Fig. 3: area-mean scores per task cluster or family, with the range of the areas' ceilings."""
     with matplotlib.rc_context(STYLE):
-        figure, axes = _panels(len(data["metrics"]), width=5.0, height=4.0)
+        groups = max((len(panel["groups"]) for panel in data["metrics"].values()), default=0)
+        # ~0.7 inch per group keeps the slanted group names apart as groups are added
+        figure, axes = _panels(len(data["metrics"]), width=max(5.0, 0.7 * groups + 1.0), height=4.0)
         for axis, panel in zip(axes, data["metrics"].values()):
             _title(axis, f"{panel['label']} by task trained for (random init and baselines apart)")
             if panel["ceiling"]:
