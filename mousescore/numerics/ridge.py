@@ -75,8 +75,11 @@ def complement_eigh(gram: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     reflected = gram - 2.0 * v[:, None] * (v @ gram)[..., None, :]
     reflected -= 2.0 * (reflected @ v)[..., :, None] * v
     eigenvalues, eigenvectors = np.linalg.eigh(reflected[..., 1:, 1:])
-    reflection = np.eye(n) - 2.0 * np.outer(v, v)
-    return np.clip(eigenvalues, 0.0, None), reflection[:, 1:] @ eigenvectors
+    # back through P = I − 2vvᵀ (its columns 1..n−1) as a rank-one update: n² per matrix, not n³
+    vectors = np.zeros(eigenvectors.shape[:-2] + (n, n - 1))
+    vectors[..., 1:, :] = eigenvectors
+    vectors -= 2.0 * v[:, None] * (v[1:] @ eigenvectors)[..., None, :]
+    return np.clip(eigenvalues, 0.0, None), vectors
 
 
 def loo_operators(decomposition: Tuple[np.ndarray, np.ndarray], n: int,
@@ -99,7 +102,7 @@ def loo_operators(decomposition: Tuple[np.ndarray, np.ndarray], n: int,
     for alpha in alphas:
         if complete:
             damping = alpha / (eigenvalues + alpha)
-            operators.append(((eigenvectors * damping) @ eigenvectors.T, squared_vectors @ damping))
+            operators.append((_weighted_outer(eigenvectors, damping), squared_vectors @ damping))
         else:
             fit = eigenvalues / (eigenvalues + alpha)
             residual = np.eye(n) - 1.0 / n - (eigenvectors * fit) @ eigenvectors.T
@@ -263,16 +266,24 @@ def left_out_loo_scores(decomposition: Tuple[np.ndarray, np.ndarray], targets: n
         use = alphas == alpha                                  # fit × target
         fits = np.flatnonzero(use.any(axis=1))
         # a few fits at a time: the m × m arrays below then stay in cache (most of the time is theirs)
-        for chunk in np.array_split(fits, -(-len(fits) * m * m // _CHUNK_ELEMENTS)):
+        for chunk in np.array_split(fits, min(len(fits), -(-len(fits) * m * m // _CHUNK_ELEMENTS))):
             r = _left_out_r(eigenvalues[chunk], eigenvectors[chunk], targets[chunk], alpha)
             scores[chunk] = np.where(use[chunk][:, None, :], r, scores[chunk])
     return scores
 
 
+def _weighted_outer(vectors: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """V diag(w) Vᵀ (of each matrix of a stack) for positive weights, as B Bᵀ with B = V diag(√w): one
+    product of a matrix with its own transpose, which BLAS computes as a symmetric rank-k update (half
+    the multiplications of a general product, and exactly symmetric)."""
+    scaled = vectors * np.sqrt(weights)[..., None, :]
+    return scaled @ np.swapaxes(scaled, -1, -2)
+
+
 def _left_out_r(eigenvalues, eigenvectors, y, alpha):
     """:func:`left_out_loo_scores` of some fits (their centred targets ``y``) at one α."""
     b, m, t = y.shape
-    operator = (eigenvectors * (alpha / (eigenvalues + alpha))[:, None, :]) @ np.swapaxes(eigenvectors, 1, 2)
+    operator = _weighted_outer(eigenvectors, alpha / (eigenvalues + alpha))
     a = operator @ y                                           # R y
     diagonal = np.diagonal(operator, axis1=1, axis2=2)[:, :, None]           # Rᵢᵢ as a column
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -132,6 +132,7 @@ class _Pass:
         self.half_responses: Dict[int, CentredColumns] = {}     # per half size: the responses' side of r
         self.subsets = _subset_plan(self.n, self.key)
         self.states = [_CVState(benchmark, columns, len(self.counts), self.n) for benchmark, columns in pool.members]
+        self.selection: Optional[np.ndarray] = None       # units × benchmarks, made by _unit_means
 
     def skip(self, layer: str) -> None:
         for state in self.states:
@@ -159,14 +160,29 @@ class _Pass:
             every = evidence.scores(_cv_plan(self.n, self.key))
             plain, rest = every[:len(self.halves)], every[len(self.halves):]
             drawn = {h: rest[i * len(self.counts):(i + 1) * len(self.counts)] for i, h in enumerate(DRAW_HALVES)}
-        for state in self.states:
+        whole = self._unit_means(plain)
+        left_out_means = None if left_out is None else self._unit_means(left_out)
+        for k, state in enumerate(self.states):
             state.summary.unit_scores[layer] = full[state.columns]
-            state.update(state.unit_means(plain),
+            state.update(whole[..., k],
                          {h: state.unit_means(values, evidence.resample_units) for h, values in drawn.items()},
-                         None if left_out is None else state.unit_means(left_out))
+                         None if left_out_means is None else left_out_means[..., k])
 
     def finish(self) -> Dict[int, LayerSummary]:
         return {id(state.benchmark): state.finish(self.within) for state in self.states}
+
+    def _unit_means(self, scores: np.ndarray) -> np.ndarray:
+        """Each row's mean over each benchmark's finite units (rows × benchmarks): as
+        :meth:`_CVState.unit_means`, for every benchmark of the pool at once."""
+        if self.selection is None:
+            # how often each benchmark counts each unit: every benchmark's means in one product (a pool
+            # of 27 Allen sites then passes over a score array once, not 27 times)
+            self.selection = np.zeros((scores.shape[-1], len(self.states)))
+            for k, state in enumerate(self.states):
+                np.add.at(self.selection[:, k], state.columns, 1.0)
+        finite = np.isfinite(scores)
+        with np.errstate(all="ignore"):
+            return (np.where(finite, scores, 0.0) @ self.selection) / (finite.astype(np.float64) @ self.selection)
 
     def _left_out(self, plain: np.ndarray, per_half: Sequence[np.ndarray]) -> np.ndarray:
         """Every half's per-unit scores with each stimulus left out (halves × stimuli × units), from each
