@@ -235,7 +235,8 @@ def restrict_summary(summary: np.ndarray, stimuli: np.ndarray) -> np.ndarray:
     return block - row_means - np.swapaxes(row_means, -1, -2) + block.mean(axis=(-2, -1), keepdims=True)
 
 
-_CHUNK_ELEMENTS = 1 << 15    # m × m × fits per chunk of left_out_loo_scores (256 kB of float64: in cache)
+_CHUNK_ELEMENTS = 1 << 15    # fits × m × max(m, targets) per chunk of left_out_loo_scores (256 kB of
+#                               float64: its m × m and m × targets arrays stay in cache; bit for bit the same)
 
 
 def left_out_loo_scores(decomposition: Tuple[np.ndarray, np.ndarray], targets: np.ndarray,
@@ -265,8 +266,8 @@ def left_out_loo_scores(decomposition: Tuple[np.ndarray, np.ndarray], targets: n
     for alpha in np.unique(alphas[np.isfinite(alphas)]):
         use = alphas == alpha                                  # fit × target
         fits = np.flatnonzero(use.any(axis=1))
-        # a few fits at a time: the m × m arrays below then stay in cache (most of the time is theirs)
-        for chunk in np.array_split(fits, min(len(fits), -(-len(fits) * m * m // _CHUNK_ELEMENTS))):
+        # a few fits at a time: the arrays below then stay in cache (most of the time is theirs)
+        for chunk in np.array_split(fits, min(len(fits), -(-len(fits) * m * max(m, t) // _CHUNK_ELEMENTS))):
             r = _left_out_r(eigenvalues[chunk], eigenvectors[chunk], targets[chunk], alpha)
             scores[chunk] = np.where(use[chunk][:, None, :], r, scores[chunk])
     return scores
