@@ -172,17 +172,10 @@ class _Pass:
         return {id(state.benchmark): state.finish(self.within) for state in self.states}
 
     def _unit_means(self, scores: np.ndarray) -> np.ndarray:
-        """Each row's mean over each benchmark's finite units (rows × benchmarks): as
-        :meth:`_CVState.unit_means`, for every benchmark of the pool at once."""
+        """Each row's mean over each benchmark's finite units (rows × benchmarks)."""
         if self.selection is None:
-            # how often each benchmark counts each unit: every benchmark's means in one product (a pool
-            # of 27 Allen sites then passes over a score array once, not 27 times)
-            self.selection = np.zeros((scores.shape[-1], len(self.states)))
-            for k, state in enumerate(self.states):
-                np.add.at(self.selection[:, k], state.columns, 1.0)
-        finite = np.isfinite(scores)
-        with np.errstate(all="ignore"):
-            return (np.where(finite, scores, 0.0) @ self.selection) / (finite.astype(np.float64) @ self.selection)
+            self.selection = unit_selection([state.columns for state in self.states], scores.shape[-1])
+        return selected_unit_means(scores, self.selection)
 
     def _left_out(self, plain: np.ndarray, per_half: Sequence[np.ndarray]) -> np.ndarray:
         """Every half's per-unit scores with each stimulus left out (halves × stimuli × units), from each
@@ -191,6 +184,24 @@ class _Pass:
         for h, (half, scores) in enumerate(zip(self.halves, per_half)):
             left_out[h, half] = scores
         return left_out
+
+
+def unit_selection(column_sets: Sequence[np.ndarray], n_units: int) -> np.ndarray:
+    """Units × sets: how often each set (a benchmark's columns of its pool) counts each unit."""
+    selection = np.zeros((n_units, len(column_sets)))
+    for k, columns in enumerate(column_sets):
+        np.add.at(selection[:, k], columns, 1.0)
+    return selection
+
+
+def selected_unit_means(scores: np.ndarray, selection: np.ndarray) -> np.ndarray:
+    """Each row's mean over each set's finite units (… × sets), as ``np.nanmean(scores[..., columns])``
+    per set: every benchmark of a pool in one product (27 Allen sites pass over a score array once)."""
+    finite = np.isfinite(scores)
+    with np.errstate(all="ignore"):
+        if finite.all():        # the usual case: the counts are the selection's own
+            return (scores @ selection) / selection.sum(axis=0)
+        return (np.where(finite, scores, 0.0) @ selection) / (finite.astype(np.float64) @ selection)
 
 
 def _fitted_within(metric, reduced, target, halves, half_targets) -> list:

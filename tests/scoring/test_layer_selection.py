@@ -1,4 +1,6 @@
 """Cross-validated layer selection beside the Max, and bootstrap draws, on benchmark objects."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -8,7 +10,7 @@ from mousescore.numerics import reductions
 from mousescore.numerics.ridge import centered_gram
 from mousescore.numerics.rsa import correlation_matrix
 from mousescore.scoring.benchmark import rdm_benchmark
-from mousescore.scoring.layer_pass import N_SPLITS, summarize
+from mousescore.scoring.layer_pass import N_SPLITS, selected_unit_means, summarize, unit_selection
 
 
 def _stimuli(n):
@@ -229,3 +231,21 @@ def test_benchmarks_sharing_neurons_score_them_once_with_the_same_numbers_as_alo
     np.testing.assert_allclose(together.draws, alone.draws, atol=1e-12)
     np.testing.assert_allclose(list(together.unit_scores.values()), list(alone.unit_scores.values()), atol=1e-12)
     np.testing.assert_allclose(together.cv_draws, alone.cv_draws, atol=1e-12)
+
+
+@pytest.mark.parametrize("with_nans", [False, True])
+def test_every_benchmarks_unit_means_in_one_product_equal_nanmean_per_benchmark(with_nans):
+    """The CV pass averages each benchmark's columns of a pooled score array (halves × stimuli × units)
+    in one product; the plain reference is np.nanmean over each benchmark's own columns."""
+    rng = np.random.default_rng(7)
+    scores = rng.normal(size=(6, 5, 12))
+    if with_nans:
+        scores[rng.random(scores.shape) < 0.2] = np.nan
+        scores[0, 0, [1, 2]] = np.nan               # a set whose every unit is NaN in one row
+    column_sets = [np.array([0, 3, 4, 11]), np.array([1, 2]), np.arange(12), np.array([5, 5, 6])]
+    means = selected_unit_means(scores, unit_selection(column_sets, 12))
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        expected = np.stack([np.nanmean(scores[..., columns], axis=-1) for columns in column_sets], axis=-1)
+    np.testing.assert_allclose(means, expected, rtol=1e-13, atol=0)
+    assert np.array_equal(np.isnan(means), np.isnan(expected))
