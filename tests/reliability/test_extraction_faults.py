@@ -324,11 +324,16 @@ def _start(home: Path, data: Path, marker="-", inject=None, extra_env=None):
         env["MOUSESCORE_INJECT_FAULT"] = inject
     command = ["score", "pixels", "--stimuli", str(data / "images"), "--rdm", str(data / "rdm.npy"),
                "--batch-size", "4", "--no-progress"]
-    # SIGHUP at its default action, as in a terminal: under nohup (which the child would inherit) a
-    # hangup is ignored, rightly, by mousescore too
     return subprocess.Popen([sys.executable, "-c", CHILD, str(marker), *command], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL))
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_as_in_a_terminal)
+
+
+def _as_in_a_terminal():
+    """SIGHUP and SIGINT at their default actions, as in a terminal: under nohup, or in a shell's
+    background job (a CI script run with ``&``), the child would inherit them ignored, and mousescore
+    then rightly ignores them too (Python installs no KeyboardInterrupt for an ignored SIGINT)."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _paused_in_spill(process, marker: Path) -> Path:
