@@ -9,8 +9,10 @@ differ (Holm), and per metric the share of per-layer scores below −0.5 (issue 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import subprocess
+import tarfile
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -26,15 +28,11 @@ RESULTS = "leaderboard/results"
 
 
 def records_at(revision: str, folder: Path) -> Path:
-    """The board's record files as committed at ``revision``, written under ``folder``."""
-    names = subprocess.run(["git", "ls-tree", "--name-only", f"{revision}:{RESULTS}"], check=True,
-                           capture_output=True, text=True).stdout.split()
-    for name in names:
-        if name.endswith(".json"):
-            text = subprocess.run(["git", "show", f"{revision}:{RESULTS}/{name}"], check=True,
-                                  capture_output=True, text=True).stdout
-            (folder / name).write_text(text)
-    return folder
+    """The board's record files as committed at ``revision``, unpacked under ``folder``."""
+    archive = subprocess.run(["git", "archive", revision, RESULTS], check=True, capture_output=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    return folder / RESULTS
 
 
 def below_half_shares(records: List[Dict]) -> Dict[str, str]:

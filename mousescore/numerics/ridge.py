@@ -105,7 +105,7 @@ def loo_operators(decomposition: Tuple[np.ndarray, np.ndarray], n: int,
             operators.append((_weighted_outer(eigenvectors, damping), squared_vectors @ damping))
         else:
             fit = eigenvalues / (eigenvalues + alpha)
-            residual = np.eye(n) - 1.0 / n - (eigenvectors * fit) @ eigenvectors.T
+            residual = np.eye(n) - 1.0 / n - _weighted_outer(eigenvectors, fit)
             operators.append((residual, 1.0 - 1.0 / n - squared_vectors @ fit))
     return operators
 

@@ -162,11 +162,10 @@ class _Pass:
             drawn = {h: rest[i * len(self.counts):(i + 1) * len(self.counts)] for i, h in enumerate(DRAW_HALVES)}
         whole = self._unit_means(plain)
         left_out_means = None if left_out is None else self._unit_means(left_out)
+        drawn_means = self._drawn_means(drawn, evidence.resample_units)
         for k, state in enumerate(self.states):
             state.summary.unit_scores[layer] = full[state.columns]
-            state.update(whole[..., k],
-                         {h: state.unit_means(values, evidence.resample_units) for h, values in drawn.items()},
-                         None if left_out_means is None else left_out_means[..., k])
+            state.update(whole[..., k], drawn_means[k], None if left_out_means is None else left_out_means[..., k])
 
     def finish(self) -> Dict[int, LayerSummary]:
         return {id(state.benchmark): state.finish(self.within) for state in self.states}
@@ -176,6 +175,14 @@ class _Pass:
         if self.selection is None:
             self.selection = unit_selection([state.columns for state in self.states], scores.shape[-1])
         return selected_unit_means(scores, self.selection)
+
+    def _drawn_means(self, drawn: Dict[int, np.ndarray], resampled: bool) -> List[Dict[int, np.ndarray]]:
+        """Per benchmark, each draw half's means under every draw; where the evidence resamples units,
+        over the units each benchmark's own draws resample."""
+        if resampled:
+            return [{h: state.resampled_unit_means(values) for h, values in drawn.items()} for state in self.states]
+        pooled = {h: self._unit_means(values) for h, values in drawn.items()}
+        return [{h: means[..., k] for h, means in pooled.items()} for k in range(len(self.states))]
 
     def _left_out(self, plain: np.ndarray, per_half: Sequence[np.ndarray]) -> np.ndarray:
         """Every half's per-unit scores with each stimulus left out (halves × stimuli × units), from each
@@ -267,18 +274,16 @@ class _CVState:
         self.jackknife = False
         self._unit_weights: Optional[np.ndarray] = None
 
-    def unit_means(self, scores: np.ndarray, resampled: bool = False) -> np.ndarray:
-        """Each row's mean over this benchmark's finite units. ``resampled``: the rows are bootstrap
-        draws, whose units are resampled with the score's own unit indices."""
-        own = scores[..., self.columns]
-        weights = np.ones_like(own)
-        if resampled:
-            if self._unit_weights is None:
-                self._unit_weights = unit_resamples(len(self.columns), self.benchmark.target_digest())
-            weights = weights * self._unit_weights
+    def resampled_unit_means(self, draws: np.ndarray) -> np.ndarray:
+        """Each bootstrap draw's mean over this benchmark's finite units, the units resampled with the
+        score's own unit indices (the plain means of a pool are :func:`selected_unit_means`)."""
+        if self._unit_weights is None:
+            self._unit_weights = unit_resamples(len(self.columns), self.benchmark.target_digest())
+        own = draws[..., self.columns]
         finite = np.isfinite(own)
         with np.errstate(all="ignore"):
-            return (np.where(finite, own, 0.0) * weights).sum(axis=-1) / (finite * weights).sum(axis=-1)
+            return (np.where(finite, own, 0.0) * self._unit_weights).sum(axis=-1) \
+                / (finite * self._unit_weights).sum(axis=-1)
 
     def update(self, whole: np.ndarray, drawn: Dict[int, np.ndarray], left_out: Optional[np.ndarray]) -> None:
         """One layer's means on every half (``whole``), for the draw halves under every draw (``drawn``),

@@ -126,3 +126,23 @@ def test_left_out_scores_are_ridge_refitted_without_each_stimulus_within_each_su
                              .predict(features[[subset[j]]])[0] for j in rest]
                 expected = np.corrcoef(predicted, targets[subset[rest], c])[0, 1]
                 assert got[s, i, c] == pytest.approx(expected, abs=1e-10)
+
+
+def test_left_out_scores_do_not_depend_on_how_the_fits_are_chunked(monkeypatch):
+    """left_out_loo_scores works through a few fits at a time (per α, in cache-sized chunks): one fit per
+    chunk and all fits in one chunk give the same numbers, each fit's targets at their own α."""
+    from mousescore.numerics import ridge
+    rng = np.random.default_rng(5)
+    n, p, t, fits = 24, 30, 6, 7
+    features = rng.normal(size=(n, p))
+    targets = features[:, :3] @ rng.normal(size=(3, t)) + rng.normal(size=(n, t))
+    subsets = np.array([np.sort(rng.permutation(n)[:12]) for _ in range(fits)])
+    alphas = rng.choice([0.3, 1.0, 4.0], size=(fits, t))
+    alphas[2, 1] = np.nan                                   # a target without an α: NaN scores
+    decomposition = ridge.complement_eigh(ridge.restrict_summary(ridge.centered_gram(features), subsets))
+    monkeypatch.setattr(ridge, "_CHUNK_ELEMENTS", 1 << 40)
+    together = ridge.left_out_loo_scores(decomposition, targets[subsets], alphas)
+    monkeypatch.setattr(ridge, "_CHUNK_ELEMENTS", 1)
+    one_by_one = ridge.left_out_loo_scores(decomposition, targets[subsets], alphas)
+    assert np.isnan(together[2, :, 1]).all() and np.isfinite(np.delete(together, 1, axis=2)).all()
+    np.testing.assert_allclose(one_by_one, together, rtol=0, atol=1e-14)
