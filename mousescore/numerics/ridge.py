@@ -72,13 +72,16 @@ def complement_eigh(gram: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     v = np.full(n, 1.0 / np.sqrt(n))
     v[0] -= 1.0
     v /= np.linalg.norm(v)
-    reflected = gram - 2.0 * v[:, None] * (v @ gram)[..., None, :]
-    reflected -= 2.0 * (reflected @ v)[..., :, None] * v
-    eigenvalues, eigenvectors = np.linalg.eigh(reflected[..., 1:, 1:])
+    # P K P = K − v wᵀ − w vᵀ with w = 2(Kv − (vᵀKv) v): its block off e₁ as one rank-two product
+    # (a few passes over the stack, instead of two reflections with a temporary each)
+    kv = gram @ v
+    w = 2.0 * (kv - (kv @ v)[..., None] * v)[..., 1:]
+    reflected = np.stack(np.broadcast_arrays(v[1:], w), axis=-1) @ np.stack(np.broadcast_arrays(w, v[1:]), axis=-2)
+    np.subtract(gram[..., 1:, 1:], reflected, out=reflected)
+    eigenvalues, eigenvectors = np.linalg.eigh(reflected)
     # back through P = I − 2vvᵀ (its columns 1..n−1) as a rank-one update: n² per matrix, not n³
-    vectors = np.zeros(eigenvectors.shape[:-2] + (n, n - 1))
-    vectors[..., 1:, :] = eigenvectors
-    vectors -= 2.0 * v[:, None] * (v[1:] @ eigenvectors)[..., None, :]
+    vectors = (-2.0 * v)[:, None] @ (v[1:] @ eigenvectors)[..., None, :]
+    vectors[..., 1:, :] += eigenvectors
     return np.clip(eigenvalues, 0.0, None), vectors
 
 
@@ -232,7 +235,10 @@ def restrict_summary(summary: np.ndarray, stimuli: np.ndarray) -> np.ndarray:
         return ridge_summary(summary[stimuli])
     block = summary[stimuli[..., :, None], stimuli[..., None, :]]
     row_means = block.mean(axis=-1, keepdims=True)
-    return block - row_means - np.swapaxes(row_means, -1, -2) + block.mean(axis=(-2, -1), keepdims=True)
+    block -= row_means                          # in place: a stack of Cowley's halves is 80 MB
+    block -= np.swapaxes(row_means, -1, -2)
+    block += row_means.mean(axis=-2, keepdims=True)
+    return block
 
 
 _CHUNK_ELEMENTS = 1 << 15    # fits × m × max(m, targets) per chunk of left_out_loo_scores (256 kB of
@@ -263,14 +269,46 @@ def left_out_loo_scores(decomposition: Tuple[np.ndarray, np.ndarray], targets: n
     # below then lose nothing to a large mean
     targets = targets - targets.mean(axis=1, keepdims=True)
     scores = np.full((b, m, t), np.nan)
-    for alpha in np.unique(alphas[np.isfinite(alphas)]):
-        use = alphas == alpha                                  # fit × target
-        fits = np.flatnonzero(use.any(axis=1))
-        # a few fits at a time: the arrays below then stay in cache (most of the time is theirs)
-        for chunk in np.array_split(fits, min(len(fits), -(-len(fits) * m * max(m, t) // _CHUNK_ELEMENTS))):
-            r = _left_out_r(eigenvalues[chunk], eigenvectors[chunk], targets[chunk], alpha)
-            scores[chunk] = np.where(use[chunk][:, None, :], r, scores[chunk])
+    levels, rank = _alpha_levels(alphas)
+    for k in range(levels.shape[1]):
+        counts = (rank == k).sum(axis=1)
+        # the fits with a k-th α, those with most targets at it first: the chunks below then pad little
+        fits = np.flatnonzero(counts)[np.argsort(-counts[counts > 0], kind="stable")]
+        size = m * max(m, int(counts.max()))
+        for chunk in np.array_split(fits, min(len(fits), -(-len(fits) * size // _CHUNK_ELEMENTS))):
+            # each fit's targets at its k-th α, padded to the chunk's widest with a repeat of its first
+            # (computed twice, the same number): one stacked pass however the α differ by fit
+            width = int(counts[chunk].max())
+            columns = np.argsort(rank[chunk] != k, axis=1, kind="stable")[:, :width]
+            columns = np.where(np.arange(width) < counts[chunk][:, None], columns, columns[:, :1])[:, None, :]
+            whole = width == t          # every target (a single α): no gathering
+            y = targets[chunk] if whole else np.take_along_axis(targets[chunk], columns, axis=2)
+            r = _left_out_r(eigenvalues[chunk], eigenvectors[chunk], y, levels[chunk, k][:, None])
+            if whole:
+                scores[chunk] = r
+            else:
+                block = scores[chunk]
+                np.put_along_axis(block, np.broadcast_to(columns, r.shape), r, axis=2)
+                scores[chunk] = block
     return scores
+
+
+def _alpha_levels(alphas: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Each fit's distinct α in increasing order (fits × most distinct; NaN past a fit's own), and each
+    target's place among them (fits × targets; −1 where its α is NaN)."""
+    finite = np.isfinite(alphas)
+    ordered = np.sort(np.where(finite, alphas, np.inf), axis=1)
+    new = np.concatenate([np.ones((len(alphas), 1), bool), ordered[:, 1:] != ordered[:, :-1]], axis=1)
+    new &= np.isfinite(ordered)
+    count = new.sum(axis=1)
+    levels = np.full((len(alphas), int(count.max(initial=0))), np.nan)
+    place = np.cumsum(new, axis=1) - 1
+    rows = np.repeat(np.arange(len(alphas)), new.sum(axis=1))
+    levels[rows, place[new]] = ordered[new]
+    rank = np.full(alphas.shape, -1)
+    for f in np.flatnonzero(count):       # each fit's α looked up among its own levels
+        rank[f, finite[f]] = np.searchsorted(levels[f, :count[f]], alphas[f, finite[f]])
+    return levels, rank
 
 
 def _weighted_outer(vectors: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -282,7 +320,8 @@ def _weighted_outer(vectors: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 
 def _left_out_r(eigenvalues, eigenvectors, y, alpha):
-    """:func:`left_out_loo_scores` of some fits (their centred targets ``y``) at one α."""
+    """:func:`left_out_loo_scores` of some fits (their centred targets ``y``) at one α each (``alpha``:
+    a number, or a column of one per fit)."""
     b, m, t = y.shape
     operator = _weighted_outer(eigenvectors, alpha / (eigenvalues + alpha))
     a = operator @ y                                           # R y

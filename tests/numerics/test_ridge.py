@@ -129,8 +129,9 @@ def test_left_out_scores_are_ridge_refitted_without_each_stimulus_within_each_su
 
 
 def test_left_out_scores_do_not_depend_on_how_the_fits_are_chunked(monkeypatch):
-    """left_out_loo_scores works through a few fits at a time (per α, in cache-sized chunks): one fit per
-    chunk and all fits in one chunk give the same numbers, each fit's targets at their own α."""
+    """left_out_loo_scores works through a few fits at a time (per α level, in cache-sized chunks, each
+    fit's targets at that level padded to the chunk's widest): one fit per chunk (no padding) and all
+    fits in one chunk give the same numbers, each fit's targets at their own α."""
     from mousescore.numerics import ridge
     rng = np.random.default_rng(5)
     n, p, t, fits = 24, 30, 6, 7
