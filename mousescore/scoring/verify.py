@@ -62,11 +62,14 @@ def compare(recorded: Score, fresh: Score, tolerance: float) -> List[str]:
         if not (a and same_plan):
             continue
         # stored at PRECISION (int16: half a step more than the tolerance) or as float16 (half its
-        # relative step, 2^-11, more)
-        relative = 2.0 ** -11 if ENCODED_TYPES.get(name) == "float16" else 0.0
+        # relative step, 2^-11, more), whose values need not be on a score's scale: the tolerance is
+        # then relative to the field's own (its RMS, at least 1). A pair sketch's entries are Gaussian
+        # projections of order 50, and the features' float32 noise moves them by ~5e-4.
+        half_float16 = 2.0 ** -11 if ENCODED_TYPES.get(name) == "float16" else 0.0
+        scale = max(1.0, math.sqrt(sum(x * x for x in a) / len(a))) if half_float16 else 1.0
         if len(a) != len(b):
             problems.append(f"{len(b)} {name} vs {len(a)} recorded")
-        elif not all(_close(x, y, tolerance + (relative * abs(y) if relative else PRECISION / 2))
+        elif not all(_close(x, y, tolerance * scale + (half_float16 * abs(y) if half_float16 else PRECISION / 2))
                      for x, y in zip(a, b)):
             problems.append(f"{name} differ")
     if list(recorded.layer_profile) != list(fresh.layer_profile):

@@ -34,6 +34,29 @@ def _score(**changes):
     return Score(**values)
 
 
+def test_verify_compares_a_float16_field_on_its_own_scale():
+    """A record's pair sketch (float16, entries of order 50) reproduces when a fresh one moves by the
+    features' float32 noise (5e-4, measured between the seeder's and a fresh mobilenet_v2), which an
+    absolute 1e-4 called a difference; a change of 1e-3 of its scale is still one. The jackknife, on a
+    score's scale, keeps the absolute tolerance."""
+    from mousescore.scoring.verify import compare
+    rng = np.random.default_rng(0)
+    sketch = list(rng.normal(scale=50.0, size=100))
+    stored = [float(np.float16(v)) for v in sketch]
+    jackknife = [0.3 + 0.001 * i for i in range(40)]
+    recorded = _score(cv_value=0.3, cv_pair_sketch=stored, cv_jackknife=jackknife)
+    noisy = [v + 5e-4 * s for v, s in zip(sketch, rng.choice([-1.0, 1.0], size=100))]
+    assert compare(recorded, _score(cv_value=0.3, cv_pair_sketch=noisy, cv_jackknife=jackknife), 1e-4) == []
+    moved = list(sketch)
+    moved[7] += 0.05 + 2.0 ** -11 * abs(moved[7])
+    assert compare(recorded, _score(cv_value=0.3, cv_pair_sketch=moved, cv_jackknife=jackknife), 1e-4) \
+        == ["cv_pair_sketch differ"]
+    shifted = list(jackknife)
+    shifted[3] += 2e-4 + 2.0 ** -11 * shifted[3]
+    assert compare(recorded, _score(cv_value=0.3, cv_pair_sketch=stored, cv_jackknife=shifted), 1e-4) \
+        == ["cv_jackknife differ"]
+
+
 def test_the_cv_resamples_read_back_and_an_older_version_s_file_is_replaced_not_merged(tmp_path):
     jackknife, sketch = [0.15 + 0.001 * i for i in range(40)], [0.5 * i - 3 for i in range(100)]
     score = _score(cv_value=0.15, cv_jackknife=jackknife, cv_pair_sketch=sketch,
