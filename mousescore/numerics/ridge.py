@@ -274,8 +274,7 @@ def left_out_loo_scores(decomposition: Tuple[np.ndarray, np.ndarray], targets: n
         counts = (rank == k).sum(axis=1)
         # the fits with a k-th α, those with most targets at it first: the chunks below then pad little
         fits = np.flatnonzero(counts)[np.argsort(-counts[counts > 0], kind="stable")]
-        size = m * max(m, int(counts.max()))
-        for chunk in np.array_split(fits, min(len(fits), -(-len(fits) * size // _CHUNK_ELEMENTS))):
+        for chunk in _cache_sized(fits, m * np.maximum(m, counts[fits])):
             # each fit's targets at its k-th α, padded to the chunk's widest with a repeat of its first
             # (computed twice, the same number): one stacked pass however the α differ by fit
             width = int(counts[chunk].max())
@@ -291,6 +290,17 @@ def left_out_loo_scores(decomposition: Tuple[np.ndarray, np.ndarray], targets: n
                 np.put_along_axis(block, np.broadcast_to(columns, r.shape), r, axis=2)
                 scores[chunk] = block
     return scores
+
+
+def _cache_sized(fits: np.ndarray, sizes: np.ndarray) -> List[np.ndarray]:
+    """Consecutive runs of ``fits`` (widest first) whose first one's size times their number stays
+    within _CHUNK_ELEMENTS (at least one fit each)."""
+    chunks, start = [], 0
+    while start < len(fits):
+        length = max(1, _CHUNK_ELEMENTS // int(sizes[start]))
+        chunks.append(fits[start:start + length])
+        start += length
+    return chunks
 
 
 def _alpha_levels(alphas: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
