@@ -280,7 +280,7 @@ def left_out_loo_scores(decomposition: Tuple[np.ndarray, np.ndarray], targets: n
             width = int(counts[chunk].max())
             columns = np.argsort(rank[chunk] != k, axis=1, kind="stable")[:, :width]
             columns = np.where(np.arange(width) < counts[chunk][:, None], columns, columns[:, :1])[:, None, :]
-            whole = width == t          # every target (a single α): no gathering
+            whole = bool((counts[chunk] == t).all())     # every fit's every target: nothing to gather
             y = targets[chunk] if whole else np.take_along_axis(targets[chunk], columns, axis=2)
             r = _left_out_r(eigenvalues[chunk], eigenvectors[chunk], y, levels[chunk, k][:, None])
             if whole:

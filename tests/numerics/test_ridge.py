@@ -140,6 +140,7 @@ def test_left_out_scores_do_not_depend_on_how_the_fits_are_chunked(monkeypatch):
     subsets = np.array([np.sort(rng.permutation(n)[:12]) for _ in range(fits)])
     alphas = rng.choice([0.3, 1.0, 4.0], size=(fits, t))
     alphas[2, 1] = np.nan                                   # a target without an α: NaN scores
+    alphas[0] = 4.0                 # a fit with every target at one α, in a chunk beside fits with more
     decomposition = ridge.complement_eigh(ridge.restrict_summary(ridge.centered_gram(features), subsets))
     monkeypatch.setattr(ridge, "_CHUNK_ELEMENTS", 1 << 40)
     together = ridge.left_out_loo_scores(decomposition, targets[subsets], alphas)
