@@ -129,7 +129,8 @@ def score_built(model_id: str, build: Callable[[], Union[LoadedModel, FeatureFun
                 log(f"warning: {len(features.nonfinite)} layer(s) gave NaN or infinite activations and are "
                     f"not scored: {sorted(features.nonfinite)[:5]}")
             log(f"extraction {extraction_number}: {model_id} on {stimulus_set} "
-                f"({len(features.stimulus_ids)} stimuli, {len(features.layers)} layers) {how}, "
+                f"({len(features.stimulus_ids)} stimuli, {len(features.layers)} "
+                f"layer{'' if len(features.layers) == 1 else 's'}) {how}, "
                 f"shared by {len(group)} benchmark(s)")
             scored = _score_group(model_id, loaded, group, features, registry, report)
             if options.store is not None:
