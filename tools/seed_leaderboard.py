@@ -12,15 +12,20 @@ record mixing commits then fails ``leaderboard verify`` where a discrete choice 
 layer) sat at a near-tie.
 
     python tools/seed_leaderboard.py --budget-minutes 90 --threads 1 --log leaderboard/seed_log.json
+
+Seeders side by side, one per core, each take every N-th model of the queue (``--shard 0/2``,
+``--shard 1/2``); they share the log and the list of unscorable models, which each updates under a lock.
 """
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import platform
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -98,6 +103,43 @@ def source_revision() -> str:
     return commit + (f"-modified-{int(time.time())}" if modified else "")
 
 
+def shard(text: str):
+    """``K/N`` (0 <= K < N): every N-th model of the queue, from the K-th."""
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not K/N, e.g. 0/2") from None
+    if not 0 <= k < n:
+        raise argparse.ArgumentTypeError(f"'{text}': K must be at least 0 and below N")
+    return k, n
+
+
+@contextmanager
+def locked(path: Path):
+    """One seeder at a time past this point (the log and the unscorable list are shared)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def write_run(log_path: Path, run: dict, position=None) -> int:
+    """This run's entry in the log as it is on disk now (another seeder may have added its own): at
+    ``position`` (where its first write put it), or appended. Returns its position."""
+    log = json.loads(log_path.read_text()) if log_path.exists() else {"runs": []}
+    if position is None:
+        log["runs"].append(run)
+        position = len(log["runs"]) - 1
+    else:
+        log["runs"][position] = run
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_path.write_text(json.dumps(log, indent=1) + "\n")
+    return position
+
+
 def write_unscorable(unscorable, results_dir) -> None:
     path = unscorable_path(results_dir)
     if unscorable:
@@ -121,6 +163,8 @@ def main() -> None:
                              f"skipped; a model that fails is listed in {unscorable_path(DEFAULT_RESULTS_DIR).name} "
                              "beside it, with the reason")
     parser.add_argument("--rescore", action="store_true", help="score the models already on the board too")
+    parser.add_argument("--shard", type=shard, default=(0, 1), metavar="K/N",
+                        help="only every N-th model of the queue, from the K-th (0-based): N seeders side by side")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -132,17 +176,17 @@ def main() -> None:
     benchmarks = board_benchmarks(registry, args.benchmarks)
     if not args.rescore:
         models = [identifier for identifier in models if not on_board(identifier, benchmarks, args.results)]
+    models = models[args.shard[0]::args.shard[1]]
     log_path = Path(args.log)
-    log = json.loads(log_path.read_text()) if log_path.exists() else {"runs": []}
     revision = source_revision()
     store = ResultStore(config.home() / "seed" / f"{revision}.sqlite")
+    lock = config.home() / "seed" / "seeding.lock"
     run = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": revision,
+           "shard": "{}/{}".format(*args.shard),
            "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads",
            "budget_minutes": args.budget_minutes, "benchmarks": args.benchmarks,
            "candidates": len(models), "models": {}, "failed": {}}
-    log["runs"].append(run)
-    unscorable = read_unscorable(args.results)
-    started = time.perf_counter()
+    started, position = time.perf_counter(), None
     for identifier in models:
         if time.perf_counter() - started > args.budget_minutes * 60:
             break
@@ -159,13 +203,17 @@ def main() -> None:
             export_records(scores, Path(args.results), registry)      # on the board at once: resumable
             run["models"][identifier] = {"seconds": round(time.perf_counter() - begun, 1),
                                          "benchmarks": len(scores), **({"reused": len(reused)} if reused else {})}
-            unscorable.pop(identifier, None)
         except Exception as error:  # one model's failure must not stop the seeding
-            run["failed"][identifier] = unscorable[identifier] = f"{type(error).__name__}: {str(error)[:300]}"
-        write_unscorable(unscorable, args.results)
+            run["failed"][identifier] = f"{type(error).__name__}: {str(error)[:300]}"
         run["elapsed_minutes"] = round((time.perf_counter() - started) / 60, 2)
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        log_path.write_text(json.dumps(log, indent=1) + "\n")
+        with locked(lock):
+            unscorable = read_unscorable(args.results)
+            if identifier in run["failed"]:
+                unscorable[identifier] = run["failed"][identifier]
+            else:
+                unscorable.pop(identifier, None)
+            write_unscorable(unscorable, args.results)
+            position = write_run(log_path, run, position)
         print(f"{identifier}: {run['models'].get(identifier) or run['failed'][identifier]}", flush=True)
 
 

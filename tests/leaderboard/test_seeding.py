@@ -93,3 +93,48 @@ def test_the_seeding_scores_no_synthetic_benchmark(seeding):
     assert chosen and not any(name.startswith("allen_surrogate.") for name in chosen)
     assert "allen.VISp-rsa" in chosen and "antolik2016.V1-srp_ridge" in chosen
     assert set(registry.match("benchmark", ["allen_surrogate.*"]))   # the surrogate stays registered
+
+
+def test_seeders_side_by_side_split_the_queue_and_share_the_log(seeding, tmp_path, monkeypatch):
+    """Two seeders (--shard 0/2 and 1/2) take disjoint halves of the queue that together are all of
+    it, and both runs stay in the one log however their writes interleave; a failure either one meets
+    is in the shared unscorable list."""
+    monkeypatch.setenv("MOUSESCORE_HOME", str(tmp_path / "home"))
+    results, log = tmp_path / "results", tmp_path / "log.json"
+    models = ["gabor", "gist", "pixels", "random_fourier"]
+    scored = {}
+
+    def score_model(identifier, benchmarks, registry=None, log=print, progress=True, store=None):
+        scored[identifier] = current
+        if identifier == "pixels":
+            raise MemoryError("needs 40 GB")
+        return [identifier]
+
+    monkeypatch.setattr(seeding, "score_model", score_model)
+    monkeypatch.setattr(seeding, "export_records", lambda scores, folder, registry: None)
+    for current in ("0/2", "1/2"):
+        monkeypatch.setattr(sys, "argv", ["seed_leaderboard.py", "--models", *models, "--rescore", "--shard",
+                                          current, "--results", str(results), "--log", str(log)])
+        seeding.main()
+    assert set(scored) == set(models)
+    halves = [{m for m, shard in scored.items() if shard == s} for s in ("0/2", "1/2")]
+    assert not halves[0] & halves[1] and all(halves)
+    runs = json.loads(log.read_text())["runs"]
+    assert [run["shard"] for run in runs] == ["0/2", "1/2"]
+    assert [set(run["models"]) | set(run["failed"]) for run in runs] == halves
+    assert read_unscorable(results) == {"pixels": "MemoryError: needs 40 GB"}
+    with pytest.raises(SystemExit):
+        monkeypatch.setattr(sys, "argv", ["seed_leaderboard.py", "--shard", "2/2"])
+        seeding.main()
+
+
+def test_a_run_rewrites_its_own_log_entry_after_another_seeder_added_one(seeding, tmp_path):
+    log = tmp_path / "log.json"
+    log.write_text(json.dumps({"runs": [{"shard": "old"}]}))
+    first = seeding.write_run(log, {"shard": "0/2", "models": {}})
+    second = seeding.write_run(log, {"shard": "1/2", "models": {"gist": {}}})
+    assert seeding.write_run(log, {"shard": "0/2", "models": {"gabor": {}}}, first) == first
+    runs = json.loads(log.read_text())["runs"]
+    assert (first, second) == (1, 2)
+    assert runs == [{"shard": "old"}, {"shard": "0/2", "models": {"gabor": {}}},
+                    {"shard": "1/2", "models": {"gist": {}}}]
