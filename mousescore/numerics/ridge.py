@@ -307,17 +307,16 @@ def _alpha_levels(alphas: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     """Each fit's distinct α in increasing order (fits × most distinct; NaN past a fit's own), and each
     target's place among them (fits × targets; −1 where its α is NaN)."""
     finite = np.isfinite(alphas)
-    ordered = np.sort(np.where(finite, alphas, np.inf), axis=1)
+    order = np.argsort(np.where(finite, alphas, np.inf), axis=1, kind="stable")
+    ordered = np.take_along_axis(alphas, order, axis=1)
     new = np.concatenate([np.ones((len(alphas), 1), bool), ordered[:, 1:] != ordered[:, :-1]], axis=1)
     new &= np.isfinite(ordered)
-    count = new.sum(axis=1)
-    levels = np.full((len(alphas), int(count.max(initial=0))), np.nan)
-    place = np.cumsum(new, axis=1) - 1
-    rows = np.repeat(np.arange(len(alphas)), new.sum(axis=1))
+    place = np.cumsum(new, axis=1) - 1                    # each sorted target's level
+    levels = np.full((len(alphas), int(new.sum(axis=1).max(initial=0))), np.nan)
+    rows = np.nonzero(new)[0]
     levels[rows, place[new]] = ordered[new]
     rank = np.full(alphas.shape, -1)
-    for f in np.flatnonzero(count):       # each fit's α looked up among its own levels
-        rank[f, finite[f]] = np.searchsorted(levels[f, :count[f]], alphas[f, finite[f]])
+    np.put_along_axis(rank, order, np.where(np.isfinite(ordered), place, -1), axis=1)
     return levels, rank
 
 
