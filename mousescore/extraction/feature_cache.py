@@ -28,7 +28,8 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 import numpy as np
 
-from .. import __version__, config
+from .. import config
+from ..code_identity import code_identity
 from ..data.files import sha256_of
 from ..data.identity import stimuli_digest
 from .extract import LayerFeatures
@@ -108,7 +109,7 @@ def cache_key(model_id: str, loaded, stimuli, plugin: Optional[str] = None) -> s
                 "mean": list(loaded.mean), "std": list(loaded.std),
                 "layers": list(loaded.layers) if loaded.layers is not None else None,
                 "preprocess": callable_digest(loaded.preprocess),
-                "stimuli": stimuli_digest(stimuli), "torch": torch.__version__, "mousescore": __version__}
+                "stimuli": stimuli_digest(stimuli), "torch": torch.__version__, "mousescore": code_identity()}
     text = json.dumps(identity, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
@@ -118,7 +119,7 @@ def function_cache_key(model_id: str, function, stimuli, plugin: Optional[str] =
     sha256 and input format)."""
     identity = {"model": model_id, "plugin": plugin, "function": function.digest,
                 "layers": list(function.layers) if function.layers is not None else None,
-                "stimuli": stimuli_digest(stimuli), "mousescore": __version__}
+                "stimuli": stimuli_digest(stimuli), "mousescore": code_identity()}
     return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 

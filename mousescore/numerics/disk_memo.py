@@ -1,11 +1,11 @@
 """Remember on disk what benchmarks derive from their data alone (ceilings, inter-mouse scores), so
 that building a benchmark costs a file read instead of thousands of ridge fits on every run.
 
-The key is the function, the mousescore version and the arguments' values (array bytes included), so
-changed data or code computes afresh. Each file holds its key beside the value, in a zip whose CRC-32
-is checked on every read: a file that is truncated, altered or copied from another key is removed
-with a warning and computed again. ``MOUSESCORE_FEATURE_CACHE=0`` turns this off with the feature
-cache.
+The key is the function, the code identity (:mod:`mousescore.code_identity`) and the arguments' values
+(array bytes included), so changed data or code computes afresh. Each file holds its key beside the
+value, in a zip whose CRC-32 is checked on every read: a file that is truncated, altered or copied
+from another key is removed with a warning and computed again. ``MOUSESCORE_FEATURE_CACHE=0`` turns
+this off with the feature cache.
 """
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ import zipfile
 
 import numpy as np
 
-from .. import __version__, config
+from .. import config
+from ..code_identity import code_identity
 from ..data.identity import array_digest
 
 logger = logging.getLogger("mousescore")
@@ -38,7 +39,7 @@ def disk_memo(function):
     def remembered(*args, **kwargs):
         if not config.settings().caches:
             return function(*args, **kwargs)
-        digest = hashlib.sha256(f"{function.__module__}.{function.__qualname__} {__version__}".encode())
+        digest = hashlib.sha256(f"{function.__module__}.{function.__qualname__} {code_identity()}".encode())
         for value in list(args) + sorted(kwargs.items()):
             _fingerprint(value, digest)
         key = digest.hexdigest()

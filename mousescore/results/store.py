@@ -7,6 +7,10 @@ cannot be used (corrupt, a folder in its place, read-only, a full disk) is a one
 :class:`~mousescore.errors.MousescoreError` naming the file and what to do. The store never deletes or
 rewrites a damaged database itself: the scores in it are the user's, and a failed write is rolled
 back whole, so the scores stored before it are intact.
+
+Each row also says which code computed it (:func:`mousescore.code_identity.code_identity`):
+:meth:`ResultStore.get_with_code` gives it, so that a run reuses only what this code computed. A
+store written before that column existed gains it on opening; its rows read as of unknown code.
 """
 from __future__ import annotations
 
@@ -17,9 +21,10 @@ import shutil
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from .. import config
+from ..code_identity import code_identity
 from ..errors import DataError, MousescoreError
 from ..faults import checkpoint
 from .record_schema import RecordError, check_score_fields
@@ -41,7 +46,10 @@ class ResultStore:
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("CREATE TABLE IF NOT EXISTS scores (model TEXT NOT NULL, benchmark TEXT NOT NULL,"
-                       " record TEXT NOT NULL, created TEXT NOT NULL, PRIMARY KEY (model, benchmark))")
+                       " record TEXT NOT NULL, created TEXT NOT NULL, code TEXT,"
+                       " PRIMARY KEY (model, benchmark))")
+            if "code" not in {column[1] for column in db.execute("PRAGMA table_info(scores)")}:
+                db.execute("ALTER TABLE scores ADD COLUMN code TEXT")    # a store of mousescore <= 0.5.0
 
     def _make_folder(self) -> None:
         try:
@@ -69,19 +77,38 @@ class ResultStore:
             db.close()
 
     def get(self, model: str, benchmark: str) -> Optional[Score]:
+        found = self.get_with_code(model, benchmark)
+        return found[0] if found else None
+
+    def get_with_code(self, model: str, benchmark: str) -> Optional[Tuple[Score, Optional[str]]]:
+        """The stored score and the code identity that computed it (None: not recorded)."""
         with self._connect() as db:
-            row = db.execute("SELECT record FROM scores WHERE model=? AND benchmark=?",
+            row = db.execute("SELECT record, code FROM scores WHERE model=? AND benchmark=?",
                              (model, benchmark)).fetchone()
-        return self._score(model, benchmark, row[0]) if row else None
+        return (self._score(model, benchmark, row[0]), row[1]) if row else None
+
+    def current(self, model: str, benchmark: str) -> Tuple[Optional[Score], Optional[str]]:
+        """The stored score if this code computed it (else None), and, where a score of other code is
+        stored, what computed it (a sentence for the log)."""
+        found = self.get_with_code(model, benchmark)
+        if found is None:
+            return None, None
+        score, code = found
+        if code == code_identity():
+            return score, None
+        return None, (f"stored result was computed by mousescore {code or score.provenance.get('mousescore_version')}"
+                      f"{'' if code else ' (code not recorded)'}, this is {code_identity()}")
 
     def put(self, score: Score) -> None:
         self.put_all([score])
 
     def put_all(self, scores: List[Score]) -> None:
         """Store scores in one transaction: all of them or, after a crash, none."""
-        rows = [(s.model, s.benchmark, s.to_json(), s.provenance.get("time", "")) for s in scores]
+        code = code_identity()
+        rows = [(s.model, s.benchmark, s.to_json(), s.provenance.get("time", ""), code) for s in scores]
         with self._connect() as db:
-            db.executemany("INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?)", rows)
+            db.executemany("INSERT OR REPLACE INTO scores (model, benchmark, record, created, code)"
+                           " VALUES (?, ?, ?, ?, ?)", rows)
             checkpoint("store-write")   # a crash here must leave the previous state intact
 
     def all(self) -> List[Score]:

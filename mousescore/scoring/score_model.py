@@ -43,8 +43,8 @@ def library_versions() -> Dict[str, str]:
 
 def score_model(model_id: str, benchmark_patterns: Sequence[str], options: Optional[RunOptions] = None,
                 **run: Any) -> List[Score]:
-    """Score a registered model on registered benchmarks (identifiers or globs), reusing stored scores
-    of this mousescore version unless ``force``. ``options``: a :class:`RunOptions`; ``run``: its
+    """Score a registered model on registered benchmarks (identifiers or globs), reusing the stored scores
+    this code computed unless ``force``. ``options``: a :class:`RunOptions`; ``run``: its
     fields as keywords (``force=True``, ``batch_size=32``, ``store=...``, ``log=...``), over
     ``options``."""
     options = RunOptions.build(options, "score_model", **run)
@@ -66,15 +66,13 @@ def score_model(model_id: str, benchmark_patterns: Sequence[str], options: Optio
 
 def _stored(model_id: str, benchmark_ids: Sequence[str], store: ResultStore,
             log: Callable[[str], None]) -> Dict[str, Score]:
-    """The stored scores of this mousescore version, by benchmark."""
+    """The stored scores that this code computed (:func:`mousescore.code_identity.code_identity`), by benchmark."""
     results = {}
     for identifier in benchmark_ids:
-        stored = store.get(model_id, identifier)
+        stored, other = store.current(model_id, identifier)
+        if other:
+            log(f"{identifier}: {other}; recomputing")
         if stored is None:
-            continue
-        if stored.provenance.get("mousescore_version") != __version__:
-            log(f"{identifier}: stored result is from mousescore "
-                f"{stored.provenance.get('mousescore_version')}; recomputing")
             continue
         results[identifier] = stored
         log(f"{identifier}: stored result reused (--force to recompute)")

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from .. import __version__
 from ..data.cluster import dask_client
 from ..registry.plugins import Registry, get_registry
 from ..results.score import Score
@@ -43,7 +42,7 @@ class SweepSummary:
 
 def plan(models: Sequence[str], benchmarks: Sequence[str], store: ResultStore, registry: Registry,
          force: bool = False) -> Tuple[List[Task], int]:
-    """Tasks for the pairs not yet stored by this mousescore version, and how many pairs are reused."""
+    """Tasks for the pairs this code has not stored yet, and how many pairs are reused."""
     stimulus_sets: Dict[str, str] = {}
     for identifier in benchmarks:   # building a benchmark loads its (cached) data: done once per sweep
         stimulus_sets[identifier] = registry.get("benchmark", identifier).factory().stimuli.identifier
@@ -51,8 +50,8 @@ def plan(models: Sequence[str], benchmarks: Sequence[str], store: ResultStore, r
     reused = 0
     for model in models:
         for identifier in benchmarks:
-            stored = None if force else store.get(model, identifier)
-            if stored is not None and stored.provenance.get("mousescore_version") == __version__:
+            stored = None if force else store.current(model, identifier)[0]
+            if stored is not None:
                 reused += 1
                 continue
             key = (model, stimulus_sets[identifier])

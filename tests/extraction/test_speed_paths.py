@@ -6,6 +6,7 @@ import torch
 
 from mousescore import config
 from mousescore.errors import MousescoreError
+from mousescore.extraction import feature_cache
 from mousescore.extraction.device import full_float32
 from mousescore.extraction.extract import extract, resolve_device
 from mousescore.extraction.feature_cache import FeatureCache, cache_key
@@ -88,7 +89,7 @@ def test_resolve_device():
             resolve_device("cuda")
 
 
-def test_feature_cache_key_follows_weights_stimuli_and_preprocessing(fresh_home):
+def test_feature_cache_key_follows_weights_stimuli_preprocessing_and_code(fresh_home, monkeypatch):
     loaded, stimuli = _loaded(), _stimuli()
     key = cache_key("m", loaded, stimuli)
     assert cache_key("m", _loaded(), _stimuli()) == key            # same seed, same pixels
@@ -101,6 +102,9 @@ def test_feature_cache_key_follows_weights_stimuli_and_preprocessing(fresh_home)
     assert cache_key("m", loaded, other_pixels) != key
     loaded.mean = (0.4, 0.5, 0.5)
     assert cache_key("m", loaded, stimuli) != key
+    moved = cache_key("m", loaded, stimuli)
+    monkeypatch.setattr(feature_cache, "code_identity", lambda: "0.5.0+other0code0")     # edited sources
+    assert cache_key("m", loaded, stimuli) != moved
 
 
 def test_feature_cache_round_trip_partial_hits_and_damage(fresh_home):
@@ -181,7 +185,8 @@ def test_one_eigendecomposition_per_layer_serves_every_benchmark(real_data, fres
     np.testing.assert_allclose(list(alone.values()), list(shared[2].layer_profile.values()), rtol=0, atol=1e-12)
 
 
-def test_disk_memo_keys_on_argument_values_and_survives_damage(fresh_home, monkeypatch):
+def test_disk_memo_keys_on_argument_values_and_code_and_survives_damage(fresh_home, monkeypatch):
+    from mousescore.numerics import disk_memo as disk_memo_module
     from mousescore.numerics.disk_memo import disk_memo
     calls = []
 
@@ -199,9 +204,11 @@ def test_disk_memo_keys_on_argument_values_and_survives_damage(fresh_home, monke
     for path in (config.home() / "derived").glob("*.npz"):
         path.write_bytes(b"damaged")
     assert reliability(values) == 300.0 and len(calls) == 4
+    monkeypatch.setattr(disk_memo_module, "code_identity", lambda: "0.5.0+other0code0")   # edited sources
+    assert reliability(values) == 300.0 and len(calls) == 5
     monkeypatch.setenv("MOUSESCORE_FEATURE_CACHE", "0")
     reliability(values)
-    assert len(calls) == 5
+    assert len(calls) == 6
 
 
 def test_extraction_on_a_gpu_turns_tf32_off_and_restores_it():
