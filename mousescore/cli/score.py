@@ -116,9 +116,10 @@ def _score_registered_model(args, registry):
         registry.get("model", args.model)    # an unknown model fails before any file is read
         return score_benchmarks(args.model, [_own_benchmark(args, registry)], run_options(args, registry))
     if args.scheduler:
-        summary = run_sweep([args.model], args.benchmarks, args.scheduler, 1, args.threads, args.force)
+        summary = run_sweep([args.model], args.benchmarks, args.scheduler, 1, args.threads, args.force,
+                            log=run_options(args, registry).log)      # --quiet keeps only the warnings
         store = ResultStore()
-        scores = [store.get(args.model, b) for b in registry.match("benchmark", args.benchmarks)]
+        scores = [store.current(args.model, b)[0] for b in registry.match("benchmark", args.benchmarks)]
         scores = [s for s in scores if s is not None]
         if not summary.ok:
             raise MousescoreError("; ".join(f"{task}: {error}" for task, error in summary.failed.items()))

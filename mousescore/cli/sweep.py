@@ -21,13 +21,14 @@ def register(commands) -> None:
     sweep.set_defaults(handler=_sweep)
 
 
-def run_sweep(models, benchmarks, scheduler, workers, threads_per_worker, force):
+def run_sweep(models, benchmarks, scheduler, workers, threads_per_worker, force, log=None):
+    """``log``: where the sweep's progress lines go (None: stderr)."""
     try:
         from ..scoring.sweep import run_sweep as run
     except ImportError as error:   # dask is an install requirement; a broken environment says so
         raise MousescoreError(f"distributed scoring needs dask[distributed] ({error})") from error
     return run(models, benchmarks, scheduler=scheduler, workers=workers,
-               threads_per_worker=threads_per_worker or 1, force=force)
+               threads_per_worker=threads_per_worker or 1, force=force, **({"log": log} if log else {}))
 
 
 def _sweep(args) -> int:

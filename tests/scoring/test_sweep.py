@@ -1,5 +1,6 @@
 """Distributed scoring on a 2-worker Dask LocalCluster: one task per (model, stimulus set), results
 stored as each task finishes, and a killed sweep resumes without redoing finished work."""
+import json
 import os
 import signal
 import sqlite3
@@ -99,3 +100,22 @@ def test_bad_sweep_arguments_exit_2(arguments, message, fresh_home):
     result = subprocess.run([sys.executable, "-m", "mousescore.cli", "sweep", *arguments],
                             capture_output=True, text=True, env=dict(os.environ, MOUSESCORE_HOME=str(fresh_home)))
     assert result.returncode == 2 and message in result.stderr
+
+
+def test_score_on_a_scheduler_prints_the_scores_and_with_quiet_no_sweep_lines(real_data, tmp_path):
+    """``mousescore score --scheduler``: the scores of this code, as a local run prints them; ``--quiet``
+    keeps the sweep's progress lines off stderr as it does the extraction's."""
+    from dask.distributed import LocalCluster
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        def score(*extra):
+            result = subprocess.run([sys.executable, "-m", "mousescore.cli", "score", "pixels", "allen.VISp-rsa",
+                                     "--scheduler", cluster.scheduler_address, "--json", *extra],
+                                    env=dict(os.environ, MOUSESCORE_HOME=str(tmp_path)), capture_output=True,
+                                    text=True, timeout=600)
+            assert result.returncode == 0, result.stderr
+            return result
+        told = score()
+        quiet = score("--quiet", "--force")
+    assert "sweep: stored pixels on allen.natural_scenes" in told.stderr
+    assert "sweep:" not in quiet.stderr
+    assert [s["value"] for s in json.loads(quiet.stdout)] == [s["value"] for s in json.loads(told.stdout)]
