@@ -101,13 +101,16 @@ def _check_same_layers(named: Mapping[str, Any], first: Mapping[str, tuple], spa
 
 
 def extract_function(model: FeatureFunction, stimuli: StimulusSet, reductions: Iterable[Reduction],
-                     batch_size: Optional[int] = None) -> LayerFeatures:
+                     batch_size: Optional[int] = None,
+                     on_batch: Optional[Callable[[int, int], None]] = None) -> LayerFeatures:
     """Every returned layer's reductions for the stimuli (a layer with NaN or infinite values is kept
     in the list and left out of scoring, as in :func:`.extract.extract`). As there, a batch is reduced
     as it arrives: row-wise reductions per batch, and the rows that whole-set ones need spilled to disk
     when the stimuli span several batches, so memory holds one batch of layers, not the whole set.
     Where the spill of every layer would not fit on the disk, the images go through the function once
-    per group of layers whose spill fits (more compute, the same numbers)."""
+    per group of layers whose spill fits (more compute, the same numbers). ``on_batch(images, layers)``:
+    told after each batch of the first pass how many images it had and how many layers the function
+    returns (as :func:`.extract.extract` tells it)."""
     reductions = sorted(set(reductions), key=repr)
     whole_set = [key for key in reductions if not is_rowwise(key)]
     n = stimuli.sizes["presentation"]
@@ -120,14 +123,15 @@ def extract_function(model: FeatureFunction, stimuli: StimulusSet, reductions: I
     if whole_set and batch_size < n:
         groups = _spill_groups(*(measured or _measured_layers(model, stimuli)), n)
     features = LayerFeatures(stimulus_ids=stimuli.stimulus_ids())
-    for group in groups:
-        _one_pass(model, stimuli, reductions, batch_size, group, features)
+    for number, group in enumerate(groups):
+        _one_pass(model, stimuli, reductions, batch_size, group, features, on_batch if number == 0 else None)
     features.seconds = time.perf_counter() - start
     return features
 
 
 def _one_pass(model: FeatureFunction, stimuli: StimulusSet, reductions: List[Reduction], batch_size: int,
-              group: Optional[Sequence[str]], features: LayerFeatures) -> None:
+              group: Optional[Sequence[str]], features: LayerFeatures,
+              on_batch: Optional[Callable[[int, int], None]]) -> None:
     """The images through the function once, the reductions of the layers in ``group`` (None: every
     selected layer) into ``features``."""
     whole_set = [key for key in reductions if not is_rowwise(key)]
@@ -157,6 +161,8 @@ def _one_pass(model: FeatureFunction, stimuli: StimulusSet, reductions: List[Red
                 if layer in features.layers and (group is None or layer in group):
                     _reduce_batch(layer, rows.reshape(len(images), -1), reductions, single_batch, partial,
                                   features.nonfinite, spill)
+            if on_batch is not None:
+                on_batch(len(images), len(features.layers))
         for layer in features.layers:    # one layer at a time: spilled rows are read back in chunks
             if group is not None and layer not in group:
                 continue

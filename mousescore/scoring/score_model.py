@@ -180,8 +180,8 @@ def _features(model_id, loaded, stimuli, reductions, options, plugin, report):
         return cached, "from the feature cache"
     n, title = stimuli.sizes["presentation"], f"{model_id} on {stimuli.identifier}"
     if function:
-        with report.extraction(title, n, None):
-            features = extract_function(loaded, stimuli, reductions, options.batch_size)
+        with report.extraction(title, n, None) as advance:
+            features = extract_function(loaded, stimuli, reductions, options.batch_size, on_batch=advance)
         if cache:
             cache.save(key, features, sorted(reductions, key=repr))
         return features, f"in {features.seconds:.1f} s (feature function)"

@@ -47,6 +47,10 @@ def test_batches_and_the_spill_give_the_whole_sets_numbers(batch_size):
             assert np.allclose(features.reduced[layer][key], expected[layer][key], rtol=1e-5, atol=1e-6), (layer, key)
     if batch_size == 5:     # one image first: the layers' sizes say whether their spill fits the disk
         assert recording.calls == [1, 5, 5, 5, 5, 3]
+    told = []      # the progress a run's report shows: every image once, with the layers returned
+    extract_function(FeatureFunction(Recording()), stimuli, KEYS, batch_size=batch_size,
+                     on_batch=lambda images, layers: told.append((images, layers)))
+    assert sum(images for images, _ in told) == 23 and {layers for _, layers in told} == {2}
 
 
 def test_the_batch_shrinks_to_the_memory_available(monkeypatch):
@@ -75,9 +79,11 @@ def test_layers_whose_spill_does_not_fit_together_go_through_in_several_passes(m
     stimuli = _stimuli()
     wide, small = 23 * 4 * 6 * 6 * 3 * 20, 23 * 4 * 10      # their spills in bytes
     _free_disk(monkeypatch, int((wide + small / 2) / 0.9))  # room for the wide layer alone, not for both
-    recording = Recording()
-    features = extract_function(FeatureFunction(recording), stimuli, KEYS, batch_size=5)
+    recording, told = Recording(), []
+    features = extract_function(FeatureFunction(recording), stimuli, KEYS, batch_size=5,
+                                on_batch=lambda images, layers: told.append((images, layers)))
     assert recording.calls == [1] + [5, 5, 5, 5, 3] * 2    # the probe, then one pass per group of layers
+    assert told == [(5, 2), (5, 2), (5, 2), (5, 2), (3, 2)]   # progress: the images once, not per pass
     assert features.layers == ["small", "wide"]
     expected = _whole(stimuli)
     for layer in features.layers:
