@@ -102,9 +102,10 @@ class ResultStore:
     def put(self, score: Score) -> None:
         self.put_all([score])
 
-    def put_all(self, scores: List[Score]) -> None:
-        """Store scores in one transaction: all of them or, after a crash, none."""
-        code = code_identity()
+    def put_all(self, scores: List[Score], code: Optional[str] = None) -> None:
+        """Store scores in one transaction: all of them or, after a crash, none. ``code``: the code
+        identity that computed them (None: this process's; a sweep's remote worker says its own)."""
+        code = code or code_identity()
         rows = [(s.model, s.benchmark, s.to_json(), s.provenance.get("time", ""), code) for s in scores]
         with self._connect() as db:
             db.executemany("INSERT OR REPLACE INTO scores (model, benchmark, record, created, code)"

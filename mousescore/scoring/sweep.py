@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+from ..code_identity import code_identity
 from ..data.cluster import dask_client
 from ..registry.plugins import Registry, get_registry
 from ..results.score import Score
@@ -59,15 +60,16 @@ def plan(models: Sequence[str], benchmarks: Sequence[str], store: ResultStore, r
     return list(tasks.values()), reused
 
 
-def score_task(model: str, benchmarks: Sequence[str], threads: Optional[int] = None) -> List[str]:
-    """Runs on a worker: score one model on benchmarks sharing one stimulus set; Scores as JSON."""
+def score_task(model: str, benchmarks: Sequence[str], threads: Optional[int] = None) -> Tuple[str, List[str]]:
+    """Runs on a worker: score one model on benchmarks sharing one stimulus set; the worker's code
+    identity (a remote worker may run other code than the client) and the Scores as JSON."""
     registry = get_registry()
     objects = [registry.get("benchmark", b).factory() for b in benchmarks]
     with tempfile.TemporaryDirectory() as scratch:   # the client's store is the one that counts
         options = RunOptions(threads=threads, progress=False, log=silent, registry=registry,
                              store=ResultStore(Path(scratch) / "worker.sqlite"))
         scores = score_benchmarks(model, objects, options)
-    return [score.to_json() for score in scores]
+    return code_identity(), [score.to_json() for score in scores]
 
 
 def run_sweep(model_patterns: Sequence[str], benchmark_patterns: Sequence[str], scheduler: Optional[str] = None,
@@ -93,13 +95,13 @@ def run_sweep(model_patterns: Sequence[str], benchmark_patterns: Sequence[str], 
             task = futures[future]
             name = f"{task.model} on {task.stimulus_set}"
             try:
-                scores = [Score.from_json(text) for text in future.result()]
+                code, texts = future.result()
+                scores = [Score.from_json(text) for text in texts]
             except Exception as error:   # one task's failure must not lose the others
                 summary.failed[name] = f"{type(error).__name__}: {str(error).splitlines()[0][:300]}"
                 log(f"sweep: FAILED {name}: {summary.failed[name]}")
                 continue
-            for score in scores:
-                store.put(score)
+            store.put_all(scores, code=code)
             summary.stored += len(scores)
             log(f"sweep: stored {name} ({len(scores)} benchmark(s); "
                 f"{summary.stored}/{summary.planned} done)")

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from mousescore.code_identity import code_identity
 from mousescore.registry.plugins import get_registry
 from mousescore.results.store import ResultStore
 from mousescore.scoring.sweep import plan
@@ -119,3 +120,5 @@ def test_score_on_a_scheduler_prints_the_scores_and_with_quiet_no_sweep_lines(re
     assert "sweep: stored pixels on allen.natural_scenes" in told.stderr
     assert "sweep:" not in quiet.stderr
     assert [s["value"] for s in json.loads(quiet.stdout)] == [s["value"] for s in json.loads(told.stdout)]
+    # stored under the code identity the worker reported (a remote worker may run other code)
+    assert ResultStore(tmp_path / "results.sqlite").get_with_code("pixels", "allen.VISp-rsa")[1] == code_identity()
