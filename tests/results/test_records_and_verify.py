@@ -34,27 +34,49 @@ def _score(**changes):
     return Score(**values)
 
 
-def test_verify_compares_a_float16_field_on_its_own_scale():
+def test_verify_compares_a_pair_sketch_by_its_norm():
     """A record's pair sketch (float16, entries of order 50) reproduces when a fresh one moves by the
-    features' float32 noise (5e-4, measured between the seeder's and a fresh mobilenet_v2), which an
-    absolute 1e-4 called a difference; a change of 1e-3 of its scale is still one. The jackknife, on a
-    score's scale, keeps the absolute tolerance."""
-    from mousescore.scoring.verify import compare
+    features' float32 noise, which its second-order residual amplifies: 5e-4 per entry (seen between
+    the seeder's and a fresh mobilenet_v2) and 3e-4 of its norm (efficientnet_lite2-random, between two
+    machines), where a per-entry tolerance of 1e-4 of its scale called a difference; a change of 2e-3 of
+    its norm is one, and so is another layer's sketch."""
+    from mousescore.scoring.verify import SKETCH_NOISE, compare
     rng = np.random.default_rng(0)
-    sketch = list(rng.normal(scale=50.0, size=100))
-    stored = [float(np.float16(v)) for v in sketch]
-    jackknife = [0.3 + 0.001 * i for i in range(40)]
-    recorded = _score(cv_value=0.3, cv_pair_sketch=stored, cv_jackknife=jackknife)
-    noisy = [v + 5e-4 * s for v, s in zip(sketch, rng.choice([-1.0, 1.0], size=100))]
-    assert compare(recorded, _score(cv_value=0.3, cv_pair_sketch=noisy, cv_jackknife=jackknife), 1e-4) == []
-    moved = list(sketch)
-    moved[7] += 0.05 + 2.0 ** -11 * abs(moved[7])
-    assert compare(recorded, _score(cv_value=0.3, cv_pair_sketch=moved, cv_jackknife=jackknife), 1e-4) \
-        == ["cv_pair_sketch differ"]
-    shifted = list(jackknife)
-    shifted[3] += 2e-4 + 2.0 ** -11 * shifted[3]
-    assert compare(recorded, _score(cv_value=0.3, cv_pair_sketch=stored, cv_jackknife=shifted), 1e-4) \
-        == ["cv_jackknife differ"]
+    sketch = rng.normal(scale=50.0, size=100)
+    recorded = _score(cv_value=0.3, cv_pair_sketch=[float(np.float16(v)) for v in sketch])
+
+    def differs(fresh):
+        return compare(recorded, _score(cv_value=0.3, cv_pair_sketch=list(fresh)), 1e-4)
+
+    assert differs(sketch + 5e-4 * rng.choice([-1.0, 1.0], size=100)) == []
+    assert differs(sketch * (1 + 3e-4 * rng.standard_normal(100))) == []
+    assert SKETCH_NOISE * 1e-4 == pytest.approx(1e-3)
+    assert differs(sketch * (1 + 2e-3 * rng.choice([-1.0, 1.0], size=100))) == ["cv_pair_sketch differ"]
+    assert differs(rng.normal(scale=50.0, size=100)) == ["cv_pair_sketch differ"]
+    assert differs(np.where(np.arange(100) == 7, np.nan, sketch)) == ["cv_pair_sketch differ"]
+
+
+def test_verify_lets_a_few_cv_replicates_decide_a_near_tie_the_other_way():
+    """A jackknife entry chooses every half's layer again without one stimulus: between machines a
+    near-tie (a convolution and its normalisation) may go the other way and move one entry by 2e-4
+    (efficientnet_lite2-random, 2 of 118). Up to 5% of the entries (at least one) may differ beyond
+    the tolerance while their spread holds; more, or a changed spread, is a difference."""
+    from mousescore.scoring.verify import compare
+    jackknife = [0.01 * np.sin(i) for i in range(40)]
+    recorded = _score(cv_value=0.3, cv_jackknife=[float(np.float16(v)) for v in jackknife])
+
+    def differs(positions, by):
+        fresh = [v + (by if i in positions else 0.0) for i, v in enumerate(jackknife)]
+        return compare(recorded, _score(cv_value=0.3, cv_jackknife=fresh), 1e-4)
+
+    assert differs({}, 0.0) == []
+    assert differs({3}, 2e-4) == [] and differs({3, 17}, -2e-4) == []          # 2 of 40 is 5%
+    assert differs({3, 17, 30}, 2e-4) == ["cv_jackknife differ"]               # 3 of 40 is more
+    assert differs({3}, 0.05) == ["cv_jackknife differ"]                         # one, but the spread moved
+    draws = [0.2 + 0.01 * np.cos(i) for i in range(100)]                         # the Max's: no layer choice
+    moved = list(draws)
+    moved[5] += 3e-4
+    assert compare(_score(draws=draws), _score(draws=moved), 1e-4) == ["draws differ"]
 
 
 def test_the_cv_resamples_read_back_and_an_older_version_s_file_is_replaced_not_merged(tmp_path):
