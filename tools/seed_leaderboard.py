@@ -13,8 +13,9 @@ layer) sat at a near-tie.
 
     python tools/seed_leaderboard.py --budget-minutes 90 --threads 1 --log leaderboard/seed_log.json
 
-Seeders side by side, one per core, each take every N-th model of the queue (``--shard 0/2``,
-``--shard 1/2``); they share the log and the list of unscorable models, which each updates under a lock.
+Seeders side by side, one per core, each take every N-th model of the whole queue (``--shard 0/2``,
+``--shard 1/2``; a model's shard does not depend on what is already on the board, so either seeder can
+be restarted alone); they share the log and the list of unscorable models, which each updates under a lock.
 """
 from __future__ import annotations
 
@@ -174,9 +175,11 @@ def main() -> None:
         wanted = set(registry.match("model", args.models))
         models = [identifier for identifier in models if identifier in wanted]
     benchmarks = board_benchmarks(registry, args.benchmarks)
+    # shards of the whole queue, not of what is left of it: a model's shard never changes, so a seeder
+    # restarted while the other scores cannot take the model the other is scoring
+    models = models[args.shard[0]::args.shard[1]]
     if not args.rescore:
         models = [identifier for identifier in models if not on_board(identifier, benchmarks, args.results)]
-    models = models[args.shard[0]::args.shard[1]]
     log_path = Path(args.log)
     revision = source_revision()
     store = ResultStore(config.home() / "seed" / f"{revision}.sqlite")

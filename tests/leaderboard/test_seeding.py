@@ -138,3 +138,20 @@ def test_a_run_rewrites_its_own_log_entry_after_another_seeder_added_one(seeding
     assert (first, second) == (1, 2)
     assert runs == [{"shard": "old"}, {"shard": "0/2", "models": {"gabor": {}}},
                     {"shard": "1/2", "models": {"gist": {}}}]
+
+
+def test_a_models_shard_does_not_depend_on_what_is_on_the_board(seeding, tmp_path, monkeypatch):
+    """Shards split the whole queue: once the first model of shard 0 is on the board, shard 1 still
+    takes exactly its own models (sharding what is left would hand it shard 0's next model, perhaps the
+    one the other seeder is scoring)."""
+    monkeypatch.setenv("MOUSESCORE_HOME", str(tmp_path / "home"))
+    models = ["gabor", "gist", "pixels", "random_fourier"]
+    queue = [m for m in seeding.offline_models(get_registry()) if m in models]
+    taken = []
+    monkeypatch.setattr(seeding, "score_model", lambda identifier, *a, **k: taken.append(identifier) or [identifier])
+    monkeypatch.setattr(seeding, "export_records", lambda scores, folder, registry: None)
+    monkeypatch.setattr(seeding, "on_board", lambda identifier, benchmarks, results: identifier == queue[0])
+    monkeypatch.setattr(sys, "argv", ["seed_leaderboard.py", "--models", *models, "--shard", "1/2",
+                                      "--results", str(tmp_path / "results"), "--log", str(tmp_path / "log.json")])
+    seeding.main()
+    assert taken == queue[1::2]
