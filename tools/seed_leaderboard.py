@@ -15,7 +15,11 @@ layer) sat at a near-tie.
 
 Seeders side by side, one per core, each take every N-th model of the whole queue (``--shard 0/2``,
 ``--shard 1/2``; a model's shard does not depend on what is already on the board, so either seeder can
-be restarted alone); they share the log and the list of unscorable models, which each updates under a lock.
+be restarted alone); they share the log, the list of unscorable models and the record files, which
+each updates under a lock. A model too slow for one session can be split between the two by benchmark
+(``--models pnasnet5large-random`` with ``--benchmarks "cowley2023.*"`` on one, ``"allen.*"
+"antolik2016.*" "kriegeskorte2008.*"`` on the other: each extracts only its own stimulus sets), and
+both halves land in its one record file.
 """
 from __future__ import annotations
 
@@ -117,7 +121,7 @@ def shard(text: str):
 
 @contextmanager
 def locked(path: Path):
-    """One seeder at a time past this point (the log and the unscorable list are shared)."""
+    """One seeder at a time past this point (the log, the unscorable list and the records are shared)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -203,7 +207,8 @@ def main() -> None:
         try:
             with config.override(caches=False):
                 scores = score_model(identifier, benchmarks, registry=registry, log=note, progress=False, store=store)
-            export_records(scores, Path(args.results), registry)      # on the board at once: resumable
+            with locked(lock):   # on the board at once (resumable); under the lock, as seeders that split
+                export_records(scores, Path(args.results), registry)   # one model's benchmarks share its file
             run["models"][identifier] = {"seconds": round(time.perf_counter() - begun, 1),
                                          "benchmarks": len(scores), **({"reused": len(reused)} if reused else {})}
         except Exception as error:  # one model's failure must not stop the seeding

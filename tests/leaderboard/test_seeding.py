@@ -1,4 +1,5 @@
 """tools/seed_leaderboard.py: which models the board is seeded with, and the record of those that fail."""
+import fcntl
 import importlib.util
 import json
 import sys
@@ -155,3 +156,30 @@ def test_a_models_shard_does_not_depend_on_what_is_on_the_board(seeding, tmp_pat
                                       "--results", str(tmp_path / "results"), "--log", str(tmp_path / "log.json")])
     seeding.main()
     assert taken == queue[1::2]
+
+
+def test_records_are_written_under_the_seeders_lock(seeding, tmp_path, monkeypatch):
+    """Two seeders that split one model's benchmarks read, merge and rewrite its one record file: each
+    writes only while it holds the lock the seeders share, so neither can drop the other's half."""
+    monkeypatch.setenv("MOUSESCORE_HOME", str(tmp_path / "home"))
+    lock = tmp_path / "home" / "seed" / "seeding.lock"
+    held = []
+
+    def export_records(scores, folder, registry):
+        with open(lock, "w") as other:   # another seeder's attempt, from its own open file
+            try:
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                held.append(True)
+            else:
+                fcntl.flock(other, fcntl.LOCK_UN)
+                held.append(False)
+
+    monkeypatch.setattr(seeding, "score_model", lambda identifier, *a, **k: [identifier])
+    monkeypatch.setattr(seeding, "export_records", export_records)
+    for patterns in (["cowley2023.*"], ["allen.*", "antolik2016.*", "kriegeskorte2008.*"]):
+        monkeypatch.setattr(sys, "argv", ["seed_leaderboard.py", "--models", "gabor", "--rescore", "--benchmarks",
+                                          *patterns, "--results", str(tmp_path / "results"),
+                                          "--log", str(tmp_path / "log.json")])
+        seeding.main()
+    assert held == [True, True]
