@@ -17,6 +17,7 @@ from mousescore.results.records import (
     read_records,
     record_to_score,
     write_record,
+    write_records,
 )
 from mousescore.results.score import Score
 from mousescore.results.store import ResultStore
@@ -101,6 +102,17 @@ def test_the_cv_resamples_read_back_and_an_older_version_s_file_is_replaced_not_
     for name, values in (("cv_jackknife", jackknife), ("cv_pair_sketch", sketch)):    # float16: 11 bits
         assert getattr(again, name) == pytest.approx(values, rel=2.0 ** -11), name
 
+
+def test_two_halves_of_one_models_benchmarks_merge_into_its_file(tmp_path):
+    """Seeders that split a model by benchmark each write their half: a file of this record version
+    keeps the benchmarks it has, so both halves end up in it, value for value."""
+    records = [r for r in read_records(COMMITTED) if r["model"] == "gabor"]
+    cowley = [r for r in records if r["benchmark"].startswith("cowley2023.")]
+    assert cowley and len(cowley) < len(records)
+    write_records(tmp_path, cowley)
+    write_records(tmp_path, [r for r in records if r not in cowley])
+    merged = {r["benchmark"]: r["value"] for r in read_records(tmp_path)}
+    assert merged == {r["benchmark"]: r["value"] for r in records}
 
 def test_record_is_strict_json_without_unit_scores_and_reads_back(tmp_path):
     score = _score(value=math.nan, layer_profile={"a": math.nan, "b": 0.2}, cv_value=0.15,
