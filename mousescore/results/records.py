@@ -2,7 +2,7 @@
 
 ``leaderboard/results/<model>.json`` holds the model's Scores on every benchmark (without per-unit
 scores, which would make a record megabytes) plus the model's and each benchmark's metadata, so that
-the site is built from the records alone. To stay small with ~160 models × ~100 benchmarks, a model
+the site is built from the records alone. To stay small with ~160 models × ~60 benchmarks, a model
 file says once what its benchmarks share: the model's metadata, the provenance that every benchmark
 has in common, the checksums of each dataset, each distinct text (how an error, a ceiling, the CV
 value and the draws were made) and each distinct list of layer names; each benchmark

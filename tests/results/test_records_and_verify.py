@@ -114,6 +114,7 @@ def test_two_halves_of_one_models_benchmarks_merge_into_its_file(tmp_path):
     merged = {r["benchmark"]: r["value"] for r in read_records(tmp_path)}
     assert merged == {r["benchmark"]: r["value"] for r in records}
 
+
 def test_record_is_strict_json_without_unit_scores_and_reads_back(tmp_path):
     score = _score(value=math.nan, layer_profile={"a": math.nan, "b": 0.2}, cv_value=0.15,
                    draws=[0.19, math.nan, 0.2131])
@@ -169,11 +170,13 @@ def test_malformed_misplaced_and_old_records_are_named(tmp_path):
 
 
 def test_committed_records_stay_under_the_size_budget():
-    """About 160 models × 100 benchmarks must fit in 40 MB: the committed bytes per record, scaled."""
+    """About 160 models on the board's benchmarks must fit in 40 MB (issue 32): the committed bytes per
+    record, scaled. Since 0.5 a model has ~45 benchmarks (the surrogate left the board), each record with
+    its CV jackknife; 60 per model leaves room for the real Allen per-neuron benchmarks."""
     files = list(COMMITTED.glob("*.json"))
     records = sum(len(json.loads(path.read_text())["benchmarks"]) for path in files)
     per_record = sum(path.stat().st_size for path in files) / records
-    assert per_record * 160 * 100 < 40e6, f"{per_record:.0f} bytes per record"
+    assert per_record * 160 * 60 < 40e6, f"{per_record:.0f} bytes per record"
 
 
 def _edit(path: Path, benchmark: str, **changes):
