@@ -9,6 +9,7 @@ from .resampling import (
     RDMEvidence,
     StimulusWeights,
     half_splits,
+    layer_rdm_triangle,
     model_triangle,
     seeded_resamples,
     stimulus_resamples,
@@ -47,6 +48,7 @@ __all__ = [
     "pearson_rows", "primal_eigh", "project", "rdm", "reductions", "restrict_summary",
     "ridge_summary", "sparse_projection_matrix", "stacked_decompositions", "spearman_brown", "split_half_means",
     "split_half_rdm_reliability", "split_half_reliability", "triangle_positions", "upper_triangle",
-    "StimulusWeights", "half_splits", "model_triangle", "seeded_resamples", "stimulus_resamples", "unit_resamples",
+    "StimulusWeights", "half_splits", "layer_rdm_triangle", "model_triangle", "seeded_resamples",
+    "stimulus_resamples", "unit_resamples",
     "weighted_pearson", "working_array"
 ]

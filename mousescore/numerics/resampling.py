@@ -235,6 +235,24 @@ def model_triangle(model_rdm: np.ndarray) -> np.ndarray:
     return np.asarray(model_rdm, dtype=np.float64).reshape(-1)[triangle_positions(n)]
 
 
+# The spread of correlation distances below which a layer's RDM is rounding, not representation: rows
+# alike up to k float32 steps (relative ~6e-8 each) lie ~(k·6e-8)²/2 apart, so 1e-11 is ~70 steps. Rows
+# identical bit for bit still gave dissimilarities up to 6e-16 (the rounding of r), and the dead
+# squeeze-excitation layers of random networks, alike up to 1 step, up to 5e-13.
+RDM_ROUNDING = 1e-11
+
+
+def layer_rdm_triangle(correlation: np.ndarray) -> np.ndarray:
+    """The upper triangle of a layer's RDM, 1 − r of its stimulus × stimulus correlations; all zeros
+    (a constant RDM, which no site correlates with: no score) where its dissimilarities span at most
+    :data:`RDM_ROUNDING`. Correlated with a neural RDM, such rounding gave scores as large as a real
+    layer's (0.11 for tresnet_l-random on VISrl), which Max then picked."""
+    triangle = model_triangle(1.0 - correlation)
+    if triangle.size and np.ptp(triangle) <= RDM_ROUNDING:
+        return np.zeros_like(triangle)
+    return triangle
+
+
 @cached(maxsize=8)
 def _pairs(n: int) -> Tuple[np.ndarray, np.ndarray]:
     return np.triu_indices(n, k=1)

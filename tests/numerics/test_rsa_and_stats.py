@@ -114,3 +114,37 @@ def test_split_halves_of_one_recording_equal_a_plain_loop():
             order = valid[np.argsort(keys[p, valid])]
             np.testing.assert_allclose(first[p], responses[p][:, order[:len(valid) // 2]].mean(axis=1))
             np.testing.assert_allclose(second[p], responses[p][:, order[len(valid) // 2:]].mean(axis=1))
+
+
+def test_a_layer_alike_up_to_float32_rounding_has_no_rsa_score():
+    """A dead layer of a random network (rows equal but for a few float32 steps) has an RDM of rounding
+    that a neural RDM can correlate with; RSA gives it no score, and a real layer of small variation
+    keeps its exact score (numpy's corrcoef of the triangles)."""
+    from mousescore_metrics.rsa_metric import RSA
+
+    from mousescore.numerics import RDMEvidence, layer_rdm_triangle, model_triangle
+    from mousescore.numerics.resampling import RDM_ROUNDING
+    rng = np.random.default_rng(6)
+    n = 40
+    base = (rng.normal(size=64) + 0.5).astype(np.float32)
+    dead = np.tile(base, (n, 1))
+    dead[30:, :5] = np.nextafter(dead[30:, :5], np.float32(np.inf))   # one float32 step, as a GEMM's remainder rows
+    correlation = correlation_matrix(dead)
+    rounding = model_triangle(1.0 - correlation)
+    assert 0 < np.ptp(rounding) <= RDM_ROUNDING
+    # sites whose last 10 stimuli stand apart: the rounding's pattern
+    group = (np.arange(n) >= 30).astype(float)
+    neural = np.stack([np.abs(group[:, None] - group[None]) + rdm(rng.normal(size=(n, 50))) * 0.2 for _ in range(3)])
+    assert np.all(RDMEvidence(rounding, neural).scores()[0] > 0.5)           # what the rounding scored before
+    assert np.all(layer_rdm_triangle(correlation) == 0)
+    metric = RSA(n_bootstrap=10)
+    assert np.isnan(metric.layer_scores({reductions.correlation(): correlation}, neural)).all()
+
+    alive = base + np.float32(1e-3) * rng.normal(size=(n, 64)).astype(np.float32)
+    correlation = correlation_matrix(alive)
+    triangle = layer_rdm_triangle(correlation)
+    np.testing.assert_array_equal(triangle, model_triangle(1.0 - correlation))
+    upper = np.triu_indices(n, k=1)
+    expected = [np.corrcoef(triangle, site[upper])[0, 1] for site in neural]
+    np.testing.assert_allclose(metric.layer_scores({reductions.correlation(): correlation}, neural), expected,
+                               atol=1e-12)

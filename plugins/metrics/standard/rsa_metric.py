@@ -2,7 +2,7 @@
 import numpy as np
 
 from mousescore import LayerReductions, Metric
-from mousescore.numerics import RDMEvidence, model_triangle, reductions, seeded_resamples
+from mousescore.numerics import RDMEvidence, layer_rdm_triangle, reductions, seeded_resamples
 
 REDUCTION = reductions.correlation()
 TRIANGLE = reductions.decomposition(REDUCTION)     # derived: the RDM's upper triangle and its memo
@@ -30,7 +30,7 @@ class RSA(Metric):
         for the other benchmarks on them. Nothing is fitted to the stimuli, so the score on a subset
         is this evidence under 0/1 weights (the pairs within it)."""
         reduced = LayerReductions.wrap(reduced)
-        triangle, layer_memo = reduced.derive(TRIANGLE, lambda: (model_triangle(1.0 - reduced[REDUCTION]), {}))
+        triangle, layer_memo = reduced.derive(TRIANGLE, lambda: (layer_rdm_triangle(reduced[REDUCTION]), {}))
         return RDMEvidence(triangle, target, layer_memo)
 
     def error(self, reduced, target, unit_scores):
