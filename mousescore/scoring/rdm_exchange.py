@@ -86,6 +86,8 @@ def layer_rdms(features: LayerFeatures, layers: Optional[Sequence[str]] = None):
     From the correlation reduction the ``rsa`` metric asks for (extraction keeps no raw activations):
     the RDM mousescore's RSA scores. ``layers``: names or globs (default: every layer with finite
     activations, in execution order); a chosen layer with NaN or infinite activations is an error.
+    A layer whose RDM is rounding (:func:`mousescore.numerics.layer_rdm_triangle`) is exported as
+    computed, though RSA gives it no score.
     """
     rsatoolbox = _rsatoolbox()
     finite_layers = [layer for layer in features.layers if layer not in features.nonfinite]
